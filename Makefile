@@ -1,0 +1,44 @@
+# Two commands do everything: `make run` (demo on SQLite, eager tasks) and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DEV_ENV := DJANGO_DEBUG=true
+
+.PHONY: run test worker bench lint migrate clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python requirements.txt
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed requirements-dev.txt
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $@
+
+migrate: $(VENV)/.installed
+	$(DEV_ENV) $(BIN)/python manage.py migrate --noinput
+
+run: migrate
+	$(DEV_ENV) $(BIN)/python manage.py seed_demo
+	$(DEV_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
+
+test: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/python tests/run.py $(PYTEST_ARGS)
+
+lint: $(VENV)/.installed-dev
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# Celery worker with the beat scheduler embedded (one process; run beat separately in production).
+worker: $(VENV)/.installed
+	$(DEV_ENV) $(BIN)/celery -A config worker --beat --loglevel INFO
+
+bench: $(VENV)/.installed-dev
+	$(BIN)/python tests/benchmarks/run.py $(BENCH_ARGS)
+
+clean:
+	rm -rf $(VENV) staticfiles db.sqlite3

@@ -1,0 +1,71 @@
+"""API conventions shared by every app: the one error shape and the login lockout answer.
+
+Errors are always {"detail": "...", "errors": {"field": ["reason", ...]}}.
+"""
+
+import logging
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+from crm.exceptions import DomainError
+
+logger = logging.getLogger(__name__)
+
+
+def _field_errors(detail) -> dict[str, list[str]]:
+    if isinstance(detail, dict):
+        return {
+            str(field): [str(m) for m in (messages if isinstance(messages, list) else [messages])]
+            for field, messages in detail.items()
+        }
+    return {}
+
+
+def exception_handler(exc, context):
+    """Map domain errors, Django validation errors and DRF errors to one JSON shape."""
+    if isinstance(exc, DomainError):
+        return Response({"detail": exc.detail, "errors": exc.errors}, status=exc.status_code)
+    if isinstance(exc, DjangoValidationError):
+        errors = (
+            {field: [str(m) for m in messages] for field, messages in exc.message_dict.items()}
+            if hasattr(exc, "error_dict")
+            else {"non_field_errors": [str(m) for m in exc.messages]}
+        )
+        return Response({"detail": "Invalid input.", "errors": errors}, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        # Unexpected: log it with the traceback, answer with a body that says nothing internal.
+        logger.exception("Unhandled API error", exc_info=exc)
+        return Response({"detail": "Server error.", "errors": {}}, status=status.HTTP_500_INTERNAL_SERVER_ERROR)
+
+    if isinstance(exc, exceptions.ValidationError):
+        errors = _field_errors(exc.detail)
+        if not errors:
+            messages = exc.detail if isinstance(exc.detail, list) else [exc.detail]
+            errors = {"non_field_errors": [str(m) for m in messages]}
+        response.data = {"detail": "Invalid input.", "errors": errors}
+    else:
+        detail = response.data.get("detail", "") if isinstance(response.data, dict) else str(response.data)
+        response.data = {"detail": str(detail), "errors": {}}
+    return response
+
+
+def axes_lockout_response(request, *args, **kwargs):
+    """django-axes lockout: JSON 429 with Retry-After instead of an HTML page."""
+    from axes.helpers import get_cool_off
+
+    cool_off = get_cool_off(request)
+    seconds = int(cool_off.total_seconds()) if cool_off else 900
+    response = JsonResponse(
+        {"detail": "Too many failed logins. Try again later.", "errors": {}},
+        status=status.HTTP_429_TOO_MANY_REQUESTS,
+    )
+    response["Retry-After"] = str(seconds)
+    return response

@@ -1,0 +1,251 @@
+"""Customers with their names right, the staff who serve them, what customers use,
+and the outbox every email leaves through."""
+
+import hashlib
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+# --- Staff ---------------------------------------------------------------------------
+
+
+class Role(models.TextChoices):
+    """Staff roles are Django groups of these names (created by a data migration)."""
+
+    AGENT = "agent", "Agent"
+    LEAD = "lead", "Team lead"
+    MANAGER = "manager", "Manager"
+    EXECUTIVE = "executive", "Executive"
+
+
+class Team(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    lead = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="teams_led"
+    )
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class StaffProfile(models.Model):
+    """What the user model lacks: the name customers see, and the team. Active = user.is_active."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_profile")
+    display_name = models.CharField(max_length=150)
+    team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="members")
+
+    def __str__(self) -> str:
+        return self.display_name
+
+
+# --- Customers -----------------------------------------------------------------------
+
+
+class KnownTitle(models.TextChoices):
+    """Titles offered in forms. A customer may also give their own (kept as written)."""
+
+    MR = "Mr"
+    MRS = "Mrs"
+    MS = "Ms"
+    MISS = "Miss"
+    MX = "Mx"
+    DR = "Dr"
+    PROF = "Prof"
+    REV = "Rev"
+    SIR = "Sir"
+    DAME = "Dame"
+
+
+class Channel(models.TextChoices):
+    EMAIL = "email", "Email"
+    PHONE = "phone", "Phone"
+    LETTER = "letter", "Letter"
+    SMS = "sms", "Text message"
+
+
+class CustomerQuerySet(models.QuerySet):
+    def search(self, q: str) -> "CustomerQuerySet":
+        q = q.strip()
+        if not q:
+            return self
+        return self.filter(
+            Q(full_name__icontains=q)
+            | Q(preferred_name__icontains=q)
+            | Q(formal_name__icontains=q)
+            | Q(email__icontains=q)
+            | Q(phone__icontains=q.replace(" ", ""))
+        )
+
+    def with_email(self, email: str) -> "CustomerQuerySet":
+        return self.filter(email=email)
+
+
+class Customer(models.Model):
+    full_name = models.CharField(max_length=200, help_text="As the customer writes it, in any script.")
+    preferred_name = models.CharField(max_length=100, blank=True, help_text="What they like to be called.")
+    title = models.CharField(max_length=40, blank=True, help_text="Their chosen title; blank means none.")
+    formal_name = models.CharField(max_length=150, blank=True, help_text="What follows the title, e.g. 'Thomas'.")
+    pronouns = models.CharField(max_length=40, blank=True)
+    name_pronunciation = models.CharField(max_length=200, blank=True)
+    email = models.EmailField(max_length=254, blank=True)
+    phone = models.CharField(max_length=20, blank=True, help_text="E.164, e.g. +442079460000.")
+    address_line1 = models.CharField(max_length=200, blank=True)
+    address_line2 = models.CharField(max_length=200, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    postcode = models.CharField(max_length=20, blank=True)
+    country = models.CharField(max_length=2, blank=True, help_text="ISO 3166 code, e.g. GB.")
+    language = models.CharField(max_length=16, blank=True, default="en")
+    preferred_channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
+    name_confirmed_at = models.DateTimeField(null=True, blank=True)
+    name_confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    notes = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CustomerQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["full_name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["email"], condition=~Q(email=""), name="customer_email_unique"),
+        ]
+        indexes = [
+            models.Index(fields=["phone"], name="customer_phone_idx"),
+            models.Index(fields=["full_name", "id"], name="customer_name_order_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.full_name
+
+    @property
+    def salutation(self) -> str:
+        from crm.names import salutation
+
+        return salutation(self)
+
+
+class NameChange(models.Model):
+    """History of every change to a customer's name fields or title: who, when, before, after."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="name_changes")
+    field = models.CharField(max_length=40)
+    before = models.CharField(max_length=200, blank=True)
+    after = models.CharField(max_length=200, blank=True)
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    changed_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-changed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.field}: {self.before!r} -> {self.after!r}"
+
+
+# --- What customers use --------------------------------------------------------------
+
+
+class Service(models.Model):
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SubscriptionQuerySet(models.QuerySet):
+    def active(self) -> "SubscriptionQuerySet":
+        return self.filter(active=True)
+
+
+class Subscription(models.Model):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE, related_name="subscriptions")
+    service = models.ForeignKey(Service, on_delete=models.PROTECT, related_name="subscriptions")
+    region = models.CharField(max_length=60)
+    active = models.BooleanField(default=True)
+    started_at = models.DateTimeField(default=timezone.now)
+
+    objects = SubscriptionQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["customer", "service", "region"], name="subscription_unique"),
+        ]
+        indexes = [models.Index(fields=["service", "region", "active"], name="subscription_lookup_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.customer} uses {self.service} in {self.region}"
+
+
+# --- The outbox ----------------------------------------------------------------------
+
+
+class EmailState(models.TextChoices):
+    PENDING = "pending"
+    SENDING = "sending"
+    SENT = "sent"
+    FAILED = "failed"
+
+
+class OutboundEmailQuerySet(models.QuerySet):
+    def claimable(self, now) -> "OutboundEmailQuerySet":
+        """Rows a sender may take now: pending and due, or sending with a lease that ran out."""
+        return self.filter(
+            Q(state=EmailState.PENDING, next_attempt_at__lte=now)
+            | Q(state=EmailState.SENDING, lease_until__lt=now)
+        )
+
+
+def message_id_for(key: str) -> str:
+    """Message-ID derived from the outbox key, so a repeat after a crash is recognisably the same message."""
+    return f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@gemdesk>"
+
+
+class OutboundEmail(models.Model):
+    """One email the system means to send, written in the transaction of the action causing it.
+
+    The row is the truth; the broker only wakes workers. `key` makes sending idempotent.
+    """
+
+    key = models.CharField(max_length=200, unique=True)
+    to_email = models.EmailField(max_length=254)
+    to_name = models.CharField(max_length=200, blank=True)
+    subject = models.CharField(max_length=250)
+    body_text = models.TextField()
+    body_html = models.TextField(blank=True)
+    customer = models.ForeignKey(
+        Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="outbound_emails"
+    )
+    state = models.CharField(max_length=10, choices=EmailState.choices, default=EmailState.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    next_attempt_at = models.DateTimeField(default=timezone.now)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    message_id = models.CharField(max_length=100, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    objects = OutboundEmailQuerySet.as_manager()
+
+    class Meta:
+        indexes = [
+            # The sweeper's and sender's lookups: only unfinished rows, by state and due time.
+            models.Index(
+                fields=["state", "next_attempt_at"],
+                name="outbox_unfinished_idx",
+                condition=Q(state__in=["pending", "sending"]),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.key

@@ -1,0 +1,97 @@
+"""Shared fixtures: one persona per role (healthchecks' hc/test.py style) and API clients.
+
+alice and bob are agents on the same team, led by lena; charlie is an agent on another team;
+mona is a manager and erin an executive.
+"""
+
+import os
+
+import pytest
+from django.conf import settings
+from rest_framework.test import APIClient
+
+from tests.crm.factories import StaffFactory
+
+NEEDS_POSTGRES = not settings.USING_POSTGRES
+NEEDS_REDIS = not settings.REDIS_URL
+_skipped_for_services: list[str] = []
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        reasons = []
+        if NEEDS_POSTGRES and item.get_closest_marker("postgres"):
+            reasons.append("PostgreSQL")
+        if NEEDS_REDIS and (item.get_closest_marker("redis") or item.get_closest_marker("integration")):
+            reasons.append("Redis")
+        if NEEDS_POSTGRES and item.get_closest_marker("integration"):
+            reasons.append("PostgreSQL")
+        if reasons:
+            _skipped_for_services.append(item.nodeid)
+            item.add_marker(pytest.mark.skip(reason=f"needs {' and '.join(sorted(set(reasons)))}"))
+
+
+def pytest_terminal_summary(terminalreporter):
+    if _skipped_for_services:
+        terminalreporter.write_line(
+            f"!!! {len(_skipped_for_services)} TESTS SKIPPED: PostgreSQL or Redis not reachable "
+            f"(database: {settings.DATABASES['default']['ENGINE']}, "
+            f"REDIS_URL {'set' if settings.REDIS_URL else 'unset'}). "
+            "Start them and run `make test` again for the full suite.",
+            red=True,
+            bold=True,
+        )
+
+
+@pytest.fixture(autouse=True)
+def _fast_passwords(settings):
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture
+def lena(db):
+    return StaffFactory(username="lena", role="lead", team_name="Team North", leads_team=True)
+
+
+@pytest.fixture
+def alice(db, lena):
+    return StaffFactory(username="alice", role="agent", team_name="Team North")
+
+
+@pytest.fixture
+def bob(db, lena):
+    return StaffFactory(username="bob", role="agent", team_name="Team North")
+
+
+@pytest.fixture
+def charlie(db):
+    return StaffFactory(username="charlie", role="agent", team_name="Team South")
+
+
+@pytest.fixture
+def mona(db):
+    return StaffFactory(username="mona", role="manager", team_name="Management")
+
+
+@pytest.fixture
+def erin(db):
+    return StaffFactory(username="erin", role="executive", team_name="Board")
+
+
+@pytest.fixture
+def api():
+    """An anonymous API client; call .force_authenticate(user) or use api_as."""
+    return APIClient()
+
+
+@pytest.fixture
+def api_as():
+    def make(user):
+        client = APIClient()
+        client.force_authenticate(user)
+        return client
+
+    return make
+
+
+CI = os.environ.get("CI", "").lower() == "true"
