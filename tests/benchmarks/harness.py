@@ -1,0 +1,72 @@
+"""Measuring helpers for make bench: latency percentiles and query counts per request."""
+
+import platform
+import statistics
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+
+@dataclass
+class Row:
+    what: str
+    figures: dict[str, str]
+    target: str = ""
+
+
+@dataclass
+class Report:
+    rows: list[Row] = field(default_factory=list)
+
+    def add(self, what: str, target: str = "", **figures: str) -> None:
+        self.rows.append(Row(what, figures, target))
+        print(f"  {what}: {figures}", flush=True)
+
+    def markdown(self, *, total_seconds: float) -> str:
+        lines = [
+            f"Gemdesk benchmarks ({platform.python_version()}, {platform.machine()}, "
+            f"PostgreSQL, run took {total_seconds:.0f} s)",
+            "",
+            "| measurement | p50 | p95 | queries | other | target |",
+            "| --- | ---: | ---: | ---: | --- | --- |",
+        ]
+        for row in self.rows:
+            f = dict(row.figures)
+            p50, p95, queries = f.pop("p50", ""), f.pop("p95", ""), f.pop("queries", "")
+            other = ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in f.items())
+            lines.append(f"| {row.what} | {p50} | {p95} | {queries} | {other} | {row.target} |")
+        return "\n".join(lines) + "\n"
+
+
+def percentile(samples: list[float], pct: float) -> float:
+    ordered = sorted(samples)
+    index = min(len(ordered) - 1, max(0, round(pct / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def measure_requests(
+    report: Report, what: str, call: Callable[[], object], *, repeat: int = 50, warmup: int = 5, target: str = ""
+) -> None:
+    """Time `call` (one request) `repeat` times; record p50/p95 in ms and the query count of one call."""
+    for _ in range(warmup):
+        call()
+    with CaptureQueriesContext(connection) as queries:
+        response = call()
+    status = getattr(response, "status_code", None)
+    if status is not None and status >= 400:
+        raise RuntimeError(f"{what}: answered {status}")
+    samples = []
+    for _ in range(repeat):
+        started = time.perf_counter()
+        call()
+        samples.append((time.perf_counter() - started) * 1000)
+    report.add(
+        what,
+        target=target,
+        p50=f"{statistics.median(samples):.1f} ms",
+        p95=f"{percentile(samples, 95):.1f} ms",
+        queries=str(len(queries.captured_queries)),
+    )
