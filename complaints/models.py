@@ -1,2 +1,306 @@
+"""Complaint cases owned end to end, their append-only history, promises and escalations.
 
-# Create your models here.
+Only complaints/services.py assigns `Case.status` or `Case.owner`; the allowed moves are
+the TRANSITIONS map below.
+"""
+
+import secrets
+
+import pgtrigger
+from django.conf import settings
+from django.db import models
+from django.db.models import Min, OuterRef, Q, Subquery
+from django.utils import timezone
+
+from crm.models import Customer
+
+REFERENCE_PREFIX = "GD-"
+
+
+def format_reference(number: int) -> str:
+    return f"{REFERENCE_PREFIX}{number:06d}"
+
+
+def new_public_token() -> str:
+    """The customer's private status-link key: 192 random bits, URL-safe."""
+    return secrets.token_urlsafe(24)
+
+
+class Channel(models.TextChoices):
+    PHONE = "phone", "Phone"
+    WEB = "web", "Web form"
+    EMAIL = "email", "Email"
+    LETTER = "letter", "Letter"
+    IN_PERSON = "in_person", "In person"
+    SOCIAL = "social", "Social media"
+    CHAT = "chat", "Chat"
+
+
+# Channels where an agent is talking to the customer, so the agent owns the case from the start.
+AGENT_LOGGED_CHANNELS = {Channel.PHONE, Channel.LETTER, Channel.IN_PERSON}
+
+
+class Severity(models.TextChoices):
+    LOW = "low", "Low"
+    NORMAL = "normal", "Normal"
+    HIGH = "high", "High"
+    URGENT = "urgent", "Urgent"
+
+
+class Status(models.TextChoices):
+    NEW = "new", "New"
+    OPEN = "open", "Open"
+    WAITING_ON_CUSTOMER = "waiting_on_customer", "Waiting on customer"
+    RESOLVED = "resolved", "Resolved"
+    CLOSED = "closed", "Closed"
+
+
+# Allowed status moves. Services check these; nothing else assigns status.
+TRANSITIONS: dict[str, set[str]] = {
+    Status.NEW: {Status.OPEN},
+    Status.OPEN: {Status.WAITING_ON_CUSTOMER, Status.RESOLVED},
+    Status.WAITING_ON_CUSTOMER: {Status.OPEN, Status.RESOLVED},
+    Status.RESOLVED: {Status.OPEN, Status.CLOSED},
+    Status.CLOSED: {Status.OPEN},
+}
+ACTIVE_STATUSES = (Status.NEW, Status.OPEN, Status.WAITING_ON_CUSTOMER)
+
+
+class RootCause(models.TextChoices):
+    POLICY = "policy", "Policy"
+    PROCESS = "process", "Process"
+    PRODUCT = "product", "Product"
+    SYSTEM = "system", "System"
+    TRAINING = "training", "Training"
+    COMMUNICATION = "communication", "Communication"
+    THIRD_PARTY = "third_party", "Third party"
+    INFORMATION_GAP = "information_gap", "Information gap"
+
+
+class Category(models.Model):
+    """The managed list of complaint categories (edited in the admin)."""
+
+    name = models.CharField(max_length=100, unique=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "categories"
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CaseQuerySet(models.QuerySet):
+    def active(self) -> "CaseQuerySet":
+        return self.filter(status__in=ACTIVE_STATUSES)
+
+    def owned_by(self, user) -> "CaseQuerySet":
+        return self.filter(owner=user)
+
+    def unowned(self) -> "CaseQuerySet":
+        return self.filter(owner__isnull=True)
+
+    def with_next_promise_due(self) -> "CaseQuerySet":
+        """Annotate `next_promise_due_at`: the earliest due time of the case's open promises."""
+        earliest = (
+            Promise.objects.filter(case=OuterRef("pk"), status=PromiseStatus.OPEN)
+            .values("case")
+            .annotate(due=Min("due_at"))
+            .values("due")
+        )
+        return self.annotate(next_promise_due_at=Subquery(earliest))
+
+    def overdue(self, now) -> "CaseQuerySet":
+        """Cases with an open promise past its due time."""
+        return self.filter(promises__status=PromiseStatus.OPEN, promises__due_at__lt=now).distinct()
+
+
+class Case(models.Model):
+    # Set from the primary key inside the creating transaction, so it is unique without a counter.
+    reference = models.CharField(max_length=20, unique=True, null=True, editable=False)
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="cases")
+    channel = models.CharField(max_length=12, choices=Channel.choices)
+    subject = models.CharField(max_length=200)
+    description = models.TextField(help_text="Stored verbatim, as the customer told it.")
+    outcome_wanted = models.TextField(blank=True, help_text="What the customer asked for.")
+    category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.PROTECT, related_name="cases")
+    severity = models.CharField(max_length=10, choices=Severity.choices, default=Severity.NORMAL)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="owned_cases"
+    )
+    collaborators = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        through="Collaborator",
+        through_fields=("case", "user"),
+        related_name="collaborating_cases",
+        blank=True,
+    )
+    opened_at = models.DateTimeField(default=timezone.now)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    # When the customer last wrote and we have not answered yet; orders "waiting for our answer".
+    awaiting_reply_since = models.DateTimeField(null=True, blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    root_cause = models.CharField(max_length=20, choices=RootCause.choices, blank=True)
+    resolution_summary = models.TextField(blank=True)
+    # Derived from the events when the case is resolved (see services.case_resolve); never typed in.
+    resolved_on_first_contact = models.BooleanField(null=True, editable=False)
+    public_token = models.CharField(max_length=64, unique=True, default=new_public_token, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = CaseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        indexes = [
+            models.Index(fields=["owner", "status"], name="case_owner_status_idx"),
+            models.Index(fields=["status", "opened_at"], name="case_status_opened_idx"),
+            models.Index(fields=["-opened_at", "-id"], name="case_recent_idx"),
+            models.Index(
+                fields=["opened_at"], name="case_team_queue_idx", condition=Q(owner__isnull=True, status="new")
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.reference}: {self.subject}"
+
+    def can_move_to(self, status: str) -> bool:
+        return status in TRANSITIONS.get(self.status, set())
+
+
+class EventKind(models.TextChoices):
+    CREATED = "created"
+    TAKEN = "taken"
+    HANDED_OVER = "handed_over"
+    ESCALATED = "escalated"
+    NOTE = "note"
+    MESSAGE_OUT = "message_out"
+    MESSAGE_IN = "message_in"
+    CALL_LOGGED = "call_logged"
+    PROMISE_MADE = "promise_made"
+    PROMISE_KEPT = "promise_kept"
+    PROMISE_RESCHEDULED = "promise_rescheduled"
+    PROMISE_BROKEN = "promise_broken"
+    PROMISE_WARNED = "promise_warned"
+    STATUS_CHANGED = "status_changed"
+    RESOLVED = "resolved"
+    REOPENED = "reopened"
+    CLOSED = "closed"
+    RATED = "rated"
+
+
+class ActorKind(models.TextChoices):
+    STAFF = "staff"
+    CUSTOMER = "customer"
+    SYSTEM = "system"
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs):
+        raise TypeError("Case events are append-only: they cannot be updated.")
+
+    def delete(self):
+        raise TypeError("Case events are append-only: they cannot be deleted.")
+
+
+@pgtrigger.register(
+    pgtrigger.Protect(name="case_event_append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+)
+class CaseEvent(models.Model):
+    """One thing that happened to a case. Never changed, never deleted (ORM and database refuse)."""
+
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField(max_length=24, choices=EventKind.choices)
+    actor_kind = models.CharField(max_length=10, choices=ActorKind.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    data = models.JSONField(default=dict, blank=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [
+            models.Index(fields=["case", "created_at", "id"], name="case_event_timeline_idx"),
+            models.Index(fields=["kind", "created_at"], name="case_event_kind_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} on case {self.case_id}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise TypeError("Case events are append-only: they cannot be updated.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise TypeError("Case events are append-only: they cannot be deleted.")
+
+
+class PromiseStatus(models.TextChoices):
+    OPEN = "open"
+    KEPT = "kept"
+    RESCHEDULED = "rescheduled"
+    BROKEN = "broken"
+
+
+class Promise(models.Model):
+    """A commitment to the customer with a due time. Rescheduling closes this one and opens its successor."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="promises")
+    text = models.CharField(max_length=500)
+    due_at = models.DateTimeField()
+    made_at = models.DateTimeField(default=timezone.now)
+    made_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=12, choices=PromiseStatus.choices, default=PromiseStatus.OPEN)
+    # When the owner is warned (services.promise_warning_time), stored so beat finds it by index.
+    warn_at = models.DateTimeField()
+    warned_at = models.DateTimeField(null=True, blank=True)
+    settled_at = models.DateTimeField(null=True, blank=True)
+    replaces = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="replaced_by")
+    reschedule_reason = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        indexes = [
+            models.Index(fields=["due_at"], name="promise_open_due_idx", condition=Q(status="open")),
+            models.Index(
+                fields=["warn_at"], name="promise_to_warn_idx", condition=Q(status="open", warned_at__isnull=True)
+            ),
+            models.Index(fields=["case", "status", "due_at"], name="promise_case_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.text} (due {self.due_at:%Y-%m-%d %H:%M})"
+
+
+class EscalationLevel(models.TextChoices):
+    LEAD = "lead", "Team lead"
+    MANAGER = "manager", "Manager"
+    EXECUTIVE = "executive", "Executive"
+
+
+class Collaborator(models.Model):
+    """A senior person added to a case by escalation. The owner stays the owner."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="collaborator_links")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="collaborator_links")
+    level = models.CharField(max_length=10, choices=EscalationLevel.choices, blank=True)
+    reason = models.TextField()
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["added_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["case", "user"], name="collaborator_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.user} on case {self.case_id}"

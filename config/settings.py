@@ -99,6 +99,9 @@ DATABASES["default"].update(
     CONN_MAX_AGE=env.int("DJANGO_CONN_MAX_AGE", default=60),
     CONN_HEALTH_CHECKS=True,
 )
+if env.str("DJANGO_TEST_DATABASE_NAME", default=""):
+    # Lets several test runs share one PostgreSQL server without dropping each other's database.
+    DATABASES["default"]["TEST"] = {"NAME": env.str("DJANGO_TEST_DATABASE_NAME")}
 USING_POSTGRES = DATABASES["default"]["ENGINE"].endswith("postgresql")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -182,7 +185,14 @@ CELERY_TASK_IGNORE_RESULT = True  # state lives in the database; no result backe
 CELERY_WORKER_MAX_TASKS_PER_CHILD = 1000  # caps slow leaks before the OOM killer acts
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "crm.tasks.sweep_outbox", "schedule": OUTBOX_SWEEP_SECONDS},
+    "promises-check": {"task": "complaints.tasks.check_promises", "schedule": 60.0},
+    "cases-auto-close": {"task": "complaints.tasks.close_resolved_cases", "schedule": 600.0},
 }
+
+# Cases: when owners are warned about a promise, and when resolved cases close by themselves.
+PROMISE_WARNING_HOURS = env.float("PROMISE_WARNING_HOURS", default=2.0)
+PROMISE_WARNING_FRACTION = env.float("PROMISE_WARNING_FRACTION", default=0.8)
+CASE_AUTO_CLOSE_AFTER_HOURS = env.float("CASE_AUTO_CLOSE_AFTER_HOURS", default=168.0)
 if OUTBOX_RETRY_BACKOFF_MAX_SECONDS >= CELERY_VISIBILITY_TIMEOUT or CELERY_TASK_TIME_LIMIT >= CELERY_VISIBILITY_TIMEOUT:
     raise ImproperlyConfigured("Retry backoff and task time limit must stay below CELERY_VISIBILITY_TIMEOUT.")
 

@@ -7,6 +7,7 @@ from config import views
 
 api_v1 = [
     path("", include("crm.api.urls")),
+    path("", include("complaints.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
 ]
@@ -17,6 +18,7 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("customers/", include("crm.urls")),
+    path("cases/", include("complaints.urls")),
     path("api/v1/", include(api_v1)),
     path("admin/", admin.site.urls),
 ]

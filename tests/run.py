@@ -47,6 +47,9 @@ def main() -> int:
     os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(64))
     os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "false")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    # One test database per run, so runs side by side on one server never clobber each other.
+    if os.environ.get("DATABASE_URL", "").startswith("postgres"):
+        os.environ.setdefault("DJANGO_TEST_DATABASE_NAME", f"test_gemdesk_{os.getpid()}")
 
     import pytest
 

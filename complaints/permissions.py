@@ -1,0 +1,70 @@
+"""Who may see and change a case. The one place these rules live; every rule has a test.
+
+- Managers and executives see every case.
+- Agents and leads see the team queue (unowned cases), cases owned by anyone in their team,
+  and cases they were escalated to.
+- The owner changes a case; so do the lead of the owner's team and managers.
+- Any staff member who can see a case may add an internal note.
+"""
+
+from django.db.models import Q
+
+from complaints.models import Case
+from crm.models import Role
+
+SEE_ALL_ROLES = {Role.MANAGER, Role.EXECUTIVE}
+TAKE_ROLES = {Role.AGENT, Role.LEAD}
+
+
+def roles_of(user) -> set[str]:
+    if not user.is_authenticated or not user.is_active:
+        return set()
+    cached = getattr(user, "_gemdesk_roles", None)
+    if cached is None:
+        cached = set(user.groups.filter(name__in=Role.values).values_list("name", flat=True))
+        user._gemdesk_roles = cached
+    return cached
+
+
+def team_id_of(user) -> int | None:
+    profile = getattr(user, "staff_profile", None)
+    return profile.team_id if profile else None
+
+
+def leads_team_of(lead, owner) -> bool:
+    """Whether `lead` is the lead of `owner`'s team."""
+    profile = getattr(owner, "staff_profile", None)
+    return bool(profile and profile.team_id and profile.team.lead_id == lead.pk)
+
+
+def visible_cases(user, queryset=None):
+    """The cases `user` may know exist. Everything else answers 404."""
+    queryset = Case.objects.all() if queryset is None else queryset
+    roles = roles_of(user)
+    if not roles:
+        return queryset.none()
+    if roles & SEE_ALL_ROLES:
+        return queryset
+    scope = Q(owner__isnull=True) | Q(owner=user) | Q(collaborator_links__user=user)
+    team_id = team_id_of(user)
+    if team_id is not None:
+        scope |= Q(owner__staff_profile__team_id=team_id)
+    # A case matches once per collaborator link: keep rows unique without DISTINCT on the whole query.
+    return queryset.filter(pk__in=Case.objects.filter(scope).values("pk"))
+
+
+def can_change(user, case: Case) -> bool:
+    roles = roles_of(user)
+    if not roles:
+        return False
+    if case.owner_id == user.pk or Role.MANAGER in roles:
+        return True
+    return Role.LEAD in roles and case.owner_id is not None and leads_team_of(user, case.owner)
+
+
+def can_take(user) -> bool:
+    return bool(roles_of(user) & TAKE_ROLES)
+
+
+def can_handover(user, case: Case) -> bool:
+    return can_change(user, case)

@@ -1,0 +1,128 @@
+"""Reads for case lists, queues, timelines and counts, with the joins each screen needs,
+so a page costs a fixed number of queries whatever its length."""
+
+from datetime import datetime
+
+from django.db.models import Count, F, Prefetch, Q, QuerySet
+from django.utils import timezone
+
+from complaints import permissions
+from complaints.models import Case, CaseEvent, Collaborator, Promise, PromiseStatus, Status
+
+
+def _with_list_joins(cases: QuerySet) -> QuerySet:
+    return cases.select_related("customer", "owner__staff_profile", "category").with_next_promise_due()
+
+
+def case_list(*, user) -> QuerySet:
+    """Every case the user may see, newest first, ready for a list page (filters applied by the caller)."""
+    return _with_list_joins(permissions.visible_cases(user)).order_by("-opened_at", "-id")
+
+
+def case_detail(*, user, reference: str) -> Case:
+    """One case by reference, if the user may see it (else Case.DoesNotExist, answered 404)."""
+    return (
+        permissions.visible_cases(user)
+        .select_related("customer", "owner__staff_profile__team", "category")
+        .prefetch_related(
+            Prefetch("promises", queryset=Promise.objects.order_by("due_at", "id")),
+            Prefetch("collaborator_links", queryset=Collaborator.objects.select_related("user__staff_profile")),
+        )
+        .get(reference=reference)
+    )
+
+
+def my_cases(*, user) -> QuerySet:
+    """Cases I own that are not finished: nearest promise due first, then the longest waiting for our answer."""
+    return (
+        _with_list_joins(Case.objects.owned_by(user).active())
+        .order_by(
+            F("next_promise_due_at").asc(nulls_last=True),
+            F("awaiting_reply_since").asc(nulls_last=True),
+            "opened_at",
+            "id",
+        )
+    )
+
+
+def my_case_counters(*, user, now: datetime | None = None) -> dict[str, int]:
+    now = now or timezone.now()
+    mine = Case.objects.owned_by(user)
+    counts = mine.aggregate(
+        open=Count("pk", filter=Q(status__in=[Status.NEW, Status.OPEN])),
+        waiting_on_customer=Count("pk", filter=Q(status=Status.WAITING_ON_CUSTOMER)),
+        awaiting_our_reply=Count("pk", filter=Q(status__in=[Status.NEW, Status.OPEN], awaiting_reply_since__isnull=False)),
+    )
+    promises = Promise.objects.filter(case__owner=user, status=PromiseStatus.OPEN).aggregate(
+        promises_open=Count("pk"),
+        promises_at_risk=Count("pk", filter=Q(warn_at__lte=now)),
+    )
+    return counts | promises
+
+
+def promises_at_risk_ids(*, user, now: datetime | None = None) -> set[int]:
+    """Case ids among mine with an open promise inside its warning window (highlighted on My cases)."""
+    now = now or timezone.now()
+    return set(
+        Promise.objects.filter(case__owner=user, status=PromiseStatus.OPEN, warn_at__lte=now).values_list(
+            "case_id", flat=True
+        )
+    )
+
+
+def team_queue(*, user) -> QuerySet:
+    """Unowned cases waiting to be taken, oldest first."""
+    return (
+        Case.objects.unowned()
+        .filter(status=Status.NEW)
+        .select_related("customer", "category")
+        .order_by("opened_at", "id")
+    )
+
+
+def case_timeline(*, case: Case, newest_first: bool = False) -> QuerySet:
+    order = ("-created_at", "-id") if newest_first else ("created_at", "id")
+    return CaseEvent.objects.filter(case=case).select_related("actor__staff_profile").order_by(*order)
+
+
+def team_cases(*, lead) -> QuerySet:
+    """The active cases owned by members of the teams this lead leads."""
+    return _with_list_joins(
+        Case.objects.active().filter(owner__staff_profile__team__lead=lead)
+    ).order_by(F("next_promise_due_at").asc(nulls_last=True), "opened_at", "id")
+
+
+def team_promises_at_risk(*, lead, now: datetime | None = None) -> QuerySet:
+    now = now or timezone.now()
+    return (
+        Promise.objects.filter(
+            status=PromiseStatus.OPEN, warn_at__lte=now, case__owner__staff_profile__team__lead=lead
+        )
+        .select_related("case__customer", "case__owner__staff_profile")
+        .order_by("due_at", "id")
+    )
+
+
+def escalations_waiting(*, user) -> QuerySet:
+    """Active cases escalated to this person."""
+    return (
+        Collaborator.objects.filter(user=user, case__status__in=[Status.NEW, Status.OPEN, Status.WAITING_ON_CUSTOMER])
+        .select_related("case__customer", "case__owner__staff_profile", "added_by__staff_profile")
+        .order_by("added_at", "id")
+    )
+
+
+def promise_counts(*, owners: QuerySet | None = None, owner=None) -> dict[str, int]:
+    """Kept on time, rescheduled before due, broken: for one owner or a set of owners (a team)."""
+    promises = Promise.objects.all()
+    if owner is not None:
+        promises = promises.filter(made_by=owner)
+    elif owners is not None:
+        promises = promises.filter(made_by__in=owners)
+    return promises.aggregate(
+        kept_on_time=Count("pk", filter=Q(status=PromiseStatus.KEPT, settled_at__lte=F("due_at"))),
+        kept_late=Count("pk", filter=Q(status=PromiseStatus.KEPT, settled_at__gt=F("due_at"))),
+        rescheduled_before_due=Count("pk", filter=Q(status=PromiseStatus.RESCHEDULED)),
+        broken=Count("pk", filter=Q(status=PromiseStatus.BROKEN)),
+        open=Count("pk", filter=Q(status=PromiseStatus.OPEN)),
+    )

@@ -1,0 +1,603 @@
+"""Every write to a case: one function per user action, each in one transaction,
+each writing its case event and queueing its emails through the outbox.
+
+Web views, API views, Celery tasks and commands all call these; none of them assigns
+`Case.status` or `Case.owner` itself.
+"""
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from crm.outbox import queue_email
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from complaints import permissions
+from complaints.exceptions import AlreadyOwned, Conflict, InvalidInput, NotAllowedInStatus, NotPermitted
+from complaints.models import (
+    AGENT_LOGGED_CHANNELS,
+    ActorKind,
+    Case,
+    CaseEvent,
+    Category,
+    Channel,
+    Collaborator,
+    EscalationLevel,
+    EventKind,
+    Promise,
+    PromiseStatus,
+    RootCause,
+    Severity,
+    Status,
+    format_reference,
+)
+from crm.models import Customer
+
+User = get_user_model()
+
+HANDOVER_REASON_MIN_LENGTH = 15
+REASON_MIN_LENGTH = 3
+# A beat run handles at most this many rows; the next run (a minute later) takes the rest.
+BEAT_BATCH = 500
+
+
+# --- Small building blocks ----------------------------------------------------------
+
+
+def display_name(user) -> str:
+    profile = getattr(user, "staff_profile", None)
+    return (profile.display_name if profile else "") or user.get_full_name() or user.username
+
+
+def record_event(
+    case: Case, kind: str, *, by=None, actor_kind: str | None = None, at: datetime | None = None, **data: Any
+) -> CaseEvent:
+    """Append one event to the case's history. Call inside the transaction that changes the case."""
+    return CaseEvent.objects.create(
+        case=case,
+        kind=kind,
+        actor=by,
+        actor_kind=actor_kind or (ActorKind.STAFF if by is not None else ActorKind.SYSTEM),
+        created_at=at or timezone.now(),
+        data=data,
+    )
+
+
+def _lock(case: Case) -> Case:
+    """Re-read the case under a row lock: every transition decides on fresh state."""
+    return Case.objects.select_for_update().select_related("owner", "customer").get(pk=case.pk)
+
+
+def _require_change(user, case: Case) -> None:
+    if not permissions.can_change(user, case):
+        raise NotPermitted("Only the owner, their team lead or a manager can change this case.")
+
+
+def _require_reason(reason: str, *, field: str = "reason", min_length: int = REASON_MIN_LENGTH) -> str:
+    reason = (reason or "").strip()
+    if len(reason) < min_length:
+        raise InvalidInput(
+            "A reason is required.", errors={field: [f"Give a reason of at least {min_length} characters."]}
+        )
+    return reason
+
+
+def _move(case: Case, to: str, *, action: str) -> str:
+    """Check the TRANSITIONS map and set the new status; returns the old one."""
+    if not case.can_move_to(to):
+        raise NotAllowedInStatus(action=action, status=case.status)
+    before = case.status
+    case.status = to
+    return before
+
+
+def _email_customer(case: Case, *, key: str, template: str, subject: str, **context: Any) -> None:
+    """Queue an email to the case's customer through the outbox (skipped if they have no address)."""
+    customer = case.customer
+    if not customer.email:
+        return
+    context.update(case=case, customer=customer, salutation=customer.salutation, base_url=settings.GEMDESK_BASE_URL)
+    queue_email(
+        key=key,
+        to_email=customer.email,
+        to_name=customer.full_name,
+        subject=f"[{case.reference}] {subject}",
+        body_text=render_to_string(f"complaints/email/{template}.txt", context),
+        customer=customer,
+    )
+
+
+def _email_staff(user, *, key: str, template: str, subject: str, **context: Any) -> None:
+    if not user.email:
+        return
+    context.update(recipient=user, recipient_name=display_name(user), base_url=settings.GEMDESK_BASE_URL)
+    queue_email(
+        key=key,
+        to_email=user.email,
+        to_name=display_name(user),
+        subject=subject,
+        body_text=render_to_string(f"complaints/email/{template}.txt", context),
+    )
+
+
+def _future(due_at: datetime, *, field: str = "due_at") -> datetime:
+    if timezone.is_naive(due_at):
+        raise InvalidInput("Give the time with its offset.", errors={field: ["Include a time zone offset."]})
+    if due_at <= timezone.now():
+        raise InvalidInput("The due time is in the past.", errors={field: ["The due time must be in the future."]})
+    return due_at
+
+
+# --- Creating and owning --------------------------------------------------------------
+
+
+@transaction.atomic
+def case_create(
+    *,
+    customer: Customer,
+    channel: str,
+    subject: str,
+    description: str,
+    by=None,
+    category: Category | None = None,
+    severity: str = Severity.NORMAL,
+    outcome_wanted: str = "",
+) -> Case:
+    """Open a case. A staff member who logs it owns it from the start; web and email
+    complaints (no `by`) wait unowned in the team queue."""
+    if channel not in Channel.values:
+        raise InvalidInput("Unknown channel.", errors={"channel": [f"Choose one of {', '.join(Channel.values)}."]})
+    if severity not in Severity.values:
+        raise InvalidInput("Unknown severity.", errors={"severity": [f"Choose one of {', '.join(Severity.values)}."]})
+    if not subject.strip():
+        raise InvalidInput("A subject is required.", errors={"subject": ["This field may not be blank."]})
+    if not description.strip():
+        raise InvalidInput("A description is required.", errors={"description": ["This field may not be blank."]})
+    if by is not None and not permissions.roles_of(by):
+        raise NotPermitted("Only staff can log cases.")
+
+    now = timezone.now()
+    case = Case.objects.create(
+        customer=customer,
+        channel=channel,
+        subject=subject.strip(),
+        description=description,
+        outcome_wanted=outcome_wanted,
+        category=category,
+        severity=severity,
+        owner=by,
+        status=Status.OPEN if by is not None else Status.NEW,
+        opened_at=now,
+        awaiting_reply_since=None if by is not None else now,
+    )
+    # The reference comes from the primary key, unique under any concurrency.
+    case.reference = format_reference(case.pk)
+    Case.objects.filter(pk=case.pk).update(reference=case.reference)
+    record_event(
+        case,
+        EventKind.CREATED,
+        by=by,
+        actor_kind=ActorKind.STAFF if by is not None else ActorKind.CUSTOMER,
+        at=now,
+        channel=channel,
+        owner=by.username if by is not None else None,
+        to_status=case.status,
+    )
+    if by is not None and channel in AGENT_LOGGED_CHANNELS:
+        record_event(case, EventKind.CALL_LOGGED, by=by, at=now, channel=channel, text=description)
+    return case
+
+
+@transaction.atomic(durable=True)
+def case_take(*, case: Case, agent) -> Case:
+    """Become the owner of an unowned case. Exactly one of many simultaneous takers wins."""
+    if not permissions.can_take(agent):
+        raise NotPermitted("Only agents and leads take cases.")
+    # Compare-and-swap: the row count says who won; no lock is held while others wait.
+    won = Case.objects.filter(pk=case.pk, owner__isnull=True, status=Status.NEW).update(
+        owner=agent, status=Status.OPEN, updated_at=timezone.now()
+    )
+    case = Case.objects.select_related("owner", "customer").get(pk=case.pk)
+    if not won:
+        if case.owner is not None:
+            raise AlreadyOwned(owner_username=case.owner.username, owner_name=display_name(case.owner))
+        raise NotAllowedInStatus(action="take this case", status=case.status)
+    record_event(case, EventKind.TAKEN, by=agent, from_status=Status.NEW, to_status=Status.OPEN)
+    return case
+
+
+def _active_staff(username: str, *, field: str = "to"):
+    user = User.objects.filter(username=username, is_active=True).select_related("staff_profile").first()
+    if user is None or not permissions.roles_of(user):
+        raise InvalidInput("No such active staff member.", errors={field: [f"No active staff member '{username}'."]})
+    return user
+
+
+@transaction.atomic(durable=True)
+def case_handover(*, case: Case, to: str, reason: str, by) -> Case:
+    """Pass the case to another agent, with a reason the customer is told. Counts as a shuffle."""
+    reason = _require_reason(reason, min_length=HANDOVER_REASON_MIN_LENGTH)
+    case = _lock(case)
+    _require_change(by, case)
+    if case.status not in (Status.OPEN, Status.WAITING_ON_CUSTOMER):
+        raise NotAllowedInStatus(action="hand over", status=case.status)
+    target = _active_staff(to)
+    if not permissions.roles_of(target) & permissions.TAKE_ROLES:
+        raise InvalidInput("Cases are owned by agents and leads.", errors={"to": [f"{to} is not an agent or lead."]})
+    if target.pk == case.owner_id:
+        raise InvalidInput("Already the owner.", errors={"to": [f"{to} already owns this case."]})
+    previous = case.owner
+    case.owner = target
+    case.save(update_fields=["owner", "updated_at"])
+    event = record_event(
+        case, EventKind.HANDED_OVER, by=by, from_owner=previous.username, to_owner=target.username, reason=reason
+    )
+    _email_customer(
+        case,
+        key=f"case:{case.pk}:handover:{event.pk}",
+        template="handover",
+        subject="Your case has a new owner",
+        new_owner_name=display_name(target),
+        reason=reason,
+    )
+    return case
+
+
+def _escalation_target(*, case: Case, level: str | None, to: str | None):
+    if to:
+        return _active_staff(to), ""
+    if level not in EscalationLevel.values:
+        raise InvalidInput(
+            "Say who to escalate to.",
+            errors={"level": [f"Choose one of {', '.join(EscalationLevel.values)}, or name a person in 'to'."]},
+        )
+    if level == EscalationLevel.LEAD:
+        profile = getattr(case.owner, "staff_profile", None)
+        lead = profile.team.lead if profile and profile.team_id else None
+        if lead is not None and lead.is_active:
+            return lead, level
+    # The first active member of that role: deterministic, and an executive is always reachable.
+    target = User.objects.filter(groups__name=level, is_active=True).order_by("pk").first()
+    if target is None:
+        raise InvalidInput("Nobody holds that role.", errors={"level": [f"No active {level} to escalate to."]})
+    return target, level
+
+
+@transaction.atomic(durable=True)
+def case_escalate(*, case: Case, by, reason: str, level: str | None = None, to: str | None = None) -> Collaborator:
+    """Add a senior person to the case. The owner keeps the case."""
+    reason = _require_reason(reason)
+    case = _lock(case)
+    _require_change(by, case)
+    if case.status not in (Status.OPEN, Status.WAITING_ON_CUSTOMER):
+        raise NotAllowedInStatus(action="escalate", status=case.status)
+    target, level = _escalation_target(case=case, level=level, to=to)
+    if target.pk == case.owner_id:
+        raise InvalidInput("The owner already has the case.", errors={"to": ["Escalate to someone else."]})
+    if Collaborator.objects.filter(case=case, user=target).exists():
+        raise Conflict(f"Already escalated to {display_name(target)}.", errors={"to": [target.username]})
+    collaborator = Collaborator.objects.create(case=case, user=target, level=level, reason=reason, added_by=by)
+    record_event(case, EventKind.ESCALATED, by=by, to=target.username, level=level, reason=reason)
+    _email_staff(
+        target,
+        key=f"case:{case.pk}:escalation:{collaborator.pk}",
+        template="escalated",
+        subject=f"[{case.reference}] Escalated to you: {case.subject}",
+        case=case,
+        reason=reason,
+        by_name=display_name(by),
+    )
+    return collaborator
+
+
+# --- Talking to the customer and to each other -----------------------------------------
+
+
+@transaction.atomic(durable=True)
+def case_add_note(*, case: Case, by, text: str) -> CaseEvent:
+    """An internal note: any staff member who can see the case; never shown to the customer."""
+    text = _require_reason(text, field="text", min_length=1)
+    if not permissions.visible_cases(by).filter(pk=case.pk).exists():
+        raise NotPermitted("You cannot see this case.")
+    case = _lock(case)
+    return record_event(case, EventKind.NOTE, by=by, text=text)
+
+
+@transaction.atomic(durable=True)
+def case_message_customer(*, case: Case, by, text: str, await_reply: bool = False) -> CaseEvent:
+    """Write to the customer (emailed through the outbox)."""
+    text = _require_reason(text, field="text", min_length=1)
+    case = _lock(case)
+    _require_change(by, case)
+    if not case.customer.email:
+        raise InvalidInput(
+            "This customer has no email address; call or write to them and log it instead.",
+            errors={"customer": ["The customer has no email address."]},
+        )
+    if case.status not in (Status.OPEN, Status.WAITING_ON_CUSTOMER):
+        raise NotAllowedInStatus(action="message the customer", status=case.status)
+    now = timezone.now()
+    fields = ["awaiting_reply_since", "updated_at"]
+    case.awaiting_reply_since = None
+    if case.first_response_at is None:
+        case.first_response_at = now
+        fields.append("first_response_at")
+    target = Status.WAITING_ON_CUSTOMER if await_reply else Status.OPEN
+    before = case.status
+    if target != case.status:
+        _move(case, target, action="wait for the customer" if await_reply else "reopen")
+        fields.append("status")
+    case.save(update_fields=fields)
+    event = record_event(case, EventKind.MESSAGE_OUT, by=by, at=now, text=text)
+    if "status" in fields:
+        record_event(case, EventKind.STATUS_CHANGED, by=by, at=now, from_status=before, to_status=case.status)
+    _email_customer(
+        case,
+        key=f"case:{case.pk}:message:{event.pk}",
+        template="message",
+        subject=case.subject,
+        text=text,
+        owner_name=display_name(by),
+    )
+    return event
+
+
+# --- Promises --------------------------------------------------------------------------
+
+
+def promise_warning_time(*, made_at: datetime, due_at: datetime) -> datetime:
+    """When the owner is warned: the later of N hours before due and F of the way from making to due."""
+    hours_before = due_at - timedelta(hours=settings.PROMISE_WARNING_HOURS)
+    fraction_through = made_at + (due_at - made_at) * settings.PROMISE_WARNING_FRACTION
+    return max(hours_before, fraction_through)
+
+
+def _new_promise(case: Case, *, by, text: str, due_at: datetime, replaces: Promise | None = None) -> Promise:
+    now = timezone.now()
+    return Promise.objects.create(
+        case=case,
+        text=text,
+        due_at=due_at,
+        made_at=now,
+        made_by=by,
+        replaces=replaces,
+        warn_at=promise_warning_time(made_at=now, due_at=due_at),
+    )
+
+
+@transaction.atomic(durable=True)
+def promise_make(*, case: Case, by, text: str, due_at: datetime) -> Promise:
+    text = _require_reason(text, field="text", min_length=1)
+    _future(due_at)
+    case = _lock(case)
+    _require_change(by, case)
+    if case.status not in (Status.OPEN, Status.WAITING_ON_CUSTOMER):
+        raise NotAllowedInStatus(action="make a promise", status=case.status)
+    promise = _new_promise(case, by=by, text=text, due_at=due_at)
+    record_event(case, EventKind.PROMISE_MADE, by=by, promise=promise.pk, text=text, due_at=due_at.isoformat())
+    return promise
+
+
+def _lock_open_promise(promise: Promise, *, action: str) -> Promise:
+    promise = Promise.objects.select_for_update().select_related("case__owner", "case__customer").get(pk=promise.pk)
+    if promise.status != PromiseStatus.OPEN:
+        raise Conflict(
+            f"Cannot {action}: the promise is already {promise.status}.", errors={"status": [promise.status]}
+        )
+    return promise
+
+
+@transaction.atomic(durable=True)
+def promise_keep(*, promise: Promise, by) -> Promise:
+    promise = _lock_open_promise(promise, action="keep it")
+    _require_change(by, promise.case)
+    now = timezone.now()
+    promise.status, promise.settled_at = PromiseStatus.KEPT, now
+    promise.save(update_fields=["status", "settled_at"])
+    record_event(promise.case, EventKind.PROMISE_KEPT, by=by, at=now, promise=promise.pk, on_time=now <= promise.due_at)
+    return promise
+
+
+@transaction.atomic(durable=True)
+def promise_reschedule(*, promise: Promise, by, due_at: datetime, reason: str) -> Promise:
+    """Move a promise before it is broken, telling the customer the reason and the new date at once."""
+    reason = _require_reason(reason)
+    _future(due_at)
+    promise = _lock_open_promise(promise, action="reschedule it")
+    _require_change(by, promise.case)
+    now = timezone.now()
+    if promise.due_at <= now:
+        raise Conflict("This promise is already past due: it can no longer be rescheduled.", errors={"due_at": []})
+    promise.status, promise.settled_at = PromiseStatus.RESCHEDULED, now
+    promise.save(update_fields=["status", "settled_at"])
+    successor = _new_promise(promise.case, by=by, text=promise.text, due_at=due_at, replaces=promise)
+    successor.reschedule_reason = reason
+    successor.save(update_fields=["reschedule_reason"])
+    record_event(
+        promise.case,
+        EventKind.PROMISE_RESCHEDULED,
+        by=by,
+        at=now,
+        promise=promise.pk,
+        new_promise=successor.pk,
+        old_due_at=promise.due_at.isoformat(),
+        due_at=due_at.isoformat(),
+        reason=reason,
+    )
+    _email_customer(
+        promise.case,
+        key=f"promise:{promise.pk}:slip",
+        template="promise_slip",
+        subject="A new date for what we promised",
+        promise=successor,
+        old_due_at=promise.due_at,
+        reason=reason,
+        owner_name=display_name(by),
+    )
+    return successor
+
+
+# --- Resolution ------------------------------------------------------------------------
+
+
+@transaction.atomic(durable=True)
+def case_resolve(*, case: Case, by, resolution_summary: str, root_cause: str) -> Case:
+    summary = _require_reason(resolution_summary, field="resolution_summary", min_length=1)
+    if root_cause not in RootCause.values:
+        raise InvalidInput(
+            "A root cause is required.", errors={"root_cause": [f"Choose one of {', '.join(RootCause.values)}."]}
+        )
+    case = _lock(case)
+    _require_change(by, case)
+    before = _move(case, Status.RESOLVED, action="resolve")
+    now = timezone.now()
+    # First contact resolution, from the history: the owner resolved it with no handover
+    # and the customer never had to contact us again.
+    history = case.events.filter(kind__in=[EventKind.HANDED_OVER, EventKind.MESSAGE_IN, EventKind.REOPENED])
+    case.resolved_on_first_contact = by.pk == case.owner_id and not history.exists()
+    case.resolution_summary, case.root_cause, case.resolved_at = summary, root_cause, now
+    case.save(
+        update_fields=[
+            "status",
+            "resolution_summary",
+            "root_cause",
+            "resolved_at",
+            "resolved_on_first_contact",
+            "updated_at",
+        ]
+    )
+    record_event(
+        case,
+        EventKind.RESOLVED,
+        by=by,
+        at=now,
+        from_status=before,
+        to_status=case.status,
+        root_cause=root_cause,
+        resolution_summary=summary,
+        first_contact=case.resolved_on_first_contact,
+    )
+    return case
+
+
+@transaction.atomic(durable=True)
+def case_reopen(*, case: Case, by, reason: str, actor_kind: str = ActorKind.STAFF) -> Case:
+    """Back to the same owner. If they have left, to their team lead, recorded."""
+    reason = _require_reason(reason)
+    case = _lock(case)
+    if actor_kind == ActorKind.STAFF:
+        _require_change(by, case)
+    before = _move(case, Status.OPEN, action="reopen")
+    data: dict[str, Any] = {"from_status": before, "to_status": Status.OPEN, "reason": reason}
+    owner = case.owner
+    if owner is not None and not owner.is_active:
+        profile = getattr(owner, "staff_profile", None)
+        lead = profile.team.lead if profile and profile.team_id else None
+        case.owner = lead if lead is not None and lead.is_active else None
+        if case.owner is None:
+            case.status = Status.NEW
+        data.update(
+            previous_owner=owner.username,
+            owner=case.owner.username if case.owner else None,
+            owner_change="previous owner is no longer active",
+        )
+    case.resolved_at = None
+    case.closed_at = None
+    case.resolved_on_first_contact = None
+    case.save(update_fields=["status", "owner", "resolved_at", "closed_at", "resolved_on_first_contact", "updated_at"])
+    record_event(
+        case, EventKind.REOPENED, by=by if actor_kind == ActorKind.STAFF else None, actor_kind=actor_kind, **data
+    )
+    return case
+
+
+# --- Beat jobs -----------------------------------------------------------------------------
+
+
+def promises_warn_due(*, now: datetime | None = None) -> int:
+    """Tell owners about open promises entering their warning window. Once per promise."""
+    now = now or timezone.now()
+    warned = 0
+    due_ids = list(
+        Promise.objects.filter(
+            status=PromiseStatus.OPEN, warned_at__isnull=True, warn_at__lte=now, due_at__gt=now
+        ).values_list("pk", flat=True)[:BEAT_BATCH]
+    )
+    for promise_id in due_ids:
+        with transaction.atomic():
+            # Claim by compare-and-swap: two beat runs never warn twice.
+            if not Promise.objects.filter(pk=promise_id, warned_at__isnull=True).update(warned_at=now):
+                continue
+            promise = Promise.objects.select_related("case__owner", "case__customer").get(pk=promise_id)
+            record_event(
+                promise.case, EventKind.PROMISE_WARNED, at=now, promise=promise.pk, due_at=promise.due_at.isoformat()
+            )
+            if promise.case.owner is not None:
+                _email_staff(
+                    promise.case.owner,
+                    key=f"promise:{promise.pk}:warning",
+                    template="promise_warning",
+                    subject=f"[{promise.case.reference}] Promise due soon: keep it or tell the customer now",
+                    promise=promise,
+                    case=promise.case,
+                )
+            warned += 1
+    return warned
+
+
+def promises_break_overdue(*, now: datetime | None = None) -> int:
+    """Mark open promises past due as broken, and tell the owner's lead."""
+    now = now or timezone.now()
+    broken = 0
+    overdue_ids = list(
+        Promise.objects.filter(status=PromiseStatus.OPEN, due_at__lte=now).values_list("pk", flat=True)[:BEAT_BATCH]
+    )
+    for promise_id in overdue_ids:
+        with transaction.atomic():
+            if not Promise.objects.filter(pk=promise_id, status=PromiseStatus.OPEN).update(
+                status=PromiseStatus.BROKEN, settled_at=now
+            ):
+                continue
+            promise = Promise.objects.select_related("case__owner__staff_profile__team__lead").get(pk=promise_id)
+            record_event(
+                promise.case, EventKind.PROMISE_BROKEN, at=now, promise=promise.pk, due_at=promise.due_at.isoformat()
+            )
+            owner = promise.case.owner
+            profile = getattr(owner, "staff_profile", None) if owner else None
+            lead = profile.team.lead if profile and profile.team_id else None
+            if lead is not None:
+                _email_staff(
+                    lead,
+                    key=f"promise:{promise.pk}:broken",
+                    template="promise_broken",
+                    subject=f"[{promise.case.reference}] A promise was broken",
+                    promise=promise,
+                    case=promise.case,
+                    owner_name=display_name(owner),
+                )
+            broken += 1
+    return broken
+
+
+def cases_close_resolved(*, now: datetime | None = None) -> int:
+    """Close cases resolved longer ago than CASE_AUTO_CLOSE_AFTER_HOURS, unless reopened."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(hours=settings.CASE_AUTO_CLOSE_AFTER_HOURS)
+    closed = 0
+    ids = list(
+        Case.objects.filter(status=Status.RESOLVED, resolved_at__lte=cutoff).values_list("pk", flat=True)[:BEAT_BATCH]
+    )
+    for case_id in ids:
+        with transaction.atomic():
+            if not Case.objects.filter(pk=case_id, status=Status.RESOLVED).update(
+                status=Status.CLOSED, closed_at=now, updated_at=now
+            ):
+                continue
+            record_event(
+                Case(pk=case_id), EventKind.CLOSED, at=now, from_status=Status.RESOLVED, to_status=Status.CLOSED
+            )
+            closed += 1
+    return closed
