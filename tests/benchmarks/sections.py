@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from crm.services import staff_create_or_update
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.test import Client
 
@@ -18,10 +19,52 @@ CUSTOMERS = 200_000
 IMPORT_ROWS = 100_000
 SEED_BATCH = 5_000
 
-FIRST = ["Ana", "Bill", "Chloé", "Dmitri", "Eilidh", "Fatima", "Giorgos", "Hiroshi", "Ingrid", "José", "Kwame",
-         "Léa", "Mohammed", "Niamh", "Olumide", "Priya", "Quentin", "Rūta", "Siobhán", "Thomas", "Uwe", "Wei"]
-LAST = ["Jackson", "Johnson", "Nguyen", "O'Brien", "van der Berg", "Müller", "Kowalski", "Okafor", "Papadopoulos",
-        "Smith", "Tanaka", "Ivanova", "Haddad", "Cohen", "Sharma", "Jones", "García", "Rossi", "Kim", "Thomas"]
+FIRST = [
+    "Ana",
+    "Bill",
+    "Chloé",
+    "Dmitri",
+    "Eilidh",
+    "Fatima",
+    "Giorgos",
+    "Hiroshi",
+    "Ingrid",
+    "José",
+    "Kwame",
+    "Léa",
+    "Mohammed",
+    "Niamh",
+    "Olumide",
+    "Priya",
+    "Quentin",
+    "Rūta",
+    "Siobhán",
+    "Thomas",
+    "Uwe",
+    "Wei",
+]
+LAST = [
+    "Jackson",
+    "Johnson",
+    "Nguyen",
+    "O'Brien",
+    "van der Berg",
+    "Müller",
+    "Kowalski",
+    "Okafor",
+    "Papadopoulos",
+    "Smith",
+    "Tanaka",
+    "Ivanova",
+    "Haddad",
+    "Cohen",
+    "Sharma",
+    "Jones",
+    "García",
+    "Rossi",
+    "Kim",
+    "Thomas",
+]
 
 
 def _agent_client() -> Client:
@@ -53,14 +96,25 @@ def customers(report: Report) -> None:
     _seed_customers()
     client = _agent_client()
     n = Customer.objects.count()
-    measure_requests(report, f"API customers list, first page of 50 ({n:,} customers)",
-                     lambda: client.get("/api/v1/customers/"), target="< 50 ms p50")
-    measure_requests(report, "API customer search by name (q=Jackson)",
-                     lambda: client.get("/api/v1/customers/", {"q": "Jackson"}), target="< 50 ms p50")
+    measure_requests(
+        report,
+        f"API customers list, first page of 50 ({n:,} customers)",
+        lambda: client.get("/api/v1/customers/"),
+        target="< 50 ms p50",
+    )
+    measure_requests(
+        report,
+        "API customer search by name (q=Jackson)",
+        lambda: client.get("/api/v1/customers/", {"q": "Jackson"}),
+        target="< 50 ms p50",
+    )
     measure_requests(report, "Customers page, first page", lambda: client.get("/customers/"), target="< 50 ms p50")
     measure_requests(report, "Customers page, search by name", lambda: client.get("/customers/", {"q": "van der Berg"}))
-    measure_requests(report, "API similar customers (name=Jon Jakson)",
-                     lambda: client.get("/api/v1/customers/similar/", {"name": "Jon Jakson"}))
+    measure_requests(
+        report,
+        "API similar customers (name=Jon Jakson)",
+        lambda: client.get("/api/v1/customers/similar/", {"name": "Jon Jakson"}),
+    )
 
 
 def customer_import(report: Report) -> None:
@@ -73,16 +127,133 @@ def customer_import(report: Report) -> None:
         writer.writerow(["full_name", "title", "formal_name", "email", "phone"])
         for n in range(IMPORT_ROWS):
             last = rng.choice(LAST)
-            writer.writerow([f"{rng.choice(FIRST)} {last}", rng.choice(["", "Mr", "Ms", "Dr"]), last,
-                             f"import{tag}-{n}@example.test", ""])
+            writer.writerow(
+                [
+                    f"{rng.choice(FIRST)} {last}",
+                    rng.choice(["", "Mr", "Ms", "Dr"]),
+                    last,
+                    f"import{tag}-{n}@example.test",
+                    "",
+                ]
+            )
         path.write_text(buffer.getvalue(), encoding="utf-8")
         for label in ("new rows", "same rows again (updates)"):
             started = time.monotonic()
             call_command("import_customers", str(path), verbosity=0)
             seconds = time.monotonic() - started
-            report.add(f"import_customers, {IMPORT_ROWS:,} {label}", target="< 60 s",
-                       time=f"{seconds:.1f} s", rate=f"{IMPORT_ROWS / seconds:,.0f} rows/s")
+            report.add(
+                f"import_customers, {IMPORT_ROWS:,} {label}",
+                target="< 60 s",
+                time=f"{seconds:.1f} s",
+                rate=f"{IMPORT_ROWS / seconds:,.0f} rows/s",
+            )
     Customer.objects.filter(email__startswith=f"import{tag}-").delete()
 
 
-ALL = [customers, customer_import]
+CASES = 100_000
+EVENTS = 1_000_000
+AGENTS = 50
+
+
+def _seed_cases() -> None:
+    """100,000 cases and 1,000,000 events across 50 agents, inserted set-wise by SQL (minutes, not hours)."""
+    from django.db import connection
+
+    from complaints.models import Case
+
+    if Case.objects.count() >= CASES:
+        return
+    _seed_customers()
+    agents = [
+        staff_create_or_update(
+            username=f"bench-agent-{n:02d}", role="agent", display_name=f"Agent {n}", team_name=f"Bench team {n % 5}"
+        )
+        for n in range(AGENTS)
+    ]
+    agent_ids = [a.pk for a in agents]
+    started = time.monotonic()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT min(id), max(id) FROM crm_customer")
+        low, high = cursor.fetchone()
+        # One in five cases is unowned (web or email, waiting in the queue); the rest spread over the agents.
+        cursor.execute(
+            """
+            INSERT INTO complaints_case (customer_id, channel, subject, description, outcome_wanted, severity,
+                status, owner_id, opened_at, awaiting_reply_since, root_cause, resolution_summary, public_token,
+                updated_at)
+            SELECT %(low)s + (g * 7919) %% (%(high)s - %(low)s + 1),
+                   (ARRAY['phone','web','email','letter'])[1 + g %% 4],
+                   'Bench case ' || g, 'The customer told us about problem ' || g, '',
+                   (ARRAY['low','normal','high','urgent'])[1 + g %% 4],
+                   CASE WHEN g %% 5 = 0 THEN 'new' WHEN g %% 5 = 1 THEN 'resolved' ELSE 'open' END,
+                   CASE WHEN g %% 5 = 0 THEN NULL ELSE (%(agents)s::bigint[])[1 + g %% %(n_agents)s] END,
+                   now() - (g || ' minutes')::interval,
+                   CASE WHEN g %% 3 = 0 THEN now() - (g || ' seconds')::interval END,
+                   '', '', md5(random()::text || g) || md5(g::text), now()
+            FROM generate_series(1, %(cases)s) AS g
+            """,
+            {"low": low, "high": high, "agents": agent_ids, "n_agents": AGENTS, "cases": CASES},
+        )
+        cursor.execute("UPDATE complaints_case SET reference = 'GD-' || lpad(id::text, 6, '0') WHERE reference IS NULL")
+        cursor.execute("SELECT min(id) FROM complaints_case")
+        first_case = cursor.fetchone()[0]
+        cursor.execute(
+            """
+            INSERT INTO complaints_caseevent (case_id, kind, actor_kind, actor_id, created_at, data)
+            SELECT c.id, CASE WHEN e = 0 THEN 'created' ELSE 'note' END, 'staff', c.owner_id,
+                   c.opened_at + (e || ' minutes')::interval,
+                   jsonb_build_object('text', 'Note number ' || e)
+            FROM complaints_case c, generate_series(0, 9) AS e
+            WHERE c.id < %(first)s + %(cases)s
+            """,
+            {"first": first_case, "cases": EVENTS // 10},
+        )
+        cursor.execute("ANALYZE")
+    print(f"  seeded {CASES} cases and {EVENTS} events in {time.monotonic() - started:.0f} s", flush=True)
+
+
+def cases(report: Report) -> None:
+    from complaints.models import Case, CaseEvent
+    from complaints.services import case_create
+
+    _seed_cases()
+    agent = get_user_model().objects.get(username="bench-agent-07")
+    client = Client()
+    client.force_login(agent)
+    busy_case = Case.objects.filter(owner=agent).order_by("pk").first()
+    extra_events = 50 - CaseEvent.objects.filter(case=busy_case).count()
+    for n in range(max(0, extra_events)):
+        CaseEvent.objects.create(case=busy_case, kind="note", actor_kind="staff", actor=agent, data={"text": f"x{n}"})
+    ref = busy_case.reference
+    n_cases, n_events = Case.objects.count(), CaseEvent.objects.count()
+    label = f"({n_cases:,} cases, {n_events:,} events)"
+    measure_requests(
+        report, f"API cases list, first page {label}", lambda: client.get("/api/v1/cases/"), target="< 50 ms p50"
+    )
+    measure_requests(
+        report, "API cases list, owner=me", lambda: client.get("/api/v1/cases/", {"owner": "me"}), target="< 50 ms p50"
+    )
+    measure_requests(report, "My cases page", lambda: client.get("/cases/mine/"), target="< 50 ms p50")
+    measure_requests(report, "Case page with 50 events", lambda: client.get(f"/cases/{ref}/"), target="< 50 ms p50")
+    measure_requests(
+        report, "API timeline (50 events)", lambda: client.get(f"/api/v1/cases/{ref}/timeline/"), target="< 50 ms p50"
+    )
+    measure_requests(
+        report,
+        "API add note",
+        lambda: client.post(f"/api/v1/cases/{ref}/notes/", {"text": "bench"}, content_type="application/json"),
+        target="< 50 ms p50",
+    )
+    customer = busy_case.customer
+    fresh: list[str] = []
+
+    def take():
+        case = case_create(customer=customer, channel="web", subject="Bench take", description="x")
+        fresh.append(case.reference)
+        return client.post(f"/api/v1/cases/{case.reference}/take/")
+
+    # Take includes creating the unowned case first (one service call); reported as such.
+    measure_requests(report, "API take (incl. creating the case)", take, target="< 50 ms p50")
+
+
+ALL = [customers, customer_import, cases]
