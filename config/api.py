@@ -58,14 +58,20 @@ def exception_handler(exc, context):
 
 
 def axes_lockout_response(request, *args, **kwargs):
-    """django-axes lockout: JSON 429 with Retry-After instead of an HTML page."""
+    """django-axes lockout: JSON 429 for the API, a friendly page for the login form; both with Retry-After."""
     from axes.helpers import get_cool_off
+    from django.shortcuts import render
 
     cool_off = get_cool_off(request)
     seconds = int(cool_off.total_seconds()) if cool_off else 900
-    response = JsonResponse(
-        {"detail": "Too many failed logins. Try again later.", "errors": {}},
-        status=status.HTTP_429_TOO_MANY_REQUESTS,
-    )
+    if request.path.startswith("/api/"):
+        response = JsonResponse(
+            {"detail": "Too many failed logins. Try again later.", "errors": {}},
+            status=status.HTTP_429_TOO_MANY_REQUESTS,
+        )
+    else:
+        response = render(
+            request, "registration/locked_out.html", {"minutes": max(1, seconds // 60)}, status=429
+        )
     response["Retry-After"] = str(seconds)
     return response

@@ -4,8 +4,10 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from config import views
+from crm.api.auth import TokenView
 
 api_v1 = [
+    path("auth/token/", TokenView.as_view(), name="api-token"),
     path("", include("crm.api.urls")),
     path("", include("complaints.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),

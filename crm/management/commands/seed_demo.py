@@ -1,0 +1,119 @@
+"""Demo data for `make run`: one staff user per role, 200 customers with real-world names, services.
+
+Idempotent: a second run finds everything in place and changes nothing. The passwords are
+printed because they are for a local demo only.
+"""
+
+import random
+
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from crm.models import Customer, Service, Subscription
+from crm.services import customer_create, staff_create_or_update
+
+DEMO_TEAM = "Customer Care"
+DEMO_STAFF = [
+    # username, role, display name, password (demo only)
+    ("lead", "lead", "Grace Okafor", "gemdesk-demo-lead-2026"),
+    ("agent", "agent", "Tom Evans", "gemdesk-demo-agent-2026"),
+    ("agent2", "agent", "Mei Lin", "gemdesk-demo-agent2-2026"),
+    ("manager", "manager", "Sofia Rossi", "gemdesk-demo-manager-2026"),
+    ("executive", "executive", "Daniel Cohen", "gemdesk-demo-executive-2026"),
+]
+SERVICES = ["Broadband", "Mobile", "TV", "Billing portal"]
+REGIONS = ["north", "south", "east", "west"]
+CUSTOMERS = 200
+
+# (full name as written, title or "", formal name, preferred name, pronunciation). Titles are the
+# customer's own choice: most have none, and none is ever inferred from a name.
+NAMES = [
+    ("Siân Llewellyn", "Ms", "Llewellyn", "Siân", "SHAHN hlu-WEL-in"),
+    ("Aoife Ní Bhriain", "", "", "Aoife", "EE-fa nee VREE-in"),
+    ("Niamh O'Sullivan", "Dr", "O'Sullivan", "", "NEEV"),
+    ("Bill Thomas", "Mr", "Thomas", "Bill", ""),
+    ("Margaret Thomas", "Mrs", "Thomas", "Peggy", ""),
+    ("Jan van der Berg", "Mr", "van der Berg", "Jan", "YAHN fun der BERKH"),
+    ("Ludwig van Beethoven", "", "", "", ""),
+    ("José María García López", "Sr.", "García López", "Pepe", ""),
+    ("Zoë Brontë", "Mx", "Brontë", "", ""),
+    ("François Lefèvre", "", "", "", "frahn-SWAH luh-FEV-ruh"),
+    ("Søren Kierkegaard", "Prof", "Kierkegaard", "", ""),
+    ("Małgorzata Wiśniewska", "", "", "Gosia", "mow-go-ZHAH-ta"),
+    ("Γιώργος Παπαδόπουλος", "", "", "Γιώργος", "YOR-gos"),
+    ("Анна Иванова", "", "", "Аня", ""),
+    ("محمد عبد الله", "", "", "", "mu-HAM-mad"),
+    ("فاطمة الزهراء", "", "", "", ""),
+    ("דוד כהן", "", "", "", "da-VEED ko-HEN"),
+    ("प्रिया शर्मा", "", "", "Priya", "PREE-ya"),
+    ("王伟", "", "", "", "wahng way"),
+    ("李娜", "", "", "", ""),
+    ("山田 太郎", "", "", "", "ya-MA-da TAH-roh"),
+    ("김민준", "", "", "", "kim min-jun"),
+    ("Nguyễn Thị Minh Khai", "", "", "Minh", ""),
+    ("Oluwaseun Adeyemi", "", "", "Seun", "sheh-OON"),
+    ("Kwame Mensah", "Rev", "Mensah", "", ""),
+    ("Sukarno", "", "", "", ""),
+    ("Dame Judith Anderson", "Dame", "Judith", "", ""),
+    ("Sir Alan Jackson", "Sir", "Alan", "", ""),
+    ("Alan Johnson", "", "", "", ""),
+    ("Ingrid Bergström", "", "", "", ""),
+]
+FIRST_NAMES = ["Amira", "Bogdan", "Chiara", "Dafydd", "Eilidh", "Farid", "Hana", "Ioana", "Jiho", "Kofi", "Lucía",
+               "Mateus", "Nadia", "Oisín", "Pavel", "Rania", "Sakura", "Tomasz", "Ulla", "Yusuf"]
+LAST_NAMES = ["Abboud", "Bianchi", "Costa", "Dubois", "Evans", "Fischer", "Horvat", "Jensen", "Kowalczyk",
+              "Lindqvist", "Moreau", "Novak", "Okonkwo", "Pereira", "Quinn", "Rahman", "Schmidt", "Tanaka"]
+
+
+def demo_customers():
+    """200 deterministic customers: the hand-picked names first, then generated combinations."""
+    rng = random.Random(2026)
+    for n in range(CUSTOMERS):
+        if n < len(NAMES):
+            full_name, title, formal_name, preferred, pronunciation = NAMES[n]
+        else:
+            first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+            full_name, preferred, pronunciation = f"{first} {last}", "", ""
+            title = rng.choice(["", "", "", "Mr", "Ms", "Mrs", "Dr", "Mx"])
+            formal_name = last if title else ""
+        yield {
+            "full_name": full_name,
+            "title": title,
+            "formal_name": formal_name,
+            "preferred_name": preferred,
+            "name_pronunciation": pronunciation,
+            "email": f"customer.{n}@example.test",
+            "phone": f"+44 7700 9{n:05d}",
+        }
+
+
+class Command(BaseCommand):
+    help = "Create demo staff (one per role), 200 customers, services and subscriptions. Safe to run again."
+
+    @transaction.atomic
+    def handle(self, *args, **options):
+        for username, role, display_name, password in DEMO_STAFF:
+            staff_create_or_update(
+                username=username, role=role, email=f"{username}@gemdesk.localhost", password=password,
+                display_name=display_name, team_name=DEMO_TEAM,
+            )
+        services = [
+            Service.objects.get_or_create(slug=name.lower().replace(" ", "-"), defaults={"name": name})[0]
+            for name in SERVICES
+        ]
+        rng = random.Random(7)
+        created = 0
+        for fields in demo_customers():
+            customer = Customer.objects.filter(email=fields["email"]).first()
+            if customer is None:
+                customer = customer_create(by=None, **fields)
+                created += 1
+            for service in rng.sample(services, k=rng.randint(1, 3)):
+                Subscription.objects.get_or_create(
+                    customer=customer, service=service, defaults={"region": rng.choice(REGIONS)}
+                )
+        self.stdout.write(f"Demo data ready: {created} new customers, {Customer.objects.count()} in all.")
+        self.stdout.write("\nDemo logins (for this local demo only):")
+        self.stdout.write(f"  {'username':<10} {'role':<10} password")
+        for username, role, _, password in DEMO_STAFF:
+            self.stdout.write(f"  {username:<10} {role:<10} {password}")
