@@ -11,19 +11,12 @@ from django.db.models import Q
 
 from complaints.models import Case
 from crm.models import Role
+from crm.permissions import roles_of
+
+__all__ = ["roles_of", "visible_cases", "can_change", "can_take", "can_handover"]
 
 SEE_ALL_ROLES = {Role.MANAGER, Role.EXECUTIVE}
 TAKE_ROLES = {Role.AGENT, Role.LEAD}
-
-
-def roles_of(user) -> set[str]:
-    if not user.is_authenticated or not user.is_active:
-        return set()
-    cached = getattr(user, "_gemdesk_roles", None)
-    if cached is None:
-        cached = set(user.groups.filter(name__in=Role.values).values_list("name", flat=True))
-        user._gemdesk_roles = cached
-    return cached
 
 
 def team_id_of(user) -> int | None:

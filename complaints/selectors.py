@@ -34,14 +34,11 @@ def case_detail(*, user, reference: str) -> Case:
 
 def my_cases(*, user) -> QuerySet:
     """Cases I own that are not finished: nearest promise due first, then the longest waiting for our answer."""
-    return (
-        _with_list_joins(Case.objects.owned_by(user).active())
-        .order_by(
-            F("next_promise_due_at").asc(nulls_last=True),
-            F("awaiting_reply_since").asc(nulls_last=True),
-            "opened_at",
-            "id",
-        )
+    return _with_list_joins(Case.objects.owned_by(user).active()).order_by(
+        F("next_promise_due_at").asc(nulls_last=True),
+        F("awaiting_reply_since").asc(nulls_last=True),
+        "opened_at",
+        "id",
     )
 
 
@@ -51,7 +48,9 @@ def my_case_counters(*, user, now: datetime | None = None) -> dict[str, int]:
     counts = mine.aggregate(
         open=Count("pk", filter=Q(status__in=[Status.NEW, Status.OPEN])),
         waiting_on_customer=Count("pk", filter=Q(status=Status.WAITING_ON_CUSTOMER)),
-        awaiting_our_reply=Count("pk", filter=Q(status__in=[Status.NEW, Status.OPEN], awaiting_reply_since__isnull=False)),
+        awaiting_our_reply=Count(
+            "pk", filter=Q(status__in=[Status.NEW, Status.OPEN], awaiting_reply_since__isnull=False)
+        ),
     )
     promises = Promise.objects.filter(case__owner=user, status=PromiseStatus.OPEN).aggregate(
         promises_open=Count("pk"),
@@ -87,17 +86,15 @@ def case_timeline(*, case: Case, newest_first: bool = False) -> QuerySet:
 
 def team_cases(*, lead) -> QuerySet:
     """The active cases owned by members of the teams this lead leads."""
-    return _with_list_joins(
-        Case.objects.active().filter(owner__staff_profile__team__lead=lead)
-    ).order_by(F("next_promise_due_at").asc(nulls_last=True), "opened_at", "id")
+    return _with_list_joins(Case.objects.active().filter(owner__staff_profile__team__lead=lead)).order_by(
+        F("next_promise_due_at").asc(nulls_last=True), "opened_at", "id"
+    )
 
 
 def team_promises_at_risk(*, lead, now: datetime | None = None) -> QuerySet:
     now = now or timezone.now()
     return (
-        Promise.objects.filter(
-            status=PromiseStatus.OPEN, warn_at__lte=now, case__owner__staff_profile__team__lead=lead
-        )
+        Promise.objects.filter(status=PromiseStatus.OPEN, warn_at__lte=now, case__owner__staff_profile__team__lead=lead)
         .select_related("case__customer", "case__owner__staff_profile")
         .order_by("due_at", "id")
     )

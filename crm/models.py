@@ -201,8 +201,7 @@ class OutboundEmailQuerySet(models.QuerySet):
     def claimable(self, now) -> "OutboundEmailQuerySet":
         """Rows a sender may take now: pending and due, or sending with a lease that ran out."""
         return self.filter(
-            Q(state=EmailState.PENDING, next_attempt_at__lte=now)
-            | Q(state=EmailState.SENDING, lease_until__lt=now)
+            Q(state=EmailState.PENDING, next_attempt_at__lte=now) | Q(state=EmailState.SENDING, lease_until__lt=now)
         )
 
 

@@ -5,9 +5,11 @@ from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.utils import timezone
 
 from crm.exceptions import InvalidInput
-from crm.models import Role, StaffProfile, Team
+from crm.models import Customer, NameChange, Role, StaffProfile, Team
+from crm.validation import NAME_FIELDS, clean_customer_fields
 
 User = get_user_model()
 
@@ -56,3 +58,45 @@ def staff_create_or_update(
         profile.team.lead = user
         profile.team.save(update_fields=["lead"])
     return user
+
+
+# --- Customers -----------------------------------------------------------------------
+
+
+def _record_name_changes(customer: Customer, changes: dict, *, by) -> None:
+    NameChange.objects.bulk_create(
+        NameChange(customer=customer, field=field, before=before, after=after, changed_by=by)
+        for field, (before, after) in changes.items()
+    )
+
+
+@transaction.atomic
+def customer_create(*, by, **fields) -> Customer:
+    """A new customer, names as they write them. `by` is the staff member, or None (public intake)."""
+    cleaned = clean_customer_fields(fields)
+    return Customer.objects.create(**cleaned)
+
+
+@transaction.atomic
+def customer_update(*, customer: Customer, by, **fields) -> Customer:
+    """Change a customer; every change to a name field or the title is kept in the name history."""
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    cleaned = clean_customer_fields(fields, instance=customer)
+    changes = {
+        field: (getattr(customer, field), value)
+        for field, value in cleaned.items()
+        if field in NAME_FIELDS and getattr(customer, field) != value
+    }
+    for field, value in cleaned.items():
+        setattr(customer, field, value)
+    customer.save()
+    _record_name_changes(customer, changes, by=by)
+    return customer
+
+
+@transaction.atomic
+def customer_confirm_name(*, customer: Customer, by) -> Customer:
+    """Record that the name, title and pronunciation were confirmed with the customer, by whom and when."""
+    Customer.objects.filter(pk=customer.pk).update(name_confirmed_at=timezone.now(), name_confirmed_by=by)
+    customer.refresh_from_db()
+    return customer

@@ -46,6 +46,7 @@ def main() -> int:
     # Production-like settings (DEBUG off, secure cookies) minus the HTTPS redirect the test client cannot follow.
     os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(64))
     os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "false")
+    os.environ.setdefault("DJANGO_MANIFEST_STATIC", "false")  # no collectstatic before tests
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     # One test database per run, so runs side by side on one server never clobber each other.
     if os.environ.get("DATABASE_URL", "").startswith("postgres"):

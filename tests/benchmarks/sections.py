@@ -85,7 +85,7 @@ def _seed_customers() -> None:
             Customer(
                 full_name=f"{rng.choice(FIRST)} {rng.choice(LAST)}",
                 email=f"bench{n}@example.test",
-                phone=f"+4479{n:08d}",
+                phone=f"+447400{n:06d}",
             )
             for n in range(start, min(start + SEED_BATCH, CUSTOMERS))
         )

@@ -59,10 +59,48 @@ NAMES = [
     ("Alan Johnson", "", "", "", ""),
     ("Ingrid Bergström", "", "", "", ""),
 ]
-FIRST_NAMES = ["Amira", "Bogdan", "Chiara", "Dafydd", "Eilidh", "Farid", "Hana", "Ioana", "Jiho", "Kofi", "Lucía",
-               "Mateus", "Nadia", "Oisín", "Pavel", "Rania", "Sakura", "Tomasz", "Ulla", "Yusuf"]
-LAST_NAMES = ["Abboud", "Bianchi", "Costa", "Dubois", "Evans", "Fischer", "Horvat", "Jensen", "Kowalczyk",
-              "Lindqvist", "Moreau", "Novak", "Okonkwo", "Pereira", "Quinn", "Rahman", "Schmidt", "Tanaka"]
+FIRST_NAMES = [
+    "Amira",
+    "Bogdan",
+    "Chiara",
+    "Dafydd",
+    "Eilidh",
+    "Farid",
+    "Hana",
+    "Ioana",
+    "Jiho",
+    "Kofi",
+    "Lucía",
+    "Mateus",
+    "Nadia",
+    "Oisín",
+    "Pavel",
+    "Rania",
+    "Sakura",
+    "Tomasz",
+    "Ulla",
+    "Yusuf",
+]
+LAST_NAMES = [
+    "Abboud",
+    "Bianchi",
+    "Costa",
+    "Dubois",
+    "Evans",
+    "Fischer",
+    "Horvat",
+    "Jensen",
+    "Kowalczyk",
+    "Lindqvist",
+    "Moreau",
+    "Novak",
+    "Okonkwo",
+    "Pereira",
+    "Quinn",
+    "Rahman",
+    "Schmidt",
+    "Tanaka",
+]
 
 
 def demo_customers():
@@ -83,7 +121,7 @@ def demo_customers():
             "preferred_name": preferred,
             "name_pronunciation": pronunciation,
             "email": f"customer.{n}@example.test",
-            "phone": f"+44 7700 9{n:05d}",
+            "phone": f"+44 20 7946 {n:04d}",  # Ofcom drama range: never a real line
         }
 
 
@@ -94,8 +132,12 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         for username, role, display_name, password in DEMO_STAFF:
             staff_create_or_update(
-                username=username, role=role, email=f"{username}@gemdesk.localhost", password=password,
-                display_name=display_name, team_name=DEMO_TEAM,
+                username=username,
+                role=role,
+                email=f"{username}@gemdesk.localhost",
+                password=password,
+                display_name=display_name,
+                team_name=DEMO_TEAM,
             )
         services = [
             Service.objects.get_or_create(slug=name.lower().replace(" ", "-"), defaults={"name": name})[0]

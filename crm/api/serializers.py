@@ -1,0 +1,79 @@
+from rest_framework import serializers
+
+from crm.models import Channel, Customer
+from crm.names import salutation
+
+
+class StaffRefSerializer(serializers.Serializer):
+    """How a staff member appears in API output: {username, display_name}."""
+
+    username = serializers.CharField()
+    display_name = serializers.SerializerMethodField()
+
+    def get_display_name(self, user) -> str:
+        profile = getattr(user, "staff_profile", None)
+        return (profile.display_name if profile else "") or user.get_full_name() or user.username
+
+
+class CustomerOutputSerializer(serializers.ModelSerializer):
+    salutation = serializers.SerializerMethodField()
+    name_confirmed_by = StaffRefSerializer(allow_null=True)
+
+    class Meta:
+        model = Customer
+        fields = [
+            "id",
+            "full_name",
+            "preferred_name",
+            "title",
+            "formal_name",
+            "salutation",
+            "pronouns",
+            "name_pronunciation",
+            "email",
+            "phone",
+            "address_line1",
+            "address_line2",
+            "city",
+            "postcode",
+            "country",
+            "language",
+            "preferred_channel",
+            "name_confirmed_at",
+            "name_confirmed_by",
+            "notes",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = fields
+
+    def get_salutation(self, customer) -> str:
+        return salutation(customer)
+
+
+class CustomerInputSerializer(serializers.Serializer):
+    """What a client may set. The domain rules (titles, email, phone, control characters) live in
+    crm.validation and answer 400 with the field; this layer only checks types."""
+
+    full_name = serializers.CharField(allow_blank=True, trim_whitespace=False)
+    preferred_name = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    title = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    formal_name = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    pronouns = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    name_pronunciation = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    email = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    phone = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    address_line1 = serializers.CharField(required=False, allow_blank=True)
+    address_line2 = serializers.CharField(required=False, allow_blank=True)
+    city = serializers.CharField(required=False, allow_blank=True)
+    postcode = serializers.CharField(required=False, allow_blank=True)
+    country = serializers.CharField(required=False, allow_blank=True)
+    language = serializers.CharField(required=False, allow_blank=True)
+    preferred_channel = serializers.ChoiceField(choices=Channel.choices, required=False)
+    notes = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+
+
+class SimilarQuerySerializer(serializers.Serializer):
+    name = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
+    email = serializers.CharField(required=False, allow_blank=True, default="", max_length=254)
+    phone = serializers.CharField(required=False, allow_blank=True, default="", max_length=40)

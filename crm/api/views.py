@@ -1,0 +1,69 @@
+"""Customers API: parse, call a service or selector, render."""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from crm import selectors, services
+from crm.api.filters import CustomerFilter
+from crm.api.serializers import CustomerInputSerializer, CustomerOutputSerializer, SimilarQuerySerializer
+from crm.models import Customer
+from crm.permissions import IsStaffMember
+
+
+class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    """Customers: every staff role may list, read, create and update them."""
+
+    permission_classes = [IsStaffMember]
+    serializer_class = CustomerOutputSerializer
+    filterset_class = CustomerFilter
+    queryset = Customer.objects.select_related("name_confirmed_by__staff_profile").order_by("full_name", "id")
+
+    def _render(self, customer: Customer, code: int = status.HTTP_200_OK) -> Response:
+        customer = self.get_queryset().get(pk=customer.pk)
+        return Response(CustomerOutputSerializer(customer).data, status=code)
+
+    @extend_schema(request=CustomerInputSerializer, responses={201: CustomerOutputSerializer})
+    def create(self, request):
+        data = CustomerInputSerializer(data=request.data)
+        data.is_valid(raise_exception=True)
+        customer = services.customer_create(by=request.user, **data.validated_data)
+        return self._render(customer, status.HTTP_201_CREATED)
+
+    @extend_schema(request=CustomerInputSerializer, responses=CustomerOutputSerializer)
+    def update(self, request, pk=None):
+        return self._update(request, partial=False)
+
+    @extend_schema(request=CustomerInputSerializer, responses=CustomerOutputSerializer)
+    def partial_update(self, request, pk=None):
+        return self._update(request, partial=True)
+
+    def _update(self, request, *, partial: bool) -> Response:
+        customer = self.get_object()
+        data = CustomerInputSerializer(data=request.data, partial=partial)
+        data.is_valid(raise_exception=True)
+        customer = services.customer_update(customer=customer, by=request.user, **data.validated_data)
+        return self._render(customer)
+
+    @extend_schema(request=None, responses=CustomerOutputSerializer)
+    @action(detail=True, methods=["post"], url_path="confirm-name")
+    def confirm_name(self, request, pk=None):
+        customer = services.customer_confirm_name(customer=self.get_object(), by=request.user)
+        return self._render(customer)
+
+    @extend_schema(
+        parameters=[
+            OpenApiParameter("name", str, required=False),
+            OpenApiParameter("email", str, required=False),
+            OpenApiParameter("phone", str, required=False),
+        ],
+        responses=CustomerOutputSerializer(many=True),
+        filters=False,
+    )
+    @action(detail=False, methods=["get"], filterset_class=None, pagination_class=None)
+    def similar(self, request):
+        query = SimilarQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        found = selectors.customers_similar(**query.validated_data)
+        return Response(CustomerOutputSerializer(found, many=True).data)

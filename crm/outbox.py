@@ -1,0 +1,267 @@
+"""The outbox: every email Gemdesk sends is first a row, written in the transaction of the
+action that causes it, then sent by Celery workers. The row is the truth; the broker only
+wakes workers, and the sweeper re-queues whatever the broker lost.
+
+Guarantee: every key is delivered; the only repeats are messages in flight when a worker is
+killed after the SMTP server accepted them, and each repeat carries the same Message-ID.
+"""
+
+import contextlib
+import logging
+import random
+import smtplib
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import transaction
+from django.db.models import F, Q
+from django.dispatch import Signal
+from django.utils import timezone
+
+from crm.exceptions import InvalidInput
+from crm.models import EmailState, OutboundEmail, message_id_for
+
+logger = logging.getLogger(__name__)
+
+# One send task handles this many rows over one SMTP connection: enough to amortise the
+# connection, few enough that a killed worker strands little and a lease stays short.
+SEND_BATCH_SIZE = 50
+# A live sender renews the lease of its remaining rows every this many messages.
+LEASE_RENEW_EVERY = 10
+# The sweeper re-queues at most this many rows per run; the next run takes the rest.
+SWEEP_LIMIT = 20_000
+HEADER_BREAKS = ("\r", "\n", "\u2028", "\u2029", "\x85")
+
+# Sent after a row is marked sent (outside the transaction), so other apps can react without
+# crm importing them: complaints records when an acknowledgement went out. Arguments: key, email, sent_at.
+email_sent = Signal()
+
+
+def _check_header_value(field: str, value: str) -> None:
+    if any(mark in value for mark in HEADER_BREAKS):
+        raise InvalidInput("Line breaks are not allowed here.", errors={field: ["Remove the line breaks."]})
+
+
+def queue_email(
+    *,
+    key: str,
+    to_email: str,
+    subject: str,
+    body_text: str,
+    body_html: str = "",
+    to_name: str = "",
+    customer=None,
+) -> OutboundEmail:
+    """Write an email to the outbox in the caller's transaction; it is sent after commit.
+
+    Calling again with the same key changes nothing and sends nothing more."""
+    for field, value in (("to_email", to_email), ("to_name", to_name), ("subject", subject)):
+        _check_header_value(field, value)
+    row = OutboundEmail(
+        key=key,
+        to_email=to_email,
+        to_name=to_name,
+        subject=subject,
+        body_text=body_text,
+        body_html=body_html,
+        customer=customer,
+        message_id=message_id_for(key),
+    )
+    # ON CONFLICT DO NOTHING: a duplicate key does not abort the caller's transaction.
+    OutboundEmail.objects.bulk_create([row], ignore_conflicts=True)
+    stored = OutboundEmail.objects.get(key=key)
+    # Conflict-ignoring inserts return no primary key; our own creation time tells our row from an older one.
+    if stored.created_at == row.created_at:
+        transaction.on_commit(lambda: enqueue_send([stored.pk]))
+    return stored
+
+
+def enqueue_send(email_ids: Iterable[int]) -> None:
+    """Wake workers for these rows, SEND_BATCH_SIZE at a time. Safe to call for rows already sent."""
+    from crm.tasks import send_emails
+
+    ids = list(email_ids)
+    for start in range(0, len(ids), SEND_BATCH_SIZE):
+        send_emails.delay(ids[start : start + SEND_BATCH_SIZE])
+
+
+def _claim(email_ids: list[int]) -> list[OutboundEmail]:
+    """Take the rows no other worker holds, with a lease. SKIP LOCKED: two workers never wait on or share a row."""
+    now = timezone.now()
+    lease = now + timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
+    with transaction.atomic():
+        rows = list(
+            OutboundEmail.objects.select_for_update(skip_locked=True)
+            .filter(pk__in=email_ids)
+            .claimable(now)
+            .order_by("pk")
+        )
+        if rows:
+            OutboundEmail.objects.filter(pk__in=[r.pk for r in rows]).update(
+                state=EmailState.SENDING, lease_until=lease
+            )
+    return rows
+
+
+def _message(row: OutboundEmail, connection) -> EmailMultiAlternatives:
+    recipient = f"{row.to_name} <{row.to_email}>" if row.to_name else row.to_email
+    message = EmailMultiAlternatives(
+        subject=row.subject,
+        body=row.body_text,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[recipient],
+        headers={"Message-ID": row.message_id},
+        connection=connection,
+    )
+    if row.body_html:
+        message.attach_alternative(row.body_html, "text/html")
+    return message
+
+
+def _backoff_seconds(attempts: int) -> float:
+    base = settings.OUTBOX_RETRY_BACKOFF_SECONDS * 2 ** max(0, attempts - 1)
+    return min(base, settings.OUTBOX_RETRY_BACKOFF_MAX_SECONDS) * random.uniform(0.8, 1.2)  # noqa: S311 - jitter
+
+
+def _mark_sent(row: OutboundEmail) -> None:
+    now = timezone.now()
+    done = OutboundEmail.objects.filter(pk=row.pk, state=EmailState.SENDING).update(
+        state=EmailState.SENT, sent_at=now, attempts=F("attempts") + 1, lease_until=None, last_error=""
+    )
+    if done:
+        email_sent.send(sender=OutboundEmail, key=row.key, email=row, sent_at=now)
+
+
+def _mark_failed(row: OutboundEmail, error: str) -> None:
+    OutboundEmail.objects.filter(pk=row.pk, state=EmailState.SENDING).update(
+        state=EmailState.FAILED, attempts=F("attempts") + 1, lease_until=None, last_error=error[:2000]
+    )
+
+
+def _mark_for_retry(row: OutboundEmail, error: str) -> float | None:
+    """Back to pending with a due time, or failed after the last attempt. Returns the delay, if any."""
+    attempts = row.attempts + 1
+    if attempts >= settings.OUTBOX_MAX_ATTEMPTS:
+        _mark_failed(row, f"gave up after {attempts} attempts: {error}")
+        return None
+    delay = _backoff_seconds(attempts)
+    OutboundEmail.objects.filter(pk=row.pk, state=EmailState.SENDING).update(
+        state=EmailState.PENDING,
+        attempts=F("attempts") + 1,
+        lease_until=None,
+        last_error=error[:2000],
+        next_attempt_at=timezone.now() + timedelta(seconds=delay),
+    )
+    return delay
+
+
+def _renew_lease(rows: list[OutboundEmail]) -> None:
+    """A slow server must not let our lease run out while we still hold these rows (the sweeper would re-send)."""
+    OutboundEmail.objects.filter(pk__in=[r.pk for r in rows], state=EmailState.SENDING).update(
+        lease_until=timezone.now() + timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
+    )
+
+
+def _release(rows: list[OutboundEmail]) -> None:
+    """Give unsent rows back at once (no attempt counted) instead of waiting for their lease to expire."""
+    OutboundEmail.objects.filter(pk__in=[r.pk for r in rows], state=EmailState.SENDING).update(
+        state=EmailState.PENDING, lease_until=None, next_attempt_at=timezone.now()
+    )
+
+
+def _smtp_error_text(error: smtplib.SMTPException) -> tuple[int | None, str]:
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        code, text = next(iter(error.recipients.values()))
+    elif isinstance(error, smtplib.SMTPResponseException):
+        code, text = error.smtp_code, error.smtp_error
+    else:
+        return None, str(error)
+    text = text.decode(errors="replace") if isinstance(text, bytes) else str(text)
+    return code, f"{code} {text}"
+
+
+def send_pending(email_ids: list[int]) -> dict[str, int]:
+    """Send these rows if they are still due. Safe to run twice, or in parallel with itself."""
+    rows = _claim(email_ids)
+    counts = {"sent": 0, "failed": 0, "retry": 0}
+    if not rows:
+        return counts
+    retry_after: float | None = None
+    connection = get_connection(fail_silently=False)
+    try:
+        connection.open()
+    except (OSError, smtplib.SMTPException) as error:
+        logger.warning("Outbox: cannot reach the mail server (%s); %d emails wait", type(error).__name__, len(rows))
+        for row in rows:
+            delay = _mark_for_retry(row, f"connection: {error}")
+            retry_after = delay if retry_after is None or (delay and delay < retry_after) else retry_after
+        counts["retry"] = len(rows)
+        _schedule_retry([r.pk for r in rows], retry_after)
+        return counts
+    retry_ids: list[int] = []
+    try:
+        for index, row in enumerate(rows):
+            if index and index % LEASE_RENEW_EVERY == 0:
+                _renew_lease(rows[index:])
+            try:
+                connection.send_messages([_message(row, connection)])
+            except smtplib.SMTPServerDisconnected as error:
+                delay = _mark_for_retry(row, f"disconnected: {error}")
+                _release(rows[index + 1 :])
+                retry_ids.extend(r.pk for r in rows[index:])
+                retry_after = delay
+                counts["retry"] += 1
+                break
+            except smtplib.SMTPException as error:
+                code, text = _smtp_error_text(error)
+                if code is not None and 500 <= code < 600:
+                    _mark_failed(row, text)
+                    counts["failed"] += 1
+                else:
+                    delay = _mark_for_retry(row, text)
+                    if delay is not None:
+                        retry_ids.append(row.pk)
+                        retry_after = delay if retry_after is None else min(retry_after, delay)
+                    counts["retry"] += 1
+                continue
+            except OSError as error:
+                delay = _mark_for_retry(row, f"network: {error}")
+                _release(rows[index + 1 :])
+                retry_ids.extend(r.pk for r in rows[index:])
+                retry_after = delay
+                counts["retry"] += 1
+                break
+            # The server accepted the message before we mark it sent: a kill right here
+            # repeats this one message, with the same Message-ID.
+            _mark_sent(row)
+            counts["sent"] += 1
+    finally:
+        with contextlib.suppress(OSError, smtplib.SMTPException):
+            connection.close()
+    _schedule_retry(retry_ids, retry_after)
+    return counts
+
+
+def _schedule_retry(ids: list[int], delay: float | None) -> None:
+    if not ids:
+        return
+    from crm.tasks import send_emails
+
+    # The countdown stays below the broker's visibility timeout (checked in settings); if the
+    # message is lost anyway, the sweeper finds the pending rows.
+    send_emails.apply_async([ids], countdown=max(1.0, delay or 1.0))
+
+
+def stranded_email_ids(*, now=None) -> list[int]:
+    """Rows the broker may have lost: pending and overdue by the stale margin, or leased by a dead worker."""
+    now = now or timezone.now()
+    stale = now - timedelta(seconds=settings.OUTBOX_STALE_PENDING_SECONDS)
+    return list(
+        OutboundEmail.objects.filter(
+            Q(state=EmailState.PENDING, next_attempt_at__lte=stale) | Q(state=EmailState.SENDING, lease_until__lt=now)
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)[:SWEEP_LIMIT]
+    )

@@ -1,0 +1,68 @@
+"""Reads for customer lists and the similar-customer check."""
+
+import difflib
+
+from django.conf import settings
+from django.db.models import Q, QuerySet
+
+from crm.models import Customer
+from crm.validation import normalise_email, normalise_phone
+
+SIMILAR_NAME_THRESHOLD = 0.3
+# On SQLite the fallback compares names in Python: bound the candidates it reads.
+FALLBACK_CANDIDATES = 2000
+
+
+def customer_list(*, q: str = "") -> QuerySet:
+    return Customer.objects.search(q).order_by("full_name", "id")
+
+
+def _safe(normalise, value: str) -> str:
+    try:
+        return normalise(value)
+    except Exception:  # noqa: BLE001 - an unparseable email/phone simply matches nothing
+        return ""
+
+
+def customers_similar(
+    *, name: str = "", email: str = "", phone: str = "", exclude_id: int | None = None, limit: int = 5
+) -> list[Customer]:
+    """Existing customers who may be the same person: same email or phone first, then similar names."""
+    base = Customer.objects.all()
+    if exclude_id is not None:
+        base = base.exclude(pk=exclude_id)
+    email, phone, name = _safe(normalise_email, email), _safe(normalise_phone, phone), " ".join(name.split())
+    found: list[Customer] = []
+    contact = Q()
+    if email:
+        contact |= Q(email__iexact=email)
+    if phone:
+        contact |= Q(phone=phone)
+    if contact:
+        found.extend(base.filter(contact).order_by("pk")[:limit])
+    if name and len(found) < limit:
+        rest = base.exclude(pk__in=[c.pk for c in found])
+        found.extend(_similar_names(rest, name, limit - len(found)))
+    return found
+
+
+def _similar_names(customers: QuerySet, name: str, limit: int) -> list[Customer]:
+    if settings.USING_POSTGRES:
+        from django.contrib.postgres.search import TrigramSimilarity
+
+        # trigram_similar (the % operator, threshold 0.3) uses the GIN index; similarity() orders the few matches.
+        return list(
+            customers.filter(full_name__trigram_similar=name)
+            .annotate(similarity=TrigramSimilarity("full_name", name))
+            .filter(similarity__gte=SIMILAR_NAME_THRESHOLD)
+            .order_by("-similarity", "pk")[:limit]
+        )
+    words = [w for w in name.casefold().split() if len(w) >= 2]
+    prefix = Q()
+    for word in words:
+        prefix |= Q(full_name__icontains=word[:3])
+    candidates = customers.filter(prefix)[:FALLBACK_CANDIDATES] if words else []
+    scored = [
+        (difflib.SequenceMatcher(None, name.casefold(), c.full_name.casefold()).ratio(), c.pk, c) for c in candidates
+    ]
+    return [c for score, _, c in sorted(scored, key=lambda s: (-s[0], s[1])) if score >= 0.6][:limit]

@@ -1,0 +1,64 @@
+"""One error shape, documented schema, docs page and health check."""
+
+import pytest
+from django.core.management import call_command
+from django.urls import path
+from rest_framework.decorators import api_view, permission_classes
+from rest_framework.permissions import AllowAny
+
+
+@api_view(["GET"])
+@permission_classes([AllowAny])
+def explode(request):
+    raise RuntimeError("secret internal detail")
+
+
+urlpatterns = [path("api/v1/explode/", explode)]
+
+
+def test_schema_generates_without_warnings(tmp_path, db):
+    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yaml"))
+    assert "/api/v1/customers/" in (tmp_path / "schema.yaml").read_text()
+
+
+def test_schema_and_docs_need_a_login(client, alice):
+    assert client.get("/api/v1/schema/").status_code == 401
+    client.force_login(alice)
+    assert client.get("/api/v1/schema/").status_code == 200
+    docs = client.get("/api/v1/docs/")
+    assert docs.status_code == 200
+    assert "cdn" not in docs.content.decode().lower()
+
+
+def test_not_found_uses_the_error_shape(api_as, alice):
+    response = api_as(alice).get("/api/v1/customers/999999/")
+    assert response.status_code == 404
+    assert response.json() == {"detail": "Not found.", "errors": {}}
+
+
+def test_unauthenticated_uses_the_error_shape(api):
+    response = api.get("/api/v1/customers/")
+    assert response.status_code == 401
+    assert set(response.json()) == {"detail", "errors"}
+
+
+@pytest.mark.urls("tests.config.test_api_conventions")
+def test_unexpected_error_is_a_generic_500_without_a_traceback(api, db):
+    api.raise_request_exception = False
+    response = api.get("/api/v1/explode/")
+    assert response.status_code == 500
+    assert response.json() == {"detail": "Server error.", "errors": {}}
+    assert "secret internal detail" not in response.content.decode()
+
+
+def test_healthz_checks_the_database_and_redis(client, db):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json()["checks"]["database"] == "ok"
+
+
+def test_healthz_answers_503_when_redis_is_down(client, db, settings):
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json()["checks"] == {"database": "ok", "redis": "unavailable"}

@@ -1,0 +1,25 @@
+import logging
+
+from config.logging import mask
+
+
+def test_log_messages_mask_emails_and_phone_numbers(caplog):
+    logger = logging.getLogger("gemdesk.canary")
+    [handler] = [h for h in logging.getLogger().handlers if h.name == "console"]
+    with caplog.at_level(logging.INFO, logger="gemdesk.canary"):
+        record = logger.makeRecord(
+            "gemdesk.canary",
+            logging.INFO,
+            __file__,
+            1,
+            "customer %s called from %s",
+            ("canary.bird@example.com", "+44 7700 900123"),
+            None,
+        )
+        for log_filter in handler.filters:
+            log_filter.filter(record)
+    assert record.getMessage() == "customer [email] called from [phone]"
+
+
+def test_mask_keeps_ordinary_text():
+    assert mask("case GD-000123 resolved in 2 hours") == "case GD-000123 resolved in 2 hours"
