@@ -1,0 +1,170 @@
+"""The outbox: one row per key, sent after commit, exactly once, retried on 4xx, failed on 5xx."""
+
+import pytest
+from django.db import transaction
+
+from crm import outbox
+from crm.exceptions import InvalidInput
+from crm.models import EmailState, OutboundEmail, message_id_for
+from tests.smtp_sink import Sink
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def sink(settings):
+    server = Sink().start()
+    for name, value in server.email_settings().items():
+        setattr(settings, name, value)
+    settings.OUTBOX_RETRY_BACKOFF_SECONDS = 0
+    yield server
+    server.stop()
+
+
+def queue(key="welcome:1", to="ana@example.test", **extra):
+    return outbox.queue_email(key=key, to_email=to, subject="Hello", body_text="Dear Ana,\n\nHello.", **extra)
+
+
+def test_queue_email_enqueues_one_send_after_commit(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks:
+        row = queue()
+    assert row.state == EmailState.PENDING
+    assert row.message_id == message_id_for("welcome:1")
+    assert len(callbacks) == 1
+
+
+def test_same_key_twice_makes_one_row_and_one_send(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks:
+        first = queue()
+        second = queue(to="someone.else@example.test")
+    assert first.pk == second.pk
+    assert OutboundEmail.objects.count() == 1
+    assert second.to_email == "ana@example.test"
+    assert len(callbacks) == 1
+
+
+def test_rolled_back_action_leaves_no_email_and_sends_nothing(django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks() as callbacks, pytest.raises(RuntimeError), transaction.atomic():
+        queue()
+        raise RuntimeError("the action failed after queueing")
+    assert OutboundEmail.objects.count() == 0
+    assert callbacks == []
+
+
+@pytest.mark.parametrize("field", ["to_email", "to_name", "subject"])
+@pytest.mark.parametrize("payload", ["x\r\nBcc: victim@example.test", "x\nBcc: a@b", "x\u2028y", "x\x85y"])
+def test_line_breaks_in_header_fields_are_refused(field, payload):
+    values = {"key": "k", "to_email": "ana@example.test", "subject": "s", "body_text": "b", field: payload}
+    with pytest.raises(InvalidInput) as refused:
+        outbox.queue_email(**values)
+    assert field in refused.value.errors
+    assert OutboundEmail.objects.count() == 0
+
+
+def test_send_twice_delivers_once_with_the_derived_message_id(sink):
+    row = queue(to_name="Ana García")
+    assert outbox.send_pending([row.pk]) == {"sent": 1, "failed": 0, "retry": 0}
+    assert outbox.send_pending([row.pk]) == {"sent": 0, "failed": 0, "retry": 0}
+    [message] = sink.messages
+    assert message["Message-ID"] == message_id_for("welcome:1")
+    assert message["To"] == "=?utf-8?q?Ana_Garc=C3=ADa?= <ana@example.test>"
+    row.refresh_from_db()
+    assert (row.state, row.attempts, row.sent_at is not None) == (EmailState.SENT, 1, True)
+
+
+def test_temporary_refusal_is_retried_until_delivered(sink):
+    sink.refuse("busy@example.test", 451, times=2)
+    row = queue(to="busy@example.test")
+    for _ in range(3):
+        outbox.OutboundEmail.objects.filter(pk=row.pk).update(next_attempt_at=row.created_at)
+        outbox.send_pending([row.pk])
+    row.refresh_from_db()
+    assert (row.state, row.attempts) == (EmailState.SENT, 3)
+    assert sink.count() == 1
+
+
+def test_retry_waits_for_its_backoff(sink, settings):
+    settings.OUTBOX_RETRY_BACKOFF_SECONDS = 60
+    sink.refuse("busy@example.test", 451, times=1)
+    row = queue(to="busy@example.test")
+    assert outbox.send_pending([row.pk])["retry"] == 1
+    assert outbox.send_pending([row.pk])["sent"] == 0  # not due yet
+    row.refresh_from_db()
+    assert row.state == EmailState.PENDING and "451" in row.last_error
+
+
+def test_permanent_refusal_fails_after_one_attempt_with_the_servers_answer(sink):
+    bad = queue(key="k:bad", to="nobody@example.test")
+    good = queue(key="k:good", to="ana@example.test")
+    sink.refuse("nobody@example.test", 550)
+    outbox.send_pending([bad.pk, good.pk])
+    bad.refresh_from_db()
+    good.refresh_from_db()
+    assert (bad.state, bad.attempts) == (EmailState.FAILED, 1)
+    assert bad.last_error.startswith("550") and "No such mailbox" in bad.last_error
+    assert good.state == EmailState.SENT
+
+
+def test_gives_up_after_the_maximum_attempts(sink, settings):
+    settings.OUTBOX_MAX_ATTEMPTS = 2
+    sink.refuse("busy@example.test", 451)
+    row = queue(to="busy@example.test")
+    for _ in range(3):
+        outbox.OutboundEmail.objects.filter(pk=row.pk).update(next_attempt_at=row.created_at)
+        outbox.send_pending([row.pk])
+    row.refresh_from_db()
+    assert (row.state, row.attempts) == (EmailState.FAILED, 2)
+    assert sink.attempts["busy@example.test"] == 2
+
+
+def test_unreachable_server_puts_rows_back_to_pending(settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", 1
+    row = queue()
+    assert outbox.send_pending([row.pk])["retry"] == 1
+    row.refresh_from_db()
+    assert (row.state, row.attempts) == (EmailState.PENDING, 1)
+    assert row.last_error.startswith("connection")
+
+
+def test_a_row_leased_by_a_live_sender_is_not_sent_again(sink):
+    row = queue()
+    claimed = outbox._claim([row.pk])
+    assert [r.pk for r in claimed] == [row.pk]
+    assert outbox.send_pending([row.pk])["sent"] == 0
+    assert sink.count() == 0
+
+
+def test_sweeper_finds_stale_pending_rows_and_expired_leases(settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    fresh = queue(key="fresh")
+    stale = queue(key="stale")
+    dead_lease = queue(key="dead")
+    live_lease = queue(key="live")
+    sent = queue(key="sent")
+    OutboundEmail.objects.filter(pk=stale.pk).update(next_attempt_at=now - timedelta(minutes=5))
+    OutboundEmail.objects.filter(pk=dead_lease.pk).update(state="sending", lease_until=now - timedelta(seconds=1))
+    OutboundEmail.objects.filter(pk=live_lease.pk).update(state="sending", lease_until=now + timedelta(minutes=1))
+    OutboundEmail.objects.filter(pk=sent.pk).update(state="sent", next_attempt_at=now - timedelta(minutes=5))
+    assert outbox.stranded_email_ids(now=now) == sorted([stale.pk, dead_lease.pk])
+    assert fresh.pk not in outbox.stranded_email_ids(now=now)
+
+
+def test_email_sent_signal_fires_once_per_delivered_key(sink):
+    keys = []
+
+    def record(sender, key, **kwargs):
+        keys.append(key)
+
+    outbox.email_sent.connect(record)
+    try:
+        row = queue(key="ack:7")
+        outbox.send_pending([row.pk])
+        outbox.send_pending([row.pk])
+    finally:
+        outbox.email_sent.disconnect(record)
+    assert keys == ["ack:7"]

@@ -1,0 +1,32 @@
+"""Writing many outbox rows at once for the integration tests, as a fan-out would."""
+
+from django.db import transaction
+
+from crm.models import OutboundEmail, message_id_for
+from crm.outbox import enqueue_send
+
+
+def recipients(count: int, prefix: str = "customer") -> list[str]:
+    return [f"{prefix}{n}@example.test" for n in range(count)]
+
+
+def queue_many(addresses: list[str], *, run: str) -> list[int]:
+    """One committed row per address, then one send task per batch (after commit, as services do)."""
+    with transaction.atomic():
+        rows = OutboundEmail.objects.bulk_create(
+            OutboundEmail(
+                key=f"{run}:{address}",
+                to_email=address,
+                subject="Your service",
+                body_text=f"Dear customer,\n\nThis is message {run} for {address}.",
+                message_id=message_id_for(f"{run}:{address}"),
+            )
+            for address in addresses
+        )
+        ids = [row.pk for row in rows]
+        transaction.on_commit(lambda: enqueue_send(ids))
+    return ids
+
+
+def expected_message_ids(addresses: list[str], *, run: str) -> set[str]:
+    return {message_id_for(f"{run}:{address}") for address in addresses}

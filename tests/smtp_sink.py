@@ -1,0 +1,76 @@
+"""A real SMTP server on 127.0.0.1 (aiosmtpd) that records raw messages and can refuse chosen recipients."""
+
+import socket
+import threading
+from email import message_from_bytes
+from email.message import Message
+
+from aiosmtpd.controller import Controller
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Sink:
+    """Records every accepted message. `refuse(address, code, times)` answers that code to that
+    recipient (for `times` attempts, or always), e.g. 451 (try later) or 550 (no such mailbox)."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.raw: list[bytes] = []
+        self.attempts: dict[str, int] = {}
+        self._refusals: dict[str, list] = {}
+        self._lock = threading.Lock()
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+
+    # aiosmtpd handler hooks
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        with self._lock:
+            self.attempts[address] = self.attempts.get(address, 0) + 1
+            refusal = self._refusals.get(address)
+            if refusal and refusal[1] != 0:
+                refusal[1] -= 1
+                code = refusal[0]
+                return f"{code} {'4.2.0 Mailbox busy, try later' if code < 500 else '5.1.1 No such mailbox here'}"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        with self._lock:
+            self.raw.append(envelope.original_content or envelope.content)
+        return "250 Message accepted"
+
+    def refuse(self, address: str, code: int, times: int = -1) -> None:
+        self._refusals[address] = [code, times]
+
+    def start(self) -> "Sink":
+        self._controller.start()
+        return self
+
+    def stop(self) -> None:
+        self._controller.stop()
+
+    @property
+    def messages(self) -> list[Message]:
+        with self._lock:
+            return [message_from_bytes(raw) for raw in self.raw]
+
+    def count(self) -> int:
+        with self._lock:
+            return len(self.raw)
+
+    def message_ids(self) -> list[str]:
+        return [m["Message-ID"] for m in self.messages]
+
+    def email_settings(self) -> dict:
+        return {
+            "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+            "EMAIL_HOST": "127.0.0.1",
+            "EMAIL_PORT": self.port,
+            "EMAIL_USE_TLS": False,
+            "EMAIL_HOST_USER": "",
+            "EMAIL_HOST_PASSWORD": "",
+        }
