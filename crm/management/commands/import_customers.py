@@ -28,16 +28,17 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         try:
-            handle = open(options["file"], newline="", encoding="utf-8-sig")  # noqa: SIM115 - closed below
+            handle = open(options["file"], "rb")  # noqa: SIM115 - closed by the with below
         except OSError as error:
             raise CommandError(f"Cannot open {options['file']}: {error.strerror}") from error
+        report = ImportReport(self.stderr, verbosity=options["verbosity"])
         with handle:
-            reader = csv.reader(handle)
+            reader = csv.reader(decoded_lines(handle, report))
             try:
                 header = [name.strip() for name in next(reader)]
             except StopIteration as error:
                 raise CommandError("The file is empty.") from error
-            except (UnicodeDecodeError, csv.Error) as error:
+            except csv.Error as error:
                 raise CommandError(f"Line 1: cannot read the header ({error}).") from error
             unknown = [name for name in header if name not in EDITABLE_FIELDS]
             if unknown:
@@ -47,26 +48,21 @@ class Command(BaseCommand):
             if "full_name" not in header or "email" not in header:
                 raise CommandError("The header must name at least full_name and email (rows are matched by email).")
 
-            report = ImportReport(self.stderr, verbosity=options["verbosity"])
             chunk: list[tuple[int, dict]] = []
-            line = 1
             while True:
                 try:
                     row = next(reader)
                 except StopIteration:
                     break
-                except UnicodeDecodeError:
-                    report.bad(line + 1, "the file is not UTF-8 from here on; save it as UTF-8 and import the rest")
-                    break
                 except csv.Error as error:
-                    line = reader.line_num
-                    report.bad(line, f"unreadable CSV ({error})")
+                    report.bad(reader.line_num, f"unreadable CSV ({error})")
                     continue
-                line = reader.line_num
+                if not row:
+                    continue  # a blank line, or a line already reported as not UTF-8
                 if len(row) != len(header):
-                    report.bad(line, f"expected {len(header)} columns, found {len(row)}")
+                    report.bad(reader.line_num, f"expected {len(header)} columns, found {len(row)}")
                     continue
-                chunk.append((line, dict(zip(header, row, strict=True))))
+                chunk.append((reader.line_num, dict(zip(header, row, strict=True))))
                 if len(chunk) >= CHUNK_SIZE:
                     import_chunk(chunk, report)
                     chunk = []
@@ -75,6 +71,16 @@ class Command(BaseCommand):
         report.finish(self.stdout)
         if report.failures:
             raise CommandError(f"{len(report.failures)} rows were not imported (listed above).")
+
+
+def decoded_lines(handle, report: "ImportReport"):
+    """UTF-8 lines; a line that is not UTF-8 is reported and read as blank, so line numbers stay true."""
+    for number, raw in enumerate(handle, start=1):
+        try:
+            yield raw.decode("utf-8-sig" if number == 1 else "utf-8")
+        except UnicodeDecodeError:
+            report.bad(number, "not UTF-8 text; save the file as UTF-8")
+            yield "\n"
 
 
 class ImportReport:
