@@ -7,12 +7,12 @@ import tempfile
 import time
 from pathlib import Path
 
-from crm.services import staff_create_or_update
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.test import Client
 
 from crm.models import Customer
+from crm.services import staff_create_or_update
 from tests.benchmarks.harness import Report, measure_requests
 
 CUSTOMERS = 200_000
