@@ -174,6 +174,7 @@ class Case(models.Model):
 
 class EventKind(models.TextChoices):
     CREATED = "created"
+    UPDATED = "updated"
     TAKEN = "taken"
     HANDED_OVER = "handed_over"
     ESCALATED = "escalated"

@@ -8,7 +8,6 @@ Web views, API views, Celery tasks and commands all call these; none of them ass
 from datetime import datetime, timedelta
 from typing import Any
 
-from crm.outbox import queue_email
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
@@ -35,6 +34,7 @@ from complaints.models import (
     format_reference,
 )
 from crm.models import Customer
+from crm.outbox import queue_email
 
 User = get_user_model()
 
@@ -68,7 +68,7 @@ def record_event(
 
 def _lock(case: Case) -> Case:
     """Re-read the case under a row lock: every transition decides on fresh state."""
-    return Case.objects.select_for_update().select_related("owner", "customer").get(pk=case.pk)
+    return Case.objects.select_for_update(of=("self",)).select_related("owner", "customer").get(pk=case.pk)
 
 
 def _require_change(user, case: Case) -> None:
@@ -293,6 +293,33 @@ def case_escalate(*, case: Case, by, reason: str, level: str | None = None, to: 
     return collaborator
 
 
+EDITABLE_CASE_FIELDS = ("subject", "category", "severity", "outcome_wanted")
+
+
+@transaction.atomic(durable=True)
+def case_update(*, case: Case, by, **fields: Any) -> Case:
+    """Edit what the case is about (not who owns it, nor its status: those have their own actions)."""
+    unknown = set(fields) - set(EDITABLE_CASE_FIELDS)
+    if unknown:
+        raise InvalidInput("These fields cannot be edited.", errors={f: ["Not editable."] for f in sorted(unknown)})
+    case = _lock(case)
+    _require_change(by, case)
+    if "subject" in fields and not str(fields["subject"]).strip():
+        raise InvalidInput("A subject is required.", errors={"subject": ["This field may not be blank."]})
+    if "severity" in fields and fields["severity"] not in Severity.values:
+        raise InvalidInput("Unknown severity.", errors={"severity": [f"Choose one of {', '.join(Severity.values)}."]})
+    changes = {}
+    for field, value in fields.items():
+        before = getattr(case, field)
+        if before != value:
+            changes[field] = [str(getattr(before, "slug", before) or ""), str(getattr(value, "slug", value) or "")]
+            setattr(case, field, value)
+    if changes:
+        case.save(update_fields=[*changes, "updated_at"])
+        record_event(case, EventKind.UPDATED, by=by, changes=changes)
+    return case
+
+
 # --- Talking to the customer and to each other -----------------------------------------
 
 
@@ -382,7 +409,11 @@ def promise_make(*, case: Case, by, text: str, due_at: datetime) -> Promise:
 
 
 def _lock_open_promise(promise: Promise, *, action: str) -> Promise:
-    promise = Promise.objects.select_for_update().select_related("case__owner", "case__customer").get(pk=promise.pk)
+    promise = (
+        Promise.objects.select_for_update(of=("self",))
+        .select_related("case__owner", "case__customer")
+        .get(pk=promise.pk)
+    )
     if promise.status != PromiseStatus.OPEN:
         raise Conflict(
             f"Cannot {action}: the promise is already {promise.status}.", errors={"status": [promise.status]}

@@ -279,6 +279,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "ENUM_NAME_OVERRIDES": {
+        "CaseStatusEnum": "complaints.models.Status",
+        "PromiseStatusEnum": "complaints.models.PromiseStatus",
+        "EmailStateEnum": "crm.models.EmailState",
+    },
 }
 
 LOGGING = {
