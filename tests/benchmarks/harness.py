@@ -47,10 +47,19 @@ def percentile(samples: list[float], pct: float) -> float:
     return ordered[index]
 
 
+def _keep_query_log() -> None:
+    """Django clears the query log when a request starts; keep it so a request's queries can be counted."""
+    from django.core.signals import request_started
+    from django.db import reset_queries
+
+    request_started.disconnect(reset_queries)
+
+
 def measure_requests(
     report: Report, what: str, call: Callable[[], object], *, repeat: int = 50, warmup: int = 5, target: str = ""
 ) -> None:
     """Time `call` (one request) `repeat` times; record p50/p95 in ms and the query count of one call."""
+    _keep_query_log()
     for _ in range(warmup):
         call()
     with CaptureQueriesContext(connection) as queries:

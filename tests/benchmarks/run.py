@@ -26,6 +26,7 @@ def configure_environment() -> None:
     os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "false")
     os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
     os.environ.setdefault("AXES_ENABLED", "false")
+    os.environ.setdefault("DJANGO_MANIFEST_STATIC", "false")
     os.environ.setdefault("LOG_LEVEL", "WARNING")
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 

@@ -134,7 +134,6 @@ def test_actions_not_allowed_in_the_status_are_409_naming_it(api_as, alice):
         ("resolve", {"resolution_summary": "x", "root_cause": "system"}),
         ("promises", {"text": "x", "due_at": future()}),
         ("escalate", {"level": "lead", "reason": "why"}),
-        ("take", {}),
     ):
         response = client.post(url(case, action), body, format="json")
         assert response.status_code == 409, action
