@@ -123,3 +123,8 @@ def promise_counts(*, owners: QuerySet | None = None, owner=None) -> dict[str, i
         broken=Count("pk", filter=Q(status=PromiseStatus.BROKEN)),
         open=Count("pk", filter=Q(status=PromiseStatus.OPEN)),
     )
+
+
+def team_handover_count(*, lead) -> int:
+    """The shuffle figure: handovers of cases now owned by the lead's team members."""
+    return CaseEvent.objects.filter(kind="handed_over", case__owner__staff_profile__team__lead=lead).count()

@@ -521,6 +521,8 @@ def case_reopen(*, case: Case, by, reason: str, actor_kind: str = ActorKind.STAF
     case = _lock(case)
     if actor_kind == ActorKind.STAFF:
         _require_change(by, case)
+    if case.status not in (Status.RESOLVED, Status.CLOSED):
+        raise NotAllowedInStatus(action="reopen", status=case.status)
     before = _move(case, Status.OPEN, action="reopen")
     data: dict[str, Any] = {"from_status": before, "to_status": Status.OPEN, "reason": reason}
     owner = case.owner
