@@ -1,1 +1,78 @@
-# Register your models here.
+"""Admin for cases: to look, not to change. Cases change only through services (pages, API),
+so every change is an event and no reassignment is silent. Categories are edited here."""
+
+from django.contrib import admin
+
+from complaints.models import Case, CaseEvent, Category, Collaborator, Promise
+from crm.admin import ReadOnlyAdmin
+
+
+@admin.register(Category)
+class CategoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "active"]
+    prepopulated_fields = {"slug": ["name"]}
+
+
+class CaseEventInline(admin.TabularInline):
+    model = CaseEvent
+    fields = ["created_at", "kind", "actor_kind", "actor", "data"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Case)
+class CaseAdmin(ReadOnlyAdmin):
+    list_display = ["reference", "subject", "customer", "owner", "status", "severity", "opened_at"]
+    list_filter = ["status", "severity", "channel", "category"]
+    search_fields = ["reference", "subject", "customer__full_name", "customer__email"]
+    list_select_related = ["customer", "owner"]
+    readonly_fields = [
+        "reference",
+        "customer",
+        "channel",
+        "owner",
+        "status",
+        "opened_at",
+        "acknowledged_at",
+        "first_response_at",
+        "awaiting_reply_since",
+        "resolved_at",
+        "closed_at",
+        "root_cause",
+        "resolution_summary",
+        "resolved_on_first_contact",
+        "public_token",
+        "description",
+    ]
+    fields = ["subject", "category", "severity", "outcome_wanted", *readonly_fields]
+    inlines = [CaseEventInline]
+
+    def has_add_permission(self, request):
+        return False  # cases are opened through the pages, the API, email and the public form
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CaseEvent)
+class CaseEventAdmin(ReadOnlyAdmin):
+    list_display = ["case", "kind", "actor_kind", "actor", "created_at"]
+    list_filter = ["kind"]
+    list_select_related = ["case", "actor"]
+
+
+@admin.register(Promise)
+class PromiseAdmin(ReadOnlyAdmin):
+    list_display = ["case", "text", "due_at", "status"]
+    list_filter = ["status"]
+    list_select_related = ["case"]
+
+
+@admin.register(Collaborator)
+class CollaboratorAdmin(ReadOnlyAdmin):
+    list_display = ["case", "user", "level", "added_at"]
+    list_select_related = ["case", "user"]

@@ -35,6 +35,7 @@ from complaints.models import (
 )
 from crm.models import Customer
 from crm.outbox import queue_email
+from crm.services import customer_create
 
 User = get_user_model()
 
@@ -189,6 +190,15 @@ def case_create(
     if by is not None and channel in AGENT_LOGGED_CHANNELS:
         record_event(case, EventKind.CALL_LOGGED, by=by, at=now, channel=channel, text=description)
     return case
+
+
+@transaction.atomic(durable=True)
+def case_log_contact(*, by, customer: Customer | None = None, new_customer: dict | None = None, **case_fields) -> Case:
+    """An agent logs a call, letter or visit: the customer (found or created) and a case the agent owns,
+    both or neither."""
+    if customer is None:
+        customer = customer_create(by=by, **(new_customer or {}))
+    return case_create(customer=customer, by=by, **case_fields)
 
 
 @transaction.atomic(durable=True)

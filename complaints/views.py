@@ -1,1 +1,203 @@
-# Create your views here.
+"""Agent and lead pages. Each action posts to its own URL, calls one service, and answers with
+the whole page (no JavaScript) or the case panel partial (HTMX), keeping what was typed on error."""
+
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
+
+from complaints import forms, permissions, selectors, services
+from complaints.models import Case, Promise, Status
+from crm import selectors as crm_selectors
+from crm.exceptions import DomainError
+from crm.models import Customer, Role
+from crm.permissions import staff_required
+
+PAGE_SIZE = 50
+
+
+def _case_or_404(request: HttpRequest, reference: str) -> Case:
+    try:
+        return selectors.case_detail(user=request.user, reference=reference)
+    except Case.DoesNotExist:
+        raise Http404 from None
+
+
+def _promise(case: Case, promise_id) -> Promise:
+    return get_object_or_404(Promise, pk=promise_id, case=case)
+
+
+# Each action: its form, and how it calls its one service with the cleaned data.
+ACTIONS = {
+    "note": (forms.NoteForm, lambda case, user, d: services.case_add_note(case=case, by=user, **d)),
+    "message": (forms.MessageForm, lambda case, user, d: services.case_message_customer(case=case, by=user, **d)),
+    "promise": (forms.PromiseForm, lambda case, user, d: services.promise_make(case=case, by=user, **d)),
+    "keep": (
+        forms.KeepForm,
+        lambda case, user, d: services.promise_keep(promise=_promise(case, d["promise"]), by=user),
+    ),
+    "reschedule": (
+        forms.RescheduleForm,
+        lambda case, user, d: services.promise_reschedule(
+            promise=_promise(case, d["promise"]), by=user, due_at=d["due_at"], reason=d["reason"]
+        ),
+    ),
+    "escalate": (
+        forms.EscalateForm,
+        lambda case, user, d: services.case_escalate(
+            case=case, by=user, reason=d["reason"], level=d["level"] or None, to=d["to"] or None
+        ),
+    ),
+    "handover": (forms.HandoverForm, lambda case, user, d: services.case_handover(case=case, by=user, **d)),
+    "resolve": (forms.ResolveForm, lambda case, user, d: services.case_resolve(case=case, by=user, **d)),
+    "reopen": (forms.ReopenForm, lambda case, user, d: services.case_reopen(case=case, by=user, **d)),
+}
+
+
+def _case_context(request: HttpRequest, case: Case, bound: dict | None = None) -> dict:
+    newest_first = request.GET.get("order") == "newest"
+    action_forms = {name: form_class() for name, (form_class, _) in ACTIONS.items()}
+    action_forms.update(bound or {})
+    return {
+        "case": case,
+        "timeline": selectors.case_timeline(case=case, newest_first=newest_first),
+        "newest_first": newest_first,
+        "forms": action_forms,
+        "can_change": permissions.can_change(request.user, case),
+        "open_promises": [p for p in case.promises.all() if p.status == "open"],
+        "Status": Status,
+    }
+
+
+@staff_required
+def case_detail(request: HttpRequest, reference: str) -> HttpResponse:
+    case = _case_or_404(request, reference)
+    return render(request, "complaints/case_detail.html", _case_context(request, case))
+
+
+@staff_required
+@require_POST
+def case_action(request: HttpRequest, reference: str, action: str) -> HttpResponse:
+    if action not in ACTIONS:
+        raise Http404
+    case = _case_or_404(request, reference)
+    form_class, call = ACTIONS[action]
+    form = form_class(request.POST)
+    status = 200
+    if form.is_valid():
+        try:
+            call(case, request.user, form.cleaned_data)
+        except DomainError as error:
+            form.add_domain_errors(error.errors, error.detail)
+            status = error.status_code
+        else:
+            if not request.htmx:
+                return redirect("complaints:case-detail", reference=case.reference)
+            case = _case_or_404(request, reference)
+            return render(request, "complaints/_case_panel.html", _case_context(request, case))
+    else:
+        status = 400
+    context = _case_context(request, case, bound={action: form})
+    context["failed_action"] = action
+    if request.htmx:
+        # htmx does not swap 4xx answers by default: the error is in the re-rendered panel.
+        return render(request, "complaints/_case_panel.html", context)
+    return render(request, "complaints/case_detail.html", context, status=status)
+
+
+@staff_required
+def my_cases(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "complaints/my_cases.html",
+        {
+            "cases": selectors.my_cases(user=request.user)[:200],
+            "counters": selectors.my_case_counters(user=request.user),
+            "at_risk": selectors.promises_at_risk_ids(user=request.user),
+        },
+    )
+
+
+@staff_required
+def team_queue(request: HttpRequest) -> HttpResponse:
+    page = Paginator(selectors.team_queue(user=request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "complaints/team_queue.html", {"page": page})
+
+
+@staff_required
+@require_POST
+def take(request: HttpRequest, reference: str) -> HttpResponse:
+    case = _case_or_404(request, reference)
+    try:
+        case = services.case_take(case=case, agent=request.user)
+    except DomainError as error:
+        if request.htmx:
+            return render(request, "complaints/_queue_row.html", {"case": case, "error": error.detail})
+        return render(
+            request,
+            "complaints/team_queue.html",
+            {"page": Paginator(selectors.team_queue(user=request.user), PAGE_SIZE).get_page(1), "error": error.detail},
+            status=error.status_code,
+        )
+    if request.htmx:
+        return render(request, "complaints/_queue_row.html", {"case": case, "taken": True})
+    return redirect("complaints:case-detail", reference=case.reference)
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def log_contact(request: HttpRequest) -> HttpResponse:
+    form = forms.LogContactForm(request.POST or None)
+    similar: list[Customer] = []
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        customer = None
+        if data["customer"]:
+            customer = Customer.objects.filter(pk=data["customer"]).first()
+            if customer is None:
+                form.add_error("customer", "No customer has this number.")
+        else:
+            similar = crm_selectors.customers_similar(name=data["full_name"], email=data["email"], phone=data["phone"])
+            if similar and not data["not_a_duplicate"]:
+                return render(request, "complaints/log_contact.html", {"form": form, "similar": similar}, status=200)
+        if not form.errors:
+            new_customer = {k: data[k] for k in ("full_name", "title", "email", "phone")} if customer is None else None
+            try:
+                case = services.case_log_contact(
+                    by=request.user,
+                    customer=customer,
+                    new_customer=new_customer,
+                    **{
+                        k: data[k]
+                        for k in ("channel", "subject", "description", "outcome_wanted", "category", "severity")
+                    },
+                )
+            except DomainError as error:
+                form.add_domain_errors(error.errors, error.detail)
+            else:
+                return redirect("complaints:case-detail", reference=case.reference)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "complaints/log_contact.html", {"form": form, "similar": similar}, status=status)
+
+
+@staff_required
+def lead_view(request: HttpRequest) -> HttpResponse:
+    roles = permissions.roles_of(request.user)
+    if not roles & {Role.LEAD, Role.MANAGER}:
+        raise PermissionDenied
+    cases = list(selectors.team_cases(lead=request.user)[:200])
+    owners = {case.owner for case in cases if case.owner}
+    return render(
+        request,
+        "complaints/lead_view.html",
+        {
+            "cases": cases,
+            "at_risk": selectors.team_promises_at_risk(lead=request.user),
+            "escalations": selectors.escalations_waiting(user=request.user),
+            "promise_counts": [
+                (owner, selectors.promise_counts(owner=owner)) for owner in sorted(owners, key=lambda u: u.username)
+            ],
+            "shuffles": selectors.team_handover_count(lead=request.user),
+        },
+    )

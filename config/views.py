@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET
 def home(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect("login")
-    return redirect("crm:customer-list")
+    return redirect("complaints:my-cases")
 
 
 @never_cache
