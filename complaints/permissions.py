@@ -9,8 +9,8 @@
 
 from django.db.models import Q
 
-from complaints.models import Case
-from crm.models import Role
+from complaints.models import Case, Collaborator
+from crm.models import Role, StaffProfile
 from crm.permissions import roles_of
 
 __all__ = ["roles_of", "visible_cases", "can_change", "can_take", "can_handover"]
@@ -38,12 +38,14 @@ def visible_cases(user, queryset=None):
         return queryset.none()
     if roles & SEE_ALL_ROLES:
         return queryset
-    scope = Q(owner__isnull=True) | Q(owner=user) | Q(collaborator_links__user=user)
+    # Owners as a short list of ids (the team is small), so the filter is plain indexed conditions
+    # on the case table: no joins, no duplicates, and a count that stays cheap at 100,000 cases.
     team_id = team_id_of(user)
+    owners = {user.pk}
     if team_id is not None:
-        scope |= Q(owner__staff_profile__team_id=team_id)
-    # A case matches once per collaborator link: keep rows unique without DISTINCT on the whole query.
-    return queryset.filter(pk__in=Case.objects.filter(scope).values("pk"))
+        owners.update(StaffProfile.objects.filter(team_id=team_id).values_list("user_id", flat=True))
+    escalated = Collaborator.objects.filter(user=user).values("case_id")
+    return queryset.filter(Q(owner__isnull=True) | Q(owner_id__in=sorted(owners)) | Q(pk__in=escalated))
 
 
 def can_change(user, case: Case) -> bool:

@@ -11,7 +11,7 @@ from complaints.models import Case, CaseEvent, Collaborator, Promise, PromiseSta
 
 
 def _with_list_joins(cases: QuerySet) -> QuerySet:
-    return cases.select_related("customer", "owner__staff_profile", "category").with_next_promise_due()
+    return cases.select_related("customer", "owner__staff_profile", "category")
 
 
 def case_list(*, user) -> QuerySet:

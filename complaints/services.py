@@ -11,6 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Min
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -122,6 +123,12 @@ def _email_staff(user, *, key: str, template: str, subject: str, **context: Any)
         subject=subject,
         body_text=render_to_string(f"complaints/email/{template}.txt", context),
     )
+
+
+def refresh_next_promise(case_id: int) -> None:
+    """Keep Case.next_promise_due_at equal to the earliest open promise (call after any promise change)."""
+    earliest = Promise.objects.filter(case_id=case_id, status=PromiseStatus.OPEN).aggregate(due=Min("due_at"))["due"]
+    Case.objects.filter(pk=case_id).update(next_promise_due_at=earliest)
 
 
 def _future(due_at: datetime, *, field: str = "due_at") -> datetime:
@@ -414,6 +421,7 @@ def promise_make(*, case: Case, by, text: str, due_at: datetime) -> Promise:
     if case.status not in (Status.OPEN, Status.WAITING_ON_CUSTOMER):
         raise NotAllowedInStatus(action="make a promise", status=case.status)
     promise = _new_promise(case, by=by, text=text, due_at=due_at)
+    refresh_next_promise(case.pk)
     record_event(case, EventKind.PROMISE_MADE, by=by, promise=promise.pk, text=text, due_at=due_at.isoformat())
     return promise
 
@@ -438,6 +446,7 @@ def promise_keep(*, promise: Promise, by) -> Promise:
     now = timezone.now()
     promise.status, promise.settled_at = PromiseStatus.KEPT, now
     promise.save(update_fields=["status", "settled_at"])
+    refresh_next_promise(promise.case_id)
     record_event(promise.case, EventKind.PROMISE_KEPT, by=by, at=now, promise=promise.pk, on_time=now <= promise.due_at)
     return promise
 
@@ -457,6 +466,7 @@ def promise_reschedule(*, promise: Promise, by, due_at: datetime, reason: str) -
     successor = _new_promise(promise.case, by=by, text=promise.text, due_at=due_at, replaces=promise)
     successor.reschedule_reason = reason
     successor.save(update_fields=["reschedule_reason"])
+    refresh_next_promise(promise.case_id)
     record_event(
         promise.case,
         EventKind.PROMISE_RESCHEDULED,
@@ -605,6 +615,7 @@ def promises_break_overdue(*, now: datetime | None = None) -> int:
             ):
                 continue
             promise = Promise.objects.select_related("case__owner__staff_profile__team__lead").get(pk=promise_id)
+            refresh_next_promise(promise.case_id)
             record_event(
                 promise.case, EventKind.PROMISE_BROKEN, at=now, promise=promise.pk, due_at=promise.due_at.isoformat()
             )

@@ -41,6 +41,17 @@ def test_warning_time_is_the_later_of_two_hours_before_or_eighty_percent_through
     assert services.promise_warning_time(made_at=made, due_at=made + timedelta(hours=5)) == made + timedelta(hours=4)
 
 
+def test_the_case_knows_its_next_promise_due(alice):
+    case = make_case(by=alice)
+    later = promise_for(case, alice, hours=72)
+    sooner = promise_for(case, alice, hours=24)
+    case.refresh_from_db()
+    assert case.next_promise_due_at == sooner.due_at
+    services.promise_keep(promise=sooner, by=alice)
+    case.refresh_from_db()
+    assert case.next_promise_due_at == later.due_at
+
+
 def test_keep_on_time_is_counted(alice):
     promise = services.promise_keep(promise=promise_for(make_case(by=alice), alice), by=alice)
     assert promise.status == PromiseStatus.KEPT
