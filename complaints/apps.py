@@ -4,3 +4,15 @@ from django.apps import AppConfig
 class ComplaintsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "complaints"
+
+    def ready(self) -> None:
+        from crm.outbox import email_sent
+
+        # acknowledged_at is the time the mail server accepted the acknowledgement.
+        email_sent.connect(_on_email_sent, dispatch_uid="complaints.acknowledgement_sent")
+
+
+def _on_email_sent(sender, key: str, sent_at, **kwargs) -> None:
+    from complaints.services import record_acknowledgement_sent
+
+    record_acknowledgement_sent(key=key, sent_at=sent_at)

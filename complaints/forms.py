@@ -121,3 +121,81 @@ class LogContactForm(DomainErrorsMixin, forms.Form):
         if not cleaned.get("customer") and not (cleaned.get("full_name") or "").strip():
             self.add_error("full_name", "Pick an existing customer or give the new customer's name.")
         return cleaned
+
+
+class ComplaintForm(forms.Form):
+    """The public complaint form: plain words, nothing required that we can do without."""
+
+    name = forms.CharField(label="Your name, as you write it", max_length=200)
+    title = forms.CharField(
+        label="How should we address you? (optional, e.g. Ms, Dr, Mx)", required=False, max_length=40
+    )
+    email = forms.CharField(
+        label="Email", required=False, max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+    phone = forms.CharField(
+        label="Phone",
+        required=False,
+        max_length=40,
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "type": "tel"}),
+    )
+    description = forms.CharField(label="What happened?", widget=forms.Textarea(attrs={"rows": 8}), max_length=10_000)
+    outcome_wanted = forms.CharField(
+        label="What would put it right for you? (optional)",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=5_000,
+    )
+    order_reference = forms.CharField(label="Order or account number (optional)", required=False, max_length=100)
+    service = forms.ModelChoiceField(
+        label="Which service is it about? (optional)",
+        required=False,
+        queryset=None,
+        to_field_name="slug",
+        empty_label="Not sure / other",
+    )
+    # Honeypot: hidden from people by CSS; bots fill it in.
+    website = forms.CharField(
+        label="Leave this empty",
+        required=False,
+        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        from crm.models import Service
+
+        super().__init__(*args, **kwargs)
+        self.fields["service"].queryset = Service.objects.all()
+
+    def clean(self):
+        cleaned = super().clean()
+        if not cleaned.get("email") and not cleaned.get("phone") and "email" not in self.errors:
+            self.add_error("email", "Give an email address or a phone number, so we can answer you.")
+        return cleaned
+
+    def add_domain_errors(self, errors: dict[str, list[str]]) -> None:
+        aliases = {"full_name": "name"}
+        for field, messages in errors.items():
+            target = aliases.get(field, field)
+            for message in messages:
+                self.add_error(target if target in self.fields else None, message)
+
+
+class CustomerReplyForm(forms.Form):
+    text = forms.CharField(label="Your message", widget=forms.Textarea(attrs={"rows": 4}), max_length=10_000)
+
+
+class RatingForm(forms.Form):
+    score = forms.TypedChoiceField(
+        label="How did we do? (5 is best)",
+        coerce=int,
+        choices=[(n, str(n)) for n in range(5, 0, -1)],
+        widget=forms.RadioSelect,
+    )
+    comment = forms.CharField(
+        label="Anything to add? (optional)", required=False, max_length=5_000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+class CustomerReasonForm(forms.Form):
+    reason = forms.CharField(label="Tell us why", widget=forms.Textarea(attrs={"rows": 3}), max_length=5_000)

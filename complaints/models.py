@@ -12,7 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from crm.models import Customer
+from crm.models import Customer, Service
 
 REFERENCE_PREFIX = "GD-"
 
@@ -116,6 +116,14 @@ class Case(models.Model):
     description = models.TextField(help_text="Stored verbatim, as the customer told it.")
     outcome_wanted = models.TextField(blank=True, help_text="What the customer asked for.")
     category = models.ForeignKey(Category, null=True, blank=True, on_delete=models.PROTECT, related_name="cases")
+    service = models.ForeignKey(Service, null=True, blank=True, on_delete=models.PROTECT, related_name="cases")
+    order_reference = models.CharField(max_length=100, blank=True, help_text="Their order or account reference.")
+    # An anonymous form never overwrites the customer record: a differing name is kept here for
+    # the owner to confirm with the customer.
+    name_as_given = models.CharField(max_length=200, blank=True)
+    title_as_given = models.CharField(max_length=40, blank=True)
+    name_needs_confirming = models.BooleanField(default=False)
+    acknowledged_by_phone = models.BooleanField(default=False)
     severity = models.CharField(max_length=10, choices=Severity.choices, default=Severity.NORMAL)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW)
     owner = models.ForeignKey(
@@ -303,3 +311,65 @@ class Collaborator(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} on case {self.case_id}"
+
+
+class InboundOutcome(models.TextChoices):
+    NEW_CASE = "new_case", "Opened a new case"
+    REPLY = "reply", "Added to a case"
+    AUTOMATIC = "automatic", "Ignored: auto-reply or bounce"
+    DUPLICATE = "duplicate", "Ignored: already received"
+
+
+class InboundEmail(models.Model):
+    """Every message that came in by email, and what became of it."""
+
+    message_id = models.CharField(max_length=300, blank=True)
+    from_address = models.CharField(max_length=254)
+    subject = models.CharField(max_length=250, blank=True)
+    received_at = models.DateTimeField(default=timezone.now)
+    outcome = models.CharField(max_length=12, choices=InboundOutcome.choices)
+    reason = models.CharField(max_length=200, blank=True)
+    case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.PROTECT, related_name="inbound_emails")
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            # The same message piped twice (a retrying mail server) is recognised and ignored.
+            models.UniqueConstraint(
+                fields=["message_id"], condition=~Q(message_id=""), name="inbound_email_message_id_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.from_address}: {self.subject}"
+
+
+class RejectedEmail(models.Model):
+    """A message that could not become a case, kept whole with the reason: nothing is dropped silently."""
+
+    received_at = models.DateTimeField(default=timezone.now)
+    reason = models.CharField(max_length=500)
+    raw = models.BinaryField()
+    size = models.PositiveIntegerField()
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"rejected {self.received_at:%Y-%m-%d %H:%M}: {self.reason}"
+
+
+class Attachment(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="attachments")
+    event = models.ForeignKey(CaseEvent, null=True, blank=True, on_delete=models.PROTECT, related_name="attachments")
+    filename = models.CharField(max_length=200)
+    content_type = models.CharField(max_length=100)
+    size = models.PositiveIntegerField()
+    file = models.FileField(upload_to="attachments/%Y/%m/")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.filename

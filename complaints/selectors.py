@@ -128,3 +128,40 @@ def promise_counts(*, owners: QuerySet | None = None, owner=None) -> dict[str, i
 def team_handover_count(*, lead) -> int:
     """The shuffle figure: handovers of cases now owned by the lead's team members."""
     return CaseEvent.objects.filter(kind="handed_over", case__owner__staff_profile__team__lead=lead).count()
+
+
+def case_for_customer(*, token: str) -> Case:
+    """The case behind a private status link (Case.DoesNotExist for any unknown token)."""
+    if not token or len(token) > 64:
+        raise Case.DoesNotExist
+    return Case.objects.select_related("owner__staff_profile", "customer").get(public_token=token)
+
+
+def customer_view_of(case: Case) -> dict:
+    """What the customer may see of their case: never internal notes, never anyone else's data."""
+    conversation = CaseEvent.objects.filter(case=case, kind__in=["message_out", "message_in"]).order_by(
+        "created_at", "id"
+    )
+    owner_first_name = ""
+    if case.owner is not None:
+        profile = getattr(case.owner, "staff_profile", None)
+        full = (profile.display_name if profile else "") or case.owner.first_name or ""
+        owner_first_name = full.split(" ")[0] if full else ""
+    return {
+        "reference": case.reference,
+        "status": case.status,
+        "status_label": case.get_status_display(),
+        "subject": case.subject,
+        "opened_at": case.opened_at,
+        "resolved_at": case.resolved_at,
+        "owner_first_name": owner_first_name,
+        "promises": [
+            {"text": p.text, "due_at": p.due_at}
+            for p in Promise.objects.filter(case=case, status=PromiseStatus.OPEN).order_by("due_at", "id")
+        ],
+        "messages": [
+            {"from": "you" if e.kind == "message_in" else "us", "at": e.created_at, "text": e.data.get("text", "")}
+            for e in conversation
+        ],
+        "description": case.description,
+    }

@@ -5,11 +5,14 @@ Web views, API views, Celery tasks and commands all call these; none of them ass
 `Case.status` or `Case.owner` itself.
 """
 
+import re
 from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Min
 from django.template.loader import render_to_string
@@ -17,9 +20,11 @@ from django.utils import timezone
 
 from complaints import permissions
 from complaints.exceptions import AlreadyOwned, Conflict, InvalidInput, NotAllowedInStatus, NotPermitted
+from complaints.inbound_email import MalformedEmail, ParsedEmail, parse_email
 from complaints.models import (
     AGENT_LOGGED_CHANNELS,
     ActorKind,
+    Attachment,
     Case,
     CaseEvent,
     Category,
@@ -27,16 +32,21 @@ from complaints.models import (
     Collaborator,
     EscalationLevel,
     EventKind,
+    InboundEmail,
+    InboundOutcome,
     Promise,
     PromiseStatus,
+    RejectedEmail,
     RootCause,
     Severity,
     Status,
     format_reference,
 )
-from crm.models import Customer
+from crm.models import Customer, OutboundEmail, Service
+from crm.names import clean_text, staff_display_name
 from crm.outbox import queue_email
 from crm.services import customer_create
+from crm.validation import clean_customer_fields, normalise_email
 
 User = get_user_model()
 
@@ -49,9 +59,7 @@ BEAT_BATCH = 500
 # --- Small building blocks ----------------------------------------------------------
 
 
-def display_name(user) -> str:
-    profile = getattr(user, "staff_profile", None)
-    return (profile.display_name if profile else "") or user.get_full_name() or user.username
+display_name = staff_display_name
 
 
 def record_event(
@@ -153,9 +161,14 @@ def case_create(
     category: Category | None = None,
     severity: str = Severity.NORMAL,
     outcome_wanted: str = "",
+    service: Service | None = None,
+    order_reference: str = "",
+    name_as_given: str = "",
+    title_as_given: str = "",
+    acknowledged_by_phone: bool = False,
 ) -> Case:
-    """Open a case. A staff member who logs it owns it from the start; web and email
-    complaints (no `by`) wait unowned in the team queue."""
+    """Open a case and queue its acknowledgement. A staff member who logs it owns it from the
+    start; web and email complaints (no `by`) wait unowned in the team queue."""
     if channel not in Channel.values:
         raise InvalidInput("Unknown channel.", errors={"channel": [f"Choose one of {', '.join(Channel.values)}."]})
     if severity not in Severity.values:
@@ -180,6 +193,13 @@ def case_create(
         status=Status.OPEN if by is not None else Status.NEW,
         opened_at=now,
         awaiting_reply_since=None if by is not None else now,
+        service=service,
+        order_reference=order_reference,
+        name_as_given=name_as_given,
+        title_as_given=title_as_given,
+        name_needs_confirming=bool(name_as_given or title_as_given),
+        acknowledged_by_phone=acknowledged_by_phone and by is not None,
+        acknowledged_at=now if acknowledged_by_phone and by is not None else None,
     )
     # The reference comes from the primary key, unique under any concurrency.
     case.reference = format_reference(case.pk)
@@ -196,7 +216,33 @@ def case_create(
     )
     if by is not None and channel in AGENT_LOGGED_CHANNELS:
         record_event(case, EventKind.CALL_LOGGED, by=by, at=now, channel=channel, text=description)
+    _queue_acknowledgement(case)
     return case
+
+
+def acknowledgement_key(case: Case) -> str:
+    return f"case:{case.pk}:acknowledgement"
+
+
+def _queue_acknowledgement(case: Case) -> None:
+    """Exactly one acknowledgement per case (its outbox key), on every channel, in the creating transaction."""
+    first_response_due = case.opened_at + timedelta(hours=settings.FIRST_RESPONSE_HOURS)
+    _email_customer(
+        case,
+        key=acknowledgement_key(case),
+        template="acknowledgement",
+        subject=f"We have your complaint: {case.subject}",
+        owner_name=display_name(case.owner) if case.owner else "",
+        first_response_due=first_response_due,
+    )
+
+
+def record_acknowledgement_sent(*, key: str, sent_at: datetime) -> None:
+    """Outbox hook: when a case's acknowledgement has been accepted by the mail server, note the time."""
+    prefix, _, rest = key.partition(":")
+    case_id, _, kind = rest.partition(":")
+    if prefix == "case" and kind == "acknowledgement" and case_id.isdigit():
+        Case.objects.filter(pk=int(case_id), acknowledged_at__isnull=True).update(acknowledged_at=sent_at)
 
 
 @transaction.atomic(durable=True)
@@ -541,6 +587,11 @@ def case_reopen(*, case: Case, by, reason: str, actor_kind: str = ActorKind.STAF
     case = _lock(case)
     if actor_kind == ActorKind.STAFF:
         _require_change(by, case)
+    elif case.resolved_at and case.resolved_at < timezone.now() - timedelta(days=settings.CUSTOMER_REOPEN_DAYS):
+        raise Conflict(
+            f"This case was resolved more than {settings.CUSTOMER_REOPEN_DAYS} days ago; please tell us about "
+            "it as a new complaint and mention this reference."
+        )
     if case.status not in (Status.RESOLVED, Status.CLOSED):
         raise NotAllowedInStatus(action="reopen", status=case.status)
     before = _move(case, Status.OPEN, action="reopen")
@@ -655,3 +706,263 @@ def cases_close_resolved(*, now: datetime | None = None) -> int:
             )
             closed += 1
     return closed
+
+
+# --- Customers reaching us: the public form, the status page, email in ------------------------
+
+PUBLIC_CHANNELS = {Channel.WEB, Channel.EMAIL}
+TEXT_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u2028\u2029]")
+SUBJECT_LENGTH = 80
+
+
+def _customer_text(value: str, *, field: str, max_length: int, required: bool, errors: dict) -> str:
+    value = (value or "").replace("\r\n", "\n").strip()
+    if required and not value:
+        errors[field] = ["Please tell us this."]
+    elif len(value) > max_length:
+        errors[field] = [f"Please keep this under {max_length:,} characters (it has {len(value):,})."]
+    elif TEXT_CONTROL_CHARACTERS.search(value):
+        errors[field] = ["This contains characters we cannot store (binary data?). Please type it as text."]
+    return value
+
+
+def subject_from(text: str) -> str:
+    first_line = next((line.strip() for line in text.splitlines() if line.strip()), "Complaint")
+    return first_line if len(first_line) <= SUBJECT_LENGTH else first_line[: SUBJECT_LENGTH - 1].rstrip() + "…"
+
+
+def _same_name(customer: Customer, name: str, title: str) -> bool:
+    return clean_text(customer.full_name).casefold() == clean_text(name).casefold() and (
+        not title or customer.title.casefold() == title.casefold()
+    )
+
+
+@transaction.atomic(durable=True)
+def complaint_submit(
+    *,
+    name: str,
+    description: str,
+    title: str = "",
+    email: str = "",
+    phone: str = "",
+    outcome_wanted: str = "",
+    order_reference: str = "",
+    service: Service | None = None,
+) -> Case:
+    """A complaint from the public form or API: find or create the customer, open an unowned case,
+    queue the acknowledgement. Never overwrites a stored customer's name or title."""
+    errors: dict[str, list[str]] = {}
+    limit = settings.PUBLIC_TEXT_MAX_LENGTH
+    description = _customer_text(description, field="description", max_length=limit, required=True, errors=errors)
+    outcome_wanted = _customer_text(
+        outcome_wanted, field="outcome_wanted", max_length=5_000, required=False, errors=errors
+    )
+    order_reference = _customer_text(
+        order_reference, field="order_reference", max_length=100, required=False, errors=errors
+    )
+    # The customer's own fields, by the same rules as everywhere; the email may belong to a stored customer.
+    contact: dict[str, str] = {}
+    try:
+        contact = clean_customer_fields({"full_name": name, "title": title, "phone": phone})
+    except InvalidInput as error:
+        errors.update(error.errors)
+    try:
+        contact["email"] = normalise_email(email)
+    except ValidationError as error:
+        errors["email"] = list(error.messages)
+    if not errors and not contact.get("email") and not contact.get("phone"):
+        errors["email"] = ["Give an email address or a phone number, so we can answer you."]
+    if errors:
+        raise InvalidInput("Some answers need another look.", errors=errors)
+
+    customer = None
+    if contact["email"]:
+        customer = Customer.objects.filter(email=contact["email"]).first()
+    if customer is None and contact["phone"]:
+        customer = Customer.objects.filter(phone=contact["phone"]).order_by("pk").first()
+    name_as_given = title_as_given = ""
+    if customer is None:
+        customer = customer_create(by=None, **contact)
+    elif not _same_name(customer, contact["full_name"], contact["title"]):
+        name_as_given, title_as_given = contact["full_name"], contact["title"]
+    return case_create(
+        customer=customer,
+        channel=Channel.WEB,
+        subject=subject_from(description),
+        description=description,
+        outcome_wanted=outcome_wanted,
+        order_reference=order_reference,
+        service=service,
+        name_as_given=name_as_given,
+        title_as_given=title_as_given,
+    )
+
+
+def _notify_owner(case: Case, *, key: str, template: str, subject: str, **context: Any) -> None:
+    if case.owner is not None:
+        _email_staff(case.owner, key=key, template=template, subject=subject, case=case, **context)
+
+
+@transaction.atomic
+def case_customer_message(*, case: Case, text: str, channel: str = Channel.WEB) -> CaseEvent:
+    """The customer writes to us (status page or email): a message_in event; a waiting case opens again."""
+    errors: dict[str, list[str]] = {}
+    text = _customer_text(text, field="text", max_length=settings.PUBLIC_TEXT_MAX_LENGTH, required=True, errors=errors)
+    if errors:
+        raise InvalidInput("Your message needs another look.", errors=errors)
+    case = _lock(case)
+    now = timezone.now()
+    event = record_event(case, EventKind.MESSAGE_IN, actor_kind=ActorKind.CUSTOMER, at=now, text=text, channel=channel)
+    fields = ["updated_at"]
+    if case.awaiting_reply_since is None:
+        case.awaiting_reply_since = now
+        fields.append("awaiting_reply_since")
+    if case.status == Status.WAITING_ON_CUSTOMER:
+        before = _move(case, Status.OPEN, action="reopen")
+        fields.append("status")
+        record_event(
+            case,
+            EventKind.STATUS_CHANGED,
+            actor_kind=ActorKind.CUSTOMER,
+            at=now,
+            from_status=before,
+            to_status=case.status,
+        )
+    case.save(update_fields=fields)
+    _notify_owner(
+        case,
+        key=f"case:{case.pk}:customer-message:{event.pk}",
+        template="customer_message",
+        subject=f"[{case.reference}] The customer wrote",
+        text=text,
+    )
+    return event
+
+
+@transaction.atomic(durable=True)
+def case_rate(*, case: Case, score: int, comment: str = "") -> CaseEvent:
+    """The customer rates a resolved case, once per resolution."""
+    errors: dict[str, list[str]] = {}
+    comment = _customer_text(comment, field="comment", max_length=5_000, required=False, errors=errors)
+    if not isinstance(score, int) or not 1 <= score <= 5:
+        errors["score"] = ["Choose a score from 1 to 5."]
+    if errors:
+        raise InvalidInput("Your rating needs another look.", errors=errors)
+    case = _lock(case)
+    if case.status not in (Status.RESOLVED, Status.CLOSED):
+        raise NotAllowedInStatus(action="rate the case", status=case.status)
+    if case.events.filter(kind=EventKind.RATED, created_at__gte=case.resolved_at).exists():
+        raise Conflict("You have already rated this case. Thank you!")
+    return record_event(case, EventKind.RATED, actor_kind=ActorKind.CUSTOMER, score=score, comment=comment)
+
+
+@transaction.atomic(durable=True)
+def case_customer_escalation(*, case: Case, reason: str) -> CaseEvent:
+    """The customer asks for a manager: recorded, and the owner's lead (or a manager) is told and added."""
+    errors: dict[str, list[str]] = {}
+    reason = _customer_text(reason, field="reason", max_length=5_000, required=True, errors=errors)
+    if errors:
+        raise InvalidInput("Please tell us why.", errors=errors)
+    case = _lock(case)
+    profile = getattr(case.owner, "staff_profile", None) if case.owner else None
+    senior = profile.team.lead if profile and profile.team_id and profile.team.lead else None
+    if senior is None or not senior.is_active:
+        senior = User.objects.filter(groups__name=EscalationLevel.MANAGER, is_active=True).order_by("pk").first()
+    event = record_event(
+        case,
+        EventKind.ESCALATED,
+        actor_kind=ActorKind.CUSTOMER,
+        requested_by="customer",
+        level=EscalationLevel.MANAGER,
+        to=senior.username if senior else None,
+        reason=reason,
+    )
+    if senior is not None:
+        Collaborator.objects.get_or_create(
+            case=case,
+            user=senior,
+            defaults={"level": EscalationLevel.MANAGER, "reason": f"The customer asked for a manager: {reason}"},
+        )
+        _email_staff(
+            senior,
+            key=f"case:{case.pk}:customer-escalation:{event.pk}",
+            template="escalated",
+            subject=f"[{case.reference}] The customer asked for a manager",
+            case=case,
+            reason=reason,
+            by_name="The customer",
+        )
+    return event
+
+
+def _case_for_reply(parsed: ParsedEmail) -> Case | None:
+    """The case a message answers: one of our Message-IDs in its thread, or its reference in the
+    subject when it comes from that case's customer (a reference alone is not proof of who writes)."""
+    if parsed.thread_ids:
+        keys = OutboundEmail.objects.filter(message_id__in=parsed.thread_ids[-20:]).values_list("key", flat=True)
+        for key in keys:
+            kind, _, rest = key.partition(":")
+            object_id = rest.partition(":")[0]
+            if kind == "case" and object_id.isdigit():
+                return Case.objects.filter(pk=int(object_id)).first()
+            if kind == "promise" and object_id.isdigit():
+                return Case.objects.filter(promises__pk=int(object_id)).first()
+    if parsed.reference:
+        return Case.objects.filter(reference=parsed.reference, customer__email=parsed.from_address.lower()).first()
+    return None
+
+
+def _store_attachments(case: Case, event: CaseEvent | None, parsed: ParsedEmail) -> None:
+    for attachment in parsed.attachments:
+        Attachment.objects.create(
+            case=case,
+            event=event,
+            filename=attachment.filename,
+            content_type=attachment.content_type[:100],
+            size=attachment.size,
+            file=ContentFile(attachment.content, name=attachment.filename),
+        )
+
+
+@transaction.atomic
+def email_ingest(raw: bytes) -> InboundEmail | RejectedEmail:
+    """One raw message from the mail server: a reply on its case, a new case, or a recorded refusal.
+    Auto-replies and bounces never open cases nor trigger acknowledgements (no mail loops)."""
+    try:
+        parsed = parse_email(raw, attachment_max_bytes=settings.INBOUND_ATTACHMENT_MAX_BYTES)
+    except MalformedEmail as error:
+        return RejectedEmail.objects.create(reason=str(error)[:500], raw=raw, size=len(raw))
+    message_id = parsed.message_id[:300]
+    if message_id and InboundEmail.objects.filter(message_id=message_id).exists():
+        return InboundEmail(message_id=message_id, from_address=parsed.from_address, outcome=InboundOutcome.DUPLICATE)
+    record = InboundEmail(message_id=message_id, from_address=parsed.from_address[:254], subject=parsed.subject[:250])
+    if parsed.automatic_reason:
+        record.outcome, record.reason = InboundOutcome.AUTOMATIC, parsed.automatic_reason[:200]
+        record.save()
+        return record
+    text = parsed.full_text[: settings.PUBLIC_TEXT_MAX_LENGTH * 10] or "(no text; see the attachments)"
+    text = TEXT_CONTROL_CHARACTERS.sub("", text)
+    case = _case_for_reply(parsed)
+    if case is not None:
+        event = case_customer_message(case=case, text=text, channel=Channel.EMAIL)
+        record.outcome = InboundOutcome.REPLY
+    else:
+        email = parsed.from_address.lower()
+        customer = Customer.objects.filter(email=email).first()
+        if customer is None:
+            name = clean_text(parsed.from_name) or email.partition("@")[0]
+            customer = Customer.objects.create(full_name=name[:200], email=email)
+        case = case_create(
+            customer=customer,
+            channel=Channel.EMAIL,
+            subject=(parsed.subject or subject_from(text))[:200],
+            description=text,
+        )
+        event = None
+        record.outcome = InboundOutcome.NEW_CASE
+    if parsed.skipped_attachments:
+        record.reason = "; ".join(f"{a.filename}: {a.reason}" for a in parsed.skipped_attachments)[:200]
+    record.case = case
+    record.save()
+    _store_attachments(case, event, parsed)
+    return record

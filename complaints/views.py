@@ -5,10 +5,13 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from complaints import forms, permissions, selectors, services
-from complaints.models import Case, Promise, Status
+from complaints.models import ActorKind, Case, Promise, Status
+from complaints.throttling import PublicComplaintThrottle
 from crm import selectors as crm_selectors
 from crm.exceptions import DomainError
 from crm.models import Customer, Role
@@ -201,3 +204,89 @@ def lead_view(request: HttpRequest) -> HttpResponse:
             "shuffles": selectors.team_handover_count(lead=request.user),
         },
     )
+
+
+# --- Public pages: no login ---------------------------------------------------------------
+
+
+@sensitive_post_parameters()
+@require_http_methods(["GET", "POST"])
+def complain(request: HttpRequest) -> HttpResponse:
+    """The public complaint form. Whatever the customer typed comes back on any error."""
+    form = forms.ComplaintForm(request.POST or None)
+    if request.method == "POST":
+        throttle = PublicComplaintThrottle()
+        if not throttle.allow_request(request, None):
+            wait = int(throttle.wait() or 60)
+            response = render(request, "complaints/public/too_many.html", {"minutes": max(1, wait // 60)}, status=429)
+            response["Retry-After"] = str(wait)
+            return response
+        if form.is_valid():
+            data = form.cleaned_data
+            if data.pop("website"):
+                # A bot filled the honeypot: thank it, keep nothing.
+                return render(request, "complaints/public/thanks.html", {"case": None})
+            try:
+                case = services.complaint_submit(**data)
+            except DomainError as error:
+                form.add_domain_errors(error.errors)
+            else:
+                return render(request, "complaints/public/thanks.html", {"case": case}, status=201)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "complaints/public/complain.html", {"form": form}, status=status)
+
+
+CUSTOMER_ACTIONS = {
+    "reply": forms.CustomerReplyForm,
+    "rate": forms.RatingForm,
+    "reopen": forms.CustomerReasonForm,
+    "escalate": forms.CustomerReasonForm,
+}
+
+
+def _customer_case(token: str) -> Case:
+    try:
+        return selectors.case_for_customer(token=token)
+    except Case.DoesNotExist:
+        raise Http404 from None
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def case_status(request: HttpRequest, token: str, action: str | None = None) -> HttpResponse:
+    """The customer's status page: what is happening, and replying, rating, reopening, asking for a manager."""
+    case = _customer_case(token)
+    bound: dict = {}
+    status = 200
+    if request.method == "POST":
+        if action not in CUSTOMER_ACTIONS:
+            raise Http404
+        form = CUSTOMER_ACTIONS[action](request.POST, prefix=action)
+        if form.is_valid():
+            try:
+                _customer_action(case, action, form.cleaned_data)
+            except DomainError as error:
+                form.add_error(None, error.detail)
+                for field, messages in error.errors.items():
+                    for message in messages:
+                        form.add_error(field if field in form.fields else None, message)
+                status = error.status_code
+            else:
+                return redirect("case-status", token=token)
+        else:
+            status = 400
+        bound[action] = form
+    forms_by_action = {name: cls(prefix=name) for name, cls in CUSTOMER_ACTIONS.items()} | bound
+    context = {"view": selectors.customer_view_of(case), "case": case, "forms": forms_by_action, "Status": Status}
+    return render(request, "complaints/public/status.html", context, status=status)
+
+
+def _customer_action(case: Case, action: str, data: dict) -> None:
+    if action == "reply":
+        services.case_customer_message(case=case, text=data["text"])
+    elif action == "rate":
+        services.case_rate(case=case, score=data["score"], comment=data["comment"])
+    elif action == "reopen":
+        services.case_reopen(case=case, by=None, reason=data["reason"], actor_kind=ActorKind.CUSTOMER)
+    else:
+        services.case_customer_escalation(case=case, reason=data["reason"])

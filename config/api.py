@@ -70,8 +70,6 @@ def axes_lockout_response(request, *args, **kwargs):
             status=status.HTTP_429_TOO_MANY_REQUESTS,
         )
     else:
-        response = render(
-            request, "registration/locked_out.html", {"minutes": max(1, seconds // 60)}, status=429
-        )
+        response = render(request, "registration/locked_out.html", {"minutes": max(1, seconds // 60)}, status=429)
     response["Retry-After"] = str(seconds)
     return response

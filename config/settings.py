@@ -298,3 +298,9 @@ LOGGING = {
 
 # Customers: phone numbers typed without a country code are read as numbers of this region.
 CRM_DEFAULT_PHONE_REGION = env.str("CRM_DEFAULT_PHONE_REGION", default="GB")
+
+# Public intake and the customer's status page.
+FIRST_RESPONSE_HOURS = env.float("FIRST_RESPONSE_HOURS", default=24.0)  # promised in every acknowledgement
+CUSTOMER_REOPEN_DAYS = env.int("CUSTOMER_REOPEN_DAYS", default=30)  # how long after resolution a customer may reopen
+INBOUND_ATTACHMENT_MAX_BYTES = env.int("INBOUND_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
+PUBLIC_TEXT_MAX_LENGTH = 10_000  # what a public form or email body may hold, in characters

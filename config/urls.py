@@ -3,6 +3,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from complaints import views as complaint_views
 from config import views
 from crm.api.auth import TokenView
 
@@ -17,6 +18,9 @@ api_v1 = [
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("complain/", complaint_views.complain, name="complain"),
+    path("status/<str:token>/", complaint_views.case_status, name="case-status"),
+    path("status/<str:token>/<str:action>/", complaint_views.case_status, name="case-status-action"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("customers/", include("crm.urls")),

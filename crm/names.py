@@ -46,3 +46,11 @@ def salutation(customer) -> str:
         return f"Dear {preferred}"
     full_name = clean_text(customer.full_name)
     return f"Dear {full_name}" if full_name else "Dear customer"
+
+
+def staff_display_name(user) -> str:
+    """The name customers and colleagues see for a staff member: display name, else full name, else username."""
+    if user is None:
+        return ""
+    profile = getattr(user, "staff_profile", None)
+    return (profile.display_name if profile else "") or user.get_full_name() or user.username

@@ -4,7 +4,7 @@ from rest_framework import serializers
 from complaints.models import Case, CaseEvent, Category, Channel, EscalationLevel, Promise, RootCause, Severity
 from crm.api.serializers import StaffRefSerializer
 from crm.models import Customer
-from crm.names import salutation
+from crm.names import salutation, staff_display_name
 
 
 class CustomerRefSerializer(serializers.Serializer):
@@ -44,7 +44,7 @@ class CollaboratorSerializer(serializers.Serializer):
     added_at = serializers.DateTimeField()
 
     def get_display_name(self, link) -> str:
-        return StaffRefSerializer().get_display_name(link.user)
+        return staff_display_name(link.user)
 
 
 class CaseListSerializer(serializers.ModelSerializer):

@@ -1,6 +1,7 @@
 from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
+from complaints.api.public import PublicCaseView, PublicComplaintView
 from complaints.api.views import CaseViewSet
 
 router = SimpleRouter()
@@ -8,4 +9,6 @@ router.register("cases", CaseViewSet, basename="case")
 
 urlpatterns = [
     path("", include(router.urls)),
+    path("public/complaints/", PublicComplaintView.as_view(), name="public-complaint"),
+    path("public/cases/<str:token>/", PublicCaseView.as_view(), name="public-case"),
 ]

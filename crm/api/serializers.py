@@ -1,7 +1,7 @@
 from rest_framework import serializers
 
 from crm.models import Channel, Customer
-from crm.names import salutation
+from crm.names import salutation, staff_display_name
 
 
 class StaffRefSerializer(serializers.Serializer):
@@ -11,8 +11,7 @@ class StaffRefSerializer(serializers.Serializer):
     display_name = serializers.SerializerMethodField()
 
     def get_display_name(self, user) -> str:
-        profile = getattr(user, "staff_profile", None)
-        return (profile.display_name if profile else "") or user.get_full_name() or user.username
+        return staff_display_name(user)
 
 
 class CustomerOutputSerializer(serializers.ModelSerializer):

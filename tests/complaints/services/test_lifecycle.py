@@ -68,7 +68,7 @@ def test_handover_is_all_or_nothing(alice, bob, monkeypatch):
     case.refresh_from_db()
     assert case.owner == alice
     assert not CaseEvent.objects.filter(kind=EventKind.HANDED_OVER).exists()
-    assert not OutboundEmail.objects.exists()
+    assert not OutboundEmail.objects.filter(key__contains=":handover:").exists()
 
 
 def test_only_the_owner_their_lead_or_a_manager_hands_over(alice, bob, charlie, lena, mona):

@@ -1,0 +1,11 @@
+from django import template
+
+from crm.names import staff_display_name
+
+register = template.Library()
+
+
+@register.filter
+def staff_name(user) -> str:
+    """{{ user|staff_name }}: the name customers and colleagues see, or "nobody"."""
+    return staff_display_name(user) or "nobody"

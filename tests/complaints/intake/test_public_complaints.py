@@ -1,0 +1,181 @@
+"""Complaining is easy: the public form and API, acknowledgement at once, nothing typed is lost."""
+
+import pytest
+from django.core.cache import cache
+from django.urls import reverse
+
+from complaints.models import Case, EventKind, Status
+from crm.models import Customer, OutboundEmail
+from tests.crm.factories import CustomerFactory, ServiceFactory
+
+pytestmark = pytest.mark.django_db
+API = "/api/v1/public/complaints/"
+XSS = "<script>alert(1)</script>"
+
+
+@pytest.fixture(autouse=True)
+def _fresh_throttle():
+    cache.clear()
+
+
+def complaint(**overrides):
+    return {
+        "name": "Siân Llewellyn",
+        "title": "Ms",
+        "email": "sian@example.test",
+        "description": "My broadband has been down for three days.\nI work from home.",
+        "outcome_wanted": "Fix it and refund the days",
+        **overrides,
+    }
+
+
+def test_api_complaint_opens_an_unowned_case_and_answers_with_reference_token_and_link(api):
+    response = api.post(API, complaint(order_reference="ORD-1"), format="json")
+    assert response.status_code == 201
+    body = response.json()
+    case = Case.objects.get(reference=body["reference"])
+    assert body["token"] == case.public_token and body["status_url"].endswith(f"/status/{case.public_token}/")
+    assert (case.owner, case.status, case.channel) == (None, Status.NEW, "web")
+    assert case.description == "My broadband has been down for three days.\nI work from home."
+    assert case.subject == "My broadband has been down for three days." and case.order_reference == "ORD-1"
+    assert case.customer.full_name == "Siân Llewellyn" and case.customer.title == "Ms"
+
+
+def test_every_new_case_gets_exactly_one_acknowledgement_with_the_salutation(api, alice):
+    api.post(API, complaint(), format="json")
+    case = Case.objects.get()
+    [ack] = OutboundEmail.objects.filter(key=f"case:{case.pk}:acknowledgement")
+    assert ack.to_email == "sian@example.test"
+    assert ack.body_text.startswith("Dear Siân Llewellyn,")  # no formal name: never guessed from the name
+    assert case.reference in ack.body_text and case.public_token in ack.body_text
+    assert "ask for a manager" in ack.body_text
+
+
+def test_acknowledgement_names_the_owner_of_a_logged_call(alice):
+    from tests.complaints.factories import make_case
+
+    customer = CustomerFactory(full_name="Margaret Thomas", title="Mrs", formal_name="Thomas")
+    case = make_case(by=alice, customer=customer, acknowledged_by_phone=True)
+    ack = OutboundEmail.objects.get(key=f"case:{case.pk}:acknowledgement")
+    assert ack.body_text.startswith("Dear Mrs Thomas,") and "Alice looks after your case" in ack.body_text
+    assert case.acknowledged_by_phone and case.acknowledged_at is not None
+
+
+def test_no_email_means_no_acknowledgement_email(api):
+    assert api.post(API, complaint(email="", phone="020 7946 0123"), format="json").status_code == 201
+    assert not OutboundEmail.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("overrides", "field"),
+    [
+        ({"name": ""}, "full_name"),
+        ({"email": "", "phone": ""}, "email"),
+        ({"email": "nope"}, "email"),
+        ({"phone": "12", "email": ""}, "phone"),
+        ({"description": ""}, "description"),
+        ({"description": "x" * 10_001}, "description"),
+        ({"description": "binary \x00\x01 data"}, "description"),
+        ({"name": "Ana\r\nBcc: victim@example.test"}, "full_name"),
+        ({"title": "Mr99"}, "title"),
+    ],
+)
+def test_bad_input_is_400_naming_the_field_and_saves_nothing(api, overrides, field):
+    response = api.post(API, complaint(**overrides), format="json")
+    assert response.status_code == 400
+    assert field in response.json()["errors"]
+    assert not Case.objects.exists() and not Customer.objects.exists()
+
+
+def test_public_complaint_cannot_set_owner_status_or_flags(api, alice):
+    body = complaint(
+        owner=alice.pk,
+        status="resolved",
+        severity="urgent",
+        category="vip",
+        reference="GD-000001",
+        name_needs_confirming=False,
+    )
+    assert api.post(API, body, format="json").status_code == 201
+    case = Case.objects.get()
+    assert (case.owner, case.status, case.severity, case.category) == (None, Status.NEW, "normal", None)
+
+
+def test_a_known_customer_is_matched_and_their_name_never_overwritten(api):
+    stored = CustomerFactory(full_name="Margaret Thomas", title="Mrs", email="peggy@example.test")
+    api.post(API, complaint(name="Peggy Tomas", title="", email="PEGGY@example.test"), format="json")
+    case = Case.objects.get()
+    stored.refresh_from_db()
+    assert case.customer == stored and (stored.full_name, stored.title) == ("Margaret Thomas", "Mrs")
+    assert (case.name_as_given, case.name_needs_confirming) == ("Peggy Tomas", True)
+
+
+def test_matched_by_phone_when_there_is_no_email(api):
+    stored = CustomerFactory(full_name="Bill Thomas", email="", phone="+442079460123")
+    api.post(API, complaint(name="Bill Thomas", title="", email="", phone="020 7946 0123"), format="json")
+    assert Case.objects.get().customer == stored
+
+
+def test_the_eleventh_complaint_from_one_address_in_an_hour_is_429_with_retry_after(api):
+    for _ in range(10):
+        assert api.post(API, complaint(), format="json", REMOTE_ADDR="10.9.9.9").status_code == 201
+    refused = api.post(API, complaint(), format="json", REMOTE_ADDR="10.9.9.9")
+    assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
+    spoofed = api.post(API, complaint(), format="json", REMOTE_ADDR="10.9.9.9", HTTP_X_FORWARDED_FOR="1.2.3.4")
+    assert spoofed.status_code == 429
+    assert api.post(API, complaint(), format="json", REMOTE_ADDR="10.9.9.10").status_code == 201
+    assert Case.objects.count() == 11
+
+
+def test_the_form_works_without_javascript_and_shows_the_reference_and_link(client):
+    service = ServiceFactory(slug="broadband", name="Broadband")
+    response = client.post(reverse("complain"), {**complaint(), "service": "broadband"})
+    assert response.status_code == 201
+    case = Case.objects.get()
+    page = response.content.decode()
+    assert case.reference in page and f"/status/{case.public_token}/" in page
+    assert case.service == service
+
+
+def test_the_form_keeps_everything_typed_when_a_field_is_wrong(client):
+    text = "They cut me off twice & charged me <extra>."
+    response = client.post(reverse("complain"), {**complaint(email="sian@", description=text)})
+    page = response.content.decode()
+    assert response.status_code == 400
+    assert "They cut me off twice &amp; charged me &lt;extra&gt;." in page
+    assert 'value="Siân Llewellyn"' in page and "Enter a valid email address." in page
+    assert not Case.objects.exists()
+
+
+def test_the_honeypot_catches_bots_quietly(client):
+    response = client.post(reverse("complain"), {**complaint(), "website": "http://spam.example"})
+    assert response.status_code == 200 and "We have received your message." in response.content.decode()
+    assert not Case.objects.exists()
+
+
+def test_the_form_is_throttled_with_a_friendly_page(client):
+    for _ in range(10):
+        client.post(reverse("complain"), complaint(), REMOTE_ADDR="10.8.8.8")
+    response = client.post(reverse("complain"), complaint(), REMOTE_ADDR="10.8.8.8")
+    assert response.status_code == 429 and "Please wait a moment" in response.content.decode()
+    assert response["Retry-After"]
+
+
+def test_the_form_needs_its_csrf_token():
+    from django.test import Client
+
+    assert Client(enforce_csrf_checks=True).post(reverse("complain"), complaint()).status_code == 403
+
+
+def test_customer_text_is_escaped_on_the_staff_case_page(client, api, alice):
+    api.post(API, complaint(name=f"Evil {XSS}", description=XSS), format="json")
+    case = Case.objects.get()
+    client.force_login(alice)
+    page = client.get(reverse("complaints:case-detail", args=[case.reference])).content.decode()
+    assert XSS not in page
+
+
+def test_created_event_says_the_customer_opened_it(api):
+    api.post(API, complaint(), format="json")
+    event = Case.objects.get().events.get(kind=EventKind.CREATED)
+    assert (event.actor_kind, event.actor) == ("customer", None)
