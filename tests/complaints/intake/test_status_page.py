@@ -1,0 +1,109 @@
+"""The customer's status page and its JSON twin: only their case, only what is theirs to see."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from complaints import services
+from complaints.models import Case, Collaborator, EventKind, Status
+from crm.models import OutboundEmail
+from tests.complaints.factories import make_case
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def case(alice):
+    case = make_case()
+    services.case_take(case=case, agent=alice)
+    services.case_add_note(case=case, by=alice, text="INTERNAL: customer sounded angry")
+    services.case_message_customer(case=case, by=alice, text="We are sending an engineer.", await_reply=True)
+    services.promise_make(case=case, by=alice, text="Engineer visit", due_at=timezone.now() + timedelta(days=2))
+    return Case.objects.get(pk=case.pk)
+
+
+def status_url(case, action=None):
+    if action:
+        return reverse("case-status-action", args=[case.public_token, action])
+    return reverse("case-status", args=[case.public_token])
+
+
+def test_status_page_shows_status_owner_first_name_promises_and_messages_but_no_notes(client, case):
+    page = client.get(status_url(case)).content.decode()
+    assert case.reference in page and "Waiting on customer" in page and "Alice looks after your case" in page
+    assert "Engineer visit" in page and "We are sending an engineer." in page
+    assert "INTERNAL" not in page
+
+
+def test_json_status_has_the_same_and_no_more(api, case):
+    body = api.get(f"/api/v1/public/cases/{case.public_token}/").json()
+    assert body["reference"] == case.reference and body["owner_first_name"] == "Alice"
+    assert [m["text"] for m in body["messages"]] == ["We are sending an engineer."]
+    assert "INTERNAL" not in str(body) and case.customer.email not in str(body)
+
+
+@pytest.mark.parametrize("token", ["nope", "x" * 200, "GD-000001"])
+def test_unknown_tokens_are_a_plain_404(client, api, token):
+    assert client.get(f"/status/{token}/").status_code == 404
+    response = api.get(f"/api/v1/public/cases/{token}/")
+    assert response.status_code == 404 and response.json() == {"detail": "Not found.", "errors": {}}
+
+
+def test_customer_reply_reopens_a_waiting_case_and_tells_the_owner(client, case, alice):
+    response = client.post(status_url(case, "reply"), {"reply-text": "Tuesday works for me."})
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.status == Status.OPEN and case.awaiting_reply_since is not None
+    event = case.events.get(kind=EventKind.MESSAGE_IN)
+    assert event.actor_kind == "customer" and event.data["text"] == "Tuesday works for me."
+    assert OutboundEmail.objects.get(key=f"case:{case.pk}:customer-message:{event.pk}").to_email == alice.email
+
+
+def test_an_empty_reply_shows_an_error_and_keeps_nothing(client, case):
+    response = client.post(status_url(case, "reply"), {"reply-text": "   "})
+    assert response.status_code == 400
+    assert not case.events.filter(kind=EventKind.MESSAGE_IN).exists()
+
+
+def test_rate_a_resolved_case_once(client, case, alice):
+    services.case_resolve(case=case, by=alice, resolution_summary="Line fixed", root_cause="product")
+    assert client.post(status_url(case, "rate"), {"rate-score": "5", "rate-comment": "Brilliant"}).status_code == 302
+    again = client.post(status_url(case, "rate"), {"rate-score": "1"})
+    assert again.status_code == 409 and "already rated" in again.content.decode()
+    [rating] = case.events.filter(kind=EventKind.RATED)
+    assert rating.data == {"score": 5, "comment": "Brilliant"}
+
+
+def test_rating_an_open_case_is_refused(client, case):
+    assert client.post(status_url(case, "rate"), {"rate-score": "4"}).status_code == 409
+
+
+def test_reopen_within_the_window_goes_back_to_the_same_owner(client, case, alice, settings):
+    services.case_resolve(case=case, by=alice, resolution_summary="Line fixed", root_cause="product")
+    assert client.post(status_url(case, "reopen"), {"reopen-reason": "It dropped again"}).status_code == 302
+    case.refresh_from_db()
+    assert (case.status, case.owner) == (Status.OPEN, alice)
+    assert case.events.get(kind=EventKind.REOPENED).actor_kind == "customer"
+
+
+def test_reopen_after_the_window_is_refused_with_advice(client, case, alice, settings):
+    services.case_resolve(case=case, by=alice, resolution_summary="Line fixed", root_cause="product")
+    Case.objects.filter(pk=case.pk).update(resolved_at=timezone.now() - timedelta(days=31))
+    response = client.post(status_url(case, "reopen"), {"reopen-reason": "It dropped again"})
+    assert response.status_code == 409 and "new complaint" in response.content.decode()
+
+
+def test_asking_for_a_manager_is_recorded_and_the_lead_is_told(client, case, lena, alice):
+    assert client.post(status_url(case, "escalate"), {"escalate-reason": "Third time"}).status_code == 302
+    event = case.events.get(kind=EventKind.ESCALATED)
+    assert (event.actor_kind, event.data["to"], event.data["reason"]) == ("customer", "lena", "Third time")
+    assert Collaborator.objects.filter(case=case, user=lena).exists()
+    case.refresh_from_db()
+    assert case.owner == alice
+    assert OutboundEmail.objects.get(key=f"case:{case.pk}:customer-escalation:{event.pk}").to_email == lena.email
+
+
+def test_status_pages_are_not_cached(client, case):
+    assert "no-cache" in client.get(status_url(case))["Cache-Control"]
