@@ -67,9 +67,21 @@ class Worker:
 
     def start(self) -> "Worker":
         command = [
-            str(Path(sys.executable).parent / "celery"), "-A", "config", "worker", "--beat",
-            "--schedule", str(self.folder / "beat-schedule"), "--pool", "prefork",
-            "--concurrency", str(self.concurrency), "--without-gossip", "--without-mingle", "--loglevel", "INFO",
+            str(Path(sys.executable).parent / "celery"),
+            "-A",
+            "config",
+            "worker",
+            "--beat",
+            "--schedule",
+            str(self.folder / "beat-schedule"),
+            "--pool",
+            "prefork",
+            "--concurrency",
+            str(self.concurrency),
+            "--without-gossip",
+            "--without-mingle",
+            "--loglevel",
+            "INFO",
         ]
         log = open(self.log_path, "ab")  # noqa: SIM115 - kept open for the child's lifetime
         self.process = subprocess.Popen(
@@ -107,7 +119,8 @@ class OwnRedis:
     def start(self) -> "OwnRedis":
         self.process = subprocess.Popen(
             ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
         )
         wait_until(self.answers, timeout=10, what="redis-server")
         return self
