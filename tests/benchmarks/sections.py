@@ -256,4 +256,139 @@ def cases(report: Report) -> None:
     measure_requests(report, "API take (incl. creating the case)", take, target="< 50 ms p50")
 
 
-ALL = [customers, customer_import, cases]
+INTAKE_CLIENTS = 8
+INTAKE_SECONDS = 20
+MAILDIR_MESSAGES = 10_000
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def intake(report: Report) -> None:
+    """Public complaints through gunicorn (2 workers) with acknowledgements queued to Redis; then email in."""
+    import http.client
+    import json
+    import os
+    import statistics
+    import subprocess
+    import sys
+    import threading
+
+    import redis
+    from django.conf import settings
+
+    from tests.benchmarks.harness import percentile
+
+    port = _free_port()
+    broker = "redis://127.0.0.1:6379/8"  # a database of its own: the queued acknowledgements are dropped after
+    db = settings.DATABASES["default"]
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "REDIS_URL": broker,
+        "THROTTLE_PUBLIC_COMPLAINT": "1000000/min",
+        "THROTTLE_ANON": "1000000/min",
+        "LOG_LEVEL": "WARNING",
+    }
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "config.wsgi",
+            "--workers",
+            "2",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/healthz")
+                break
+            except OSError:
+                time.sleep(0.2)
+        latencies: list[float] = []
+        statuses: dict[int, int] = {}
+        lock = threading.Lock()
+        stop_at = time.monotonic() + INTAKE_SECONDS
+
+        def client(n: int) -> None:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            sent = 0
+            while time.monotonic() < stop_at:
+                body = json.dumps(
+                    {
+                        "name": f"Bench Customer {n}",
+                        "email": f"intake{n}-{sent}@example.test",
+                        "description": "My broadband keeps dropping in the evening.",
+                    }
+                )
+                started = time.perf_counter()
+                conn.request(
+                    "POST",
+                    "/api/v1/public/complaints/",
+                    body,
+                    {"Content-Type": "application/json", "X-Forwarded-For": f"10.0.{n}.1"},
+                )
+                response = conn.getresponse()
+                response.read()
+                elapsed = (time.perf_counter() - started) * 1000
+                with lock:
+                    latencies.append(elapsed)
+                    statuses[response.status] = statuses.get(response.status, 0) + 1
+                sent += 1
+
+        threads = [threading.Thread(target=client, args=(n,)) for n in range(INTAKE_CLIENTS)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        report.add(
+            f"POST public/complaints/ via gunicorn (2 workers, {INTAKE_CLIENTS} clients, {INTAKE_SECONDS} s)",
+            p50=f"{statistics.median(latencies):.1f} ms",
+            p95=f"{percentile(latencies, 95):.1f} ms",
+            throughput=f"{len(latencies) / INTAKE_SECONDS:.0f} req/s",
+            answers=", ".join(f"{code}: {count}" for code, count in sorted(statuses.items())),
+        )
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        redis.Redis.from_url(broker).flushdb()
+    _email_ingestion(report)
+
+
+def _email_ingestion(report: Report) -> None:
+    import mailbox
+    from email.message import EmailMessage
+
+    with tempfile.TemporaryDirectory() as folder:
+        box = mailbox.Maildir(Path(folder) / "inbox", create=True)
+        tag = int(time.time())
+        for n in range(MAILDIR_MESSAGES):
+            message = EmailMessage()
+            message["From"] = f"Mail Customer {n % 500} <mail{n % 500}-{tag}@example.test>"
+            message["Subject"] = f"Problem number {n}"
+            message["Message-ID"] = f"<bench-{tag}-{n}@example.test>"
+            message.set_content(f"Hello,\n\nMy service failed again (report {n}).\n\nOn Mon wrote:\n> earlier text\n")
+            box.add(bytes(message))
+        started = time.monotonic()
+        call_command("ingest_email", "--maildir", str(Path(folder) / "inbox"), stdout=io.StringIO())
+        seconds = time.monotonic() - started
+    report.add(
+        f"ingest_email --maildir, {MAILDIR_MESSAGES:,} messages",
+        time=f"{seconds:.1f} s",
+        rate=f"{MAILDIR_MESSAGES / seconds:,.0f} messages/s",
+    )
+
+
+ALL = [customers, customer_import, cases, intake]
