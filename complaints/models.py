@@ -124,6 +124,9 @@ class Case(models.Model):
     title_as_given = models.CharField(max_length=40, blank=True)
     name_needs_confirming = models.BooleanField(default=False)
     acknowledged_by_phone = models.BooleanField(default=False)
+    incident = models.ForeignKey(
+        "Incident", null=True, blank=True, on_delete=models.SET_NULL, related_name="linked_cases"
+    )
     severity = models.CharField(max_length=10, choices=Severity.choices, default=Severity.NORMAL)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW)
     owner = models.ForeignKey(
@@ -373,3 +376,59 @@ class Attachment(models.Model):
 
     def __str__(self) -> str:
         return self.filename
+
+
+# --- Incidents: tell every affected customer before they call -----------------------------------
+
+
+class IncidentStatus(models.TextChoices):
+    INVESTIGATING = "investigating", "Investigating"
+    IDENTIFIED = "identified", "Identified"
+    MONITORING = "monitoring", "Monitoring"
+    RESOLVED = "resolved", "Resolved"
+
+
+class Incident(models.Model):
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True, help_text="Internal: never sent to customers.")
+    services = models.ManyToManyField(Service, related_name="incidents")
+    # Regions affected; empty means every region.
+    regions = models.JSONField(default=list, blank=True)
+    severity = models.CharField(max_length=10, choices=Severity.choices, default=Severity.HIGH)
+    status = models.CharField(max_length=15, choices=IncidentStatus.choices, default=IncidentStatus.INVESTIGATING)
+    started_at = models.DateTimeField(default=timezone.now)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    declared_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class IncidentUpdate(models.Model):
+    """What customers are told. Publishing records it; Celery builds one outbox row per affected
+    customer (key incident-update:{update}:customer:{customer}) and sends them."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="updates")
+    subject = models.CharField(max_length=200)
+    body = models.TextField()
+    next_update_by = models.DateTimeField(null=True, blank=True, help_text="When we will write again.")
+    is_resolution = models.BooleanField(default=False)
+    written_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    published_at = models.DateTimeField(default=timezone.now)
+    # Set once every affected customer has an outbox row; the sweeper restarts fan-outs left unfinished.
+    fanned_out_at = models.DateTimeField(null=True, blank=True)
+    recipients = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["published_at", "id"]
+        indexes = [models.Index(fields=["published_at"], name="update_fanout_idx", condition=Q(fanned_out_at=None))]
+
+    def __str__(self) -> str:
+        return f"{self.incident}: {self.subject}"
+
+    @property
+    def batch(self) -> str:
+        return f"incident-update:{self.pk}"

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from complaints import permissions
 from complaints.models import Case, CaseEvent, Collaborator, Promise, PromiseStatus, Status
+from crm.models import Customer, Subscription
 
 
 def _with_list_joins(cases: QuerySet) -> QuerySet:
@@ -164,4 +165,37 @@ def customer_view_of(case: Case) -> dict:
             for e in conversation
         ],
         "description": case.description,
+    }
+
+
+def incident_audience(*, incident) -> QuerySet:
+    """Customers to tell: active subscribers to an affected service in an affected region (all regions
+    when none are named), plus every customer with a case linked to the incident; with an email address,
+    not opted out of service notices."""
+    subscribers = Subscription.objects.filter(active=True, service__in=incident.services.all())
+    if incident.regions:
+        subscribers = subscribers.filter(region__in=incident.regions)
+    return (
+        Customer.objects.filter(
+            Q(pk__in=subscribers.values("customer_id")) | Q(pk__in=incident.linked_cases.values("customer_id"))
+        )
+        .exclude(email="")
+        .filter(service_notices_opt_out=False)
+    )
+
+
+def delivery_counts(*, update) -> dict:
+    """How an update's emails are going: counts by state, and the failures with the server's answer."""
+    from crm.models import OutboundEmail
+
+    rows = OutboundEmail.objects.filter(batch=update.batch)
+    counts = {state: 0 for state in ("pending", "sending", "sent", "failed")}
+    counts.update(dict(rows.values_list("state").annotate(n=Count("pk")).values_list("state", "n")))
+    failures = list(rows.filter(state="failed").order_by("pk").values("to_email", "last_error", "attempts")[:100])
+    return {
+        "update": update.pk,
+        "recipients": update.recipients,
+        "fanned_out": update.fanned_out_at is not None,
+        "counts": counts,
+        "failures": failures,
     }

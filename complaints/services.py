@@ -11,14 +11,15 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Min
-from django.template.loader import render_to_string
+from django.template.loader import get_template, render_to_string
 from django.utils import timezone
 
-from complaints import permissions
+from complaints import permissions, selectors
 from complaints.exceptions import AlreadyOwned, Conflict, InvalidInput, NotAllowedInStatus, NotPermitted
 from complaints.inbound_email import MalformedEmail, ParsedEmail, parse_email
 from complaints.models import (
@@ -34,6 +35,9 @@ from complaints.models import (
     EventKind,
     InboundEmail,
     InboundOutcome,
+    Incident,
+    IncidentStatus,
+    IncidentUpdate,
     Promise,
     PromiseStatus,
     RejectedEmail,
@@ -42,9 +46,9 @@ from complaints.models import (
     Status,
     format_reference,
 )
-from crm.models import Customer, OutboundEmail, Service
-from crm.names import clean_text, staff_display_name
-from crm.outbox import queue_email
+from crm.models import Customer, OutboundEmail, Service, message_id_for
+from crm.names import clean_text, salutation, staff_display_name
+from crm.outbox import enqueue_send, queue_email
 from crm.services import customer_create
 from crm.validation import clean_customer_fields, normalise_email
 
@@ -966,3 +970,232 @@ def email_ingest(raw: bytes) -> InboundEmail | RejectedEmail:
     record.save()
     _store_attachments(case, event, parsed)
     return record
+
+
+# --- Incidents: proactive notices -------------------------------------------------------------
+
+# Affected customers are read and their outbox rows written this many at a time: memory stays
+# flat whatever the number of customers, and each chunk is one INSERT.
+FANOUT_CHUNK = 2000
+# Publishing the same update again within this time (double click, retried request) changes nothing.
+REPUBLISH_WINDOW = timedelta(minutes=10)
+INCIDENT_ROLES = {EscalationLevel.LEAD, EscalationLevel.MANAGER}
+
+
+def _require_incident_role(user) -> None:
+    if not permissions.roles_of(user) & INCIDENT_ROLES:
+        raise NotPermitted("Only leads and managers run incidents.")
+
+
+@transaction.atomic(durable=True)
+def incident_declare(
+    *,
+    by,
+    title: str,
+    services: list[Service],
+    regions: list[str] | None = None,
+    description: str = "",
+    severity: str = Severity.HIGH,
+) -> Incident:
+    _require_incident_role(by)
+    errors: dict[str, list[str]] = {}
+    if not title.strip():
+        errors["title"] = ["Give the incident a title customers will understand."]
+    if not services:
+        errors["services"] = ["Choose at least one affected service."]
+    if severity not in Severity.values:
+        errors["severity"] = [f"Choose one of {', '.join(Severity.values)}."]
+    regions = sorted({r.strip().lower() for r in (regions or []) if r.strip()})
+    if errors:
+        raise InvalidInput("The incident needs more detail.", errors=errors)
+    incident = Incident.objects.create(
+        title=title.strip(), description=description, regions=regions, severity=severity, declared_by=by
+    )
+    incident.services.set(services)
+    return incident
+
+
+@transaction.atomic(durable=True)
+def incident_link_case(*, case: Case, incident: Incident | None, by) -> Case:
+    """Link a case to an incident (or unlink with None): its customer then hears every update."""
+    case = _lock(case)
+    if not permissions.visible_cases(by).filter(pk=case.pk).exists():
+        raise NotPermitted("You cannot see this case.")
+    case.incident = incident
+    case.save(update_fields=["incident", "updated_at"])
+    record_event(case, EventKind.UPDATED, by=by, changes={"incident": [None, incident.pk if incident else None]})
+    return case
+
+
+@transaction.atomic(durable=True)
+def incident_publish_update(
+    *,
+    incident: Incident,
+    by,
+    subject: str,
+    body: str,
+    next_update_by: datetime | None = None,
+    is_resolution: bool = False,
+) -> IncidentUpdate:
+    """Record what customers are told and hand the fan-out to Celery (returns at once)."""
+    _require_incident_role(by)
+    errors: dict[str, list[str]] = {}
+    if not subject.strip() or any(mark in subject for mark in ("\r", "\n", "\u2028", "\u2029", "\x85")):
+        errors["subject"] = ["Give a one-line subject."]
+    if not body.strip():
+        errors["body"] = ["Tell customers what is happening."]
+    if errors:
+        raise InvalidInput("The update needs more detail.", errors=errors)
+    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    if incident.status == IncidentStatus.RESOLVED:
+        raise Conflict("This incident is resolved; declare a new one.", errors={"status": [incident.status]})
+    same = incident.updates.filter(
+        subject=subject.strip(), body=body, published_at__gte=timezone.now() - REPUBLISH_WINDOW
+    ).first()
+    if same is not None:
+        return same  # a double click or a retried request: one update, one email per customer
+    update = IncidentUpdate.objects.create(
+        incident=incident,
+        subject=subject.strip(),
+        body=body,
+        next_update_by=next_update_by,
+        is_resolution=is_resolution,
+        written_by=by,
+    )
+    if is_resolution:
+        incident.status, incident.resolved_at = IncidentStatus.RESOLVED, update.published_at
+        incident.save(update_fields=["status", "resolved_at"])
+    transaction.on_commit(lambda: _enqueue_fan_out(update.pk))
+    return update
+
+
+def _enqueue_fan_out(update_id: int) -> None:
+    from complaints.tasks import fan_out_incident_update
+
+    fan_out_incident_update.delay(update_id)
+
+
+def notices_token(customer_id: int) -> str:
+    return signing.dumps(customer_id, salt="service-notices")
+
+
+def customer_from_notices_token(token: str) -> Customer | None:
+    try:
+        customer_id = signing.loads(token, salt="service-notices")
+    except signing.BadSignature:
+        return None
+    return Customer.objects.filter(pk=customer_id).first()
+
+
+@transaction.atomic
+def customer_stop_service_notices(*, customer: Customer) -> Customer:
+    Customer.objects.filter(pk=customer.pk).update(service_notices_opt_out=True)
+    customer.refresh_from_db()
+    return customer
+
+
+def _earlier_update_unfinished(update: IncidentUpdate) -> bool:
+    """Customers get updates in order: update N waits until every email of the earlier ones is settled."""
+    earlier = IncidentUpdate.objects.filter(incident_id=update.incident_id, pk__lt=update.pk)  # ids follow publishing
+    if earlier.filter(fanned_out_at__isnull=True).exists():
+        return True
+    batches = [u.batch for u in earlier]
+    return OutboundEmail.objects.filter(batch__in=batches, state__in=["pending", "sending"]).exists()
+
+
+def incident_fan_out(*, update_id: int) -> int | None:
+    """Write one outbox row per affected customer, chunk by chunk, and wake the senders.
+    Safe to run again (keys are unique; ON CONFLICT DO NOTHING). None: an earlier update is still going out."""
+    update = IncidentUpdate.objects.select_related("incident").get(pk=update_id)
+    if update.fanned_out_at is not None:
+        return update.recipients
+    if _earlier_update_unfinished(update):
+        return None
+    template = get_template("complaints/email/incident_update.txt")
+    base_url = settings.GEMDESK_BASE_URL
+    customers = selectors.incident_audience(incident=update.incident).values_list(
+        "pk", "email", "full_name", "title", "formal_name", "preferred_name"
+    )
+    last_id = 0
+    while True:
+        chunk = list(customers.filter(pk__gt=last_id).order_by("pk")[:FANOUT_CHUNK])
+        if not chunk:
+            break
+        last_id = chunk[-1][0]
+        rows = []
+        for pk, email, full_name, title, formal_name, preferred_name in chunk:
+            person = Customer(full_name=full_name, title=title, formal_name=formal_name, preferred_name=preferred_name)
+            key = f"incident-update:{update.pk}:customer:{pk}"
+            unsubscribe = f"{base_url}/notices/{notices_token(pk)}/"
+            rows.append(
+                OutboundEmail(
+                    key=key,
+                    to_email=email,
+                    to_name=full_name,
+                    customer_id=pk,
+                    batch=update.batch,
+                    subject=update.subject,
+                    message_id=message_id_for(key),
+                    body_text=template.render(
+                        {
+                            "salutation": salutation(person),
+                            "update": update,
+                            "base_url": base_url,
+                            "unsubscribe_url": unsubscribe,
+                        }
+                    ),
+                    headers={
+                        "List-Unsubscribe": f"<{unsubscribe}>",
+                        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+                        "Auto-Submitted": "auto-generated",
+                    },
+                )
+            )
+        with transaction.atomic():
+            OutboundEmail.objects.bulk_create(rows, ignore_conflicts=True)
+        enqueue_send(
+            OutboundEmail.objects.filter(
+                batch=update.batch, customer_id__in=[c[0] for c in chunk], state="pending"
+            ).values_list("pk", flat=True)
+        )
+    recipients = OutboundEmail.objects.filter(batch=update.batch).count()
+    with transaction.atomic():
+        claimed = IncidentUpdate.objects.filter(pk=update.pk, fanned_out_at__isnull=True).update(
+            fanned_out_at=timezone.now(), recipients=recipients
+        )
+        if claimed and update.is_resolution:
+            _tell_linked_case_owners(update)
+    return recipients
+
+
+def _tell_linked_case_owners(update: IncidentUpdate) -> None:
+    for case in Case.objects.filter(incident=update.incident, owner__isnull=False).select_related("owner"):
+        _email_staff(
+            case.owner,
+            key=f"incident-update:{update.pk}:owner-of:{case.pk}",
+            template="incident_resolved",
+            subject=f"[{case.reference}] Incident resolved: {update.incident.title}",
+            case=case,
+            update=update,
+        )
+
+
+def incident_updates_to_restart(*, now: datetime | None = None) -> list[int]:
+    """Fan-outs whose task the broker lost (published a while ago, never finished)."""
+    now = now or timezone.now()
+    stale = now - timedelta(seconds=settings.OUTBOX_STALE_PENDING_SECONDS)
+    return list(
+        IncidentUpdate.objects.filter(fanned_out_at__isnull=True, published_at__lt=stale).values_list("pk", flat=True)[
+            :100
+        ]
+    )
+
+
+@transaction.atomic(durable=True)
+def incident_retry_failed(*, update: IncidentUpdate, by) -> int:
+    """Give failed emails of an update another round of attempts."""
+    _require_incident_role(by)
+    ids = list(OutboundEmail.objects.filter(batch=update.batch, state="failed").values_list("pk", flat=True))
+    OutboundEmail.objects.filter(pk__in=ids).update(state="pending", attempts=0, next_attempt_at=timezone.now())
+    transaction.on_commit(lambda: enqueue_send(ids))
+    return len(ids)

@@ -189,6 +189,7 @@ CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "crm.tasks.sweep_outbox", "schedule": OUTBOX_SWEEP_SECONDS},
     "promises-check": {"task": "complaints.tasks.check_promises", "schedule": 60.0},
     "cases-auto-close": {"task": "complaints.tasks.close_resolved_cases", "schedule": 600.0},
+    "incident-fan-outs": {"task": "complaints.tasks.restart_stalled_fan_outs", "schedule": OUTBOX_SWEEP_SECONDS},
 }
 
 # Cases: when owners are warned about a promise, and when resolved cases close by themselves.

@@ -100,6 +100,9 @@ class Customer(models.Model):
     country = models.CharField(max_length=2, blank=True, help_text="ISO 3166 code, e.g. GB.")
     language = models.CharField(max_length=16, blank=True, default="en")
     preferred_channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
+    service_notices_opt_out = models.BooleanField(
+        default=False, help_text="They asked not to be emailed about incidents affecting their services."
+    )
     name_confirmed_at = models.DateTimeField(null=True, blank=True)
     name_confirmed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -232,6 +235,10 @@ class OutboundEmail(models.Model):
     next_attempt_at = models.DateTimeField(default=timezone.now)
     lease_until = models.DateTimeField(null=True, blank=True)
     message_id = models.CharField(max_length=100, editable=False)
+    # Emails sent together (e.g. "incident-update:17"), so a fan-out's progress is one indexed count.
+    batch = models.CharField(max_length=100, blank=True)
+    # Extra headers, e.g. List-Unsubscribe on service notices. Never user text (see queue_email checks).
+    headers = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     sent_at = models.DateTimeField(null=True, blank=True)
 
@@ -245,6 +252,7 @@ class OutboundEmail(models.Model):
                 name="outbox_unfinished_idx",
                 condition=Q(state__in=["pending", "sending"]),
             ),
+            models.Index(fields=["batch", "state"], name="outbox_batch_idx", condition=~Q(batch="")),
         ]
 
     def __str__(self) -> str:

@@ -112,7 +112,7 @@ def _message(row: OutboundEmail, connection) -> EmailMultiAlternatives:
         body=row.body_text,
         from_email=settings.DEFAULT_FROM_EMAIL,
         to=[recipient],
-        headers={"Message-ID": row.message_id},
+        headers={**row.headers, "Message-ID": row.message_id},
         connection=connection,
     )
     if row.body_html:
