@@ -1,16 +1,21 @@
 """Agent and lead pages. Each action posts to its own URL, calls one service, and answers with
 the whole page (no JavaScript) or the case panel partial (HTMX), keeping what was typed on error."""
 
+from datetime import timedelta
+
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 
 from complaints import forms, permissions, selectors, services
-from complaints.models import ActorKind, Case, Promise, Status
+from complaints.models import ActorKind, Case, Incident, IncidentUpdate, Promise, Status
 from complaints.throttling import PublicComplaintThrottle
 from crm import selectors as crm_selectors
 from crm.exceptions import DomainError
@@ -69,6 +74,7 @@ def _case_context(request: HttpRequest, case: Case, bound: dict | None = None) -
         "forms": action_forms,
         "can_change": permissions.can_change(request.user, case),
         "open_promises": [p for p in case.promises.all() if p.status == "open"],
+        "open_incidents": Incident.objects.exclude(status="resolved").order_by("-started_at")[:20],
         "Status": Status,
     }
 
@@ -290,3 +296,115 @@ def _customer_action(case: Case, action: str, data: dict) -> None:
         services.case_reopen(case=case, by=None, reason=data["reason"], actor_kind=ActorKind.CUSTOMER)
     else:
         services.case_customer_escalation(case=case, reason=data["reason"])
+
+
+# --- Incidents (leads and managers), the public incidents page, notice preferences ---------------------
+
+
+def _require_incident_role(request: HttpRequest) -> None:
+    if not permissions.roles_of(request.user) & {Role.LEAD, Role.MANAGER, Role.EXECUTIVE}:
+        raise PermissionDenied
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def incidents(request: HttpRequest) -> HttpResponse:
+    _require_incident_role(request)
+    form = forms.IncidentForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            incident = services.incident_declare(by=request.user, **form.cleaned_data)
+        except DomainError as error:
+            for field, messages in error.errors.items():
+                for message in messages:
+                    form.add_error(field if field in form.fields else None, message)
+        else:
+            return redirect("complaints:incident", pk=incident.pk)
+    listing = Incident.objects.prefetch_related("services").order_by("-started_at")[:100]
+    return render(
+        request, "complaints/incidents.html", {"form": form, "incidents": listing}, status=400 if form.errors else 200
+    )
+
+
+def _incident_context(incident: Incident, form=None) -> dict:
+    audience = selectors.incident_audience(incident=incident)
+    samples = list(audience.order_by("pk")[:3])
+    updates = list(incident.updates.select_related("written_by__staff_profile"))
+    return {
+        "incident": incident,
+        "affected": audience.count(),
+        "samples": [(customer, customer.salutation) for customer in samples],
+        "updates": [(update, selectors.delivery_counts(update=update)) for update in reversed(updates)],
+        "form": form or forms.IncidentUpdateForm(),
+    }
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_incident_role(request)
+    incident = get_object_or_404(Incident.objects.prefetch_related("services"), pk=pk)
+    form = forms.IncidentUpdateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.incident_publish_update(incident=incident, by=request.user, **form.cleaned_data)
+        except DomainError as error:
+            form.add_domain_errors(error.errors, error.detail)
+        else:
+            return redirect("complaints:incident", pk=incident.pk)
+    return render(
+        request,
+        "complaints/incident_detail.html",
+        _incident_context(incident, form),
+        status=400 if form.errors else 200,
+    )
+
+
+@staff_required
+def incident_progress(request: HttpRequest, pk: int) -> HttpResponse:
+    """The delivery progress partial, polled by HTMX while emails go out."""
+    _require_incident_role(request)
+    incident = get_object_or_404(Incident, pk=pk)
+    return render(request, "complaints/_incident_progress.html", _incident_context(incident))
+
+
+@staff_required
+@require_POST
+def incident_retry(request: HttpRequest, pk: int, update_id: int) -> HttpResponse:
+    _require_incident_role(request)
+    update = get_object_or_404(IncidentUpdate, pk=update_id, incident_id=pk)
+    services.incident_retry_failed(update=update, by=request.user)
+    return redirect("complaints:incident", pk=pk)
+
+
+@staff_required
+@require_POST
+def link_incident(request: HttpRequest, reference: str) -> HttpResponse:
+    case = _case_or_404(request, reference)
+    form = forms.LinkIncidentForm(request.POST)
+    if form.is_valid():
+        services.incident_link_case(case=case, incident=form.cleaned_data["incident"], by=request.user)
+    return redirect("complaints:case-detail", reference=case.reference)
+
+
+def public_incidents(request: HttpRequest) -> HttpResponse:
+    """Like a status page: open and recently resolved incidents with what customers were told."""
+    recent = timezone.now() - timedelta(days=7)
+    shown = (
+        Incident.objects.filter(Q(resolved_at__isnull=True) | Q(resolved_at__gte=recent))
+        .prefetch_related("services", "updates")
+        .order_by("-started_at")
+    )
+    return render(request, "complaints/public/incidents.html", {"incidents": shown})
+
+
+@csrf_exempt  # one-click unsubscribe (RFC 8058) posts from the mail client; the signed token is the key
+@require_http_methods(["GET", "POST"])
+def service_notices(request: HttpRequest, token: str) -> HttpResponse:
+    """Stop incident emails: the link in every notice (and one-click List-Unsubscribe-Post)."""
+    customer = services.customer_from_notices_token(token)
+    if customer is None:
+        raise Http404
+    if request.method == "POST":
+        customer = services.customer_stop_service_notices(customer=customer)
+    return render(request, "complaints/public/notices.html", {"customer": customer, "token": token})

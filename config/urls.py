@@ -19,6 +19,8 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("complain/", complaint_views.complain, name="complain"),
+    path("incidents/", complaint_views.public_incidents, name="public-incidents"),
+    path("notices/<str:token>/", complaint_views.service_notices, name="service-notices"),
     path("status/<str:token>/", complaint_views.case_status, name="case-status"),
     path("status/<str:token>/<str:action>/", complaint_views.case_status, name="case-status-action"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
