@@ -4,7 +4,7 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
-from crm.management.commands.seed_demo import DEMO_STAFF
+from complaints.management.commands.seed_demo import DEMO_STAFF
 from crm.models import Customer, Service, Subscription
 
 

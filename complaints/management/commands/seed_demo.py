@@ -1,14 +1,19 @@
-"""Demo data for `make run`: one staff user per role, 200 customers with real-world names, services.
+"""Demo data for `make run`: one staff user per role, 200 customers with real-world names, services,
+complaint categories, a few cases in every state, and an incident ready to publish.
 
 Idempotent: a second run finds everything in place and changes nothing. The passwords are
 printed because they are for a local demo only.
 """
 
 import random
+from datetime import timedelta
 
+from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
-from django.db import transaction
+from django.utils import timezone
 
+from complaints import services as complaints
+from complaints.models import Case, Category, Incident
 from crm.models import Customer, Service, Subscription
 from crm.services import customer_create, staff_create_or_update
 
@@ -128,8 +133,8 @@ def demo_customers():
 class Command(BaseCommand):
     help = "Create demo staff (one per role), 200 customers, services and subscriptions. Safe to run again."
 
-    @transaction.atomic
     def handle(self, *args, **options):
+        # No outer transaction: each step is a service with its own, and every step checks before it creates.
         for username, role, display_name, password in DEMO_STAFF:
             staff_create_or_update(
                 username=username,
@@ -154,8 +159,67 @@ class Command(BaseCommand):
                 Subscription.objects.get_or_create(
                     customer=customer, service=service, defaults={"region": rng.choice(REGIONS)}
                 )
+        self.seed_cases_and_incident(services)
         self.stdout.write(f"Demo data ready: {created} new customers, {Customer.objects.count()} in all.")
         self.stdout.write("\nDemo logins (for this local demo only):")
         self.stdout.write(f"  {'username':<10} {'role':<10} password")
         for username, role, _, password in DEMO_STAFF:
             self.stdout.write(f"  {username:<10} {role:<10} {password}")
+
+    def seed_cases_and_incident(self, services) -> None:
+        for name in ("Billing", "Outage", "Engineer visit", "Customer service", "Contract"):
+            Category.objects.get_or_create(slug=name.lower().replace(" ", "-"), defaults={"name": name})
+        if Case.objects.exists():
+            return  # cases are demo history: made once
+        users = get_user_model().objects
+        agent, agent2, lead = users.get(username="agent"), users.get(username="agent2"), users.get(username="lead")
+        customers = list(Customer.objects.order_by("pk")[:8])
+        billing = Category.objects.get(slug="billing")
+        for customer, text in zip(
+            customers[:3],
+            [
+                "I was charged twice for November and nobody answers my emails.",
+                "The engineer did not come on Tuesday although I took the day off.",
+                "My broadband drops every evening around 8pm.",
+            ],
+            strict=True,
+        ):
+            complaints.complaint_submit(name=customer.full_name, email=customer.email, description=text)
+        owned = complaints.case_create(
+            customer=customers[3],
+            channel="phone",
+            subject="Refund still missing",
+            description="Promised a refund a month ago.",
+            by=agent,
+            category=billing,
+        )
+        complaints.promise_make(
+            case=owned, by=agent, text="Refund of £42 on your card", due_at=timezone.now() + timedelta(hours=3)
+        )
+        escalated = complaints.case_create(
+            customer=customers[4],
+            channel="letter",
+            subject="Third outage",
+            description="Third outage this month; I want compensation.",
+            by=agent2,
+        )
+        complaints.case_escalate(case=escalated, by=agent2, level="lead", reason="Repeated outages, asks for goodwill")
+        done = complaints.case_create(
+            customer=customers[5],
+            channel="phone",
+            subject="Wrong tariff",
+            description="Moved to the wrong tariff.",
+            by=agent,
+        )
+        complaints.case_resolve(
+            case=done, by=agent, resolution_summary="Tariff corrected, difference refunded", root_cause="process"
+        )
+        if not Incident.objects.exists():
+            incident = complaints.incident_declare(
+                by=lead,
+                title="Broadband outage in the north",
+                services=[s for s in services if s.slug == "broadband"],
+                regions=["north"],
+                description="Fibre cut near the exchange; engineers on site.",
+            )
+            complaints.incident_link_case(case=escalated, incident=incident, by=lead)
