@@ -1,0 +1,179 @@
+"""Incidents: who is told, publishing once, the fan-out into the outbox, the API and pages."""
+
+import pytest
+from django.core import signing
+from django.urls import reverse
+
+from complaints import selectors, services, tasks
+from complaints.exceptions import Conflict, InvalidInput, NotPermitted
+from complaints.models import IncidentStatus
+from crm.models import Customer, OutboundEmail, Subscription
+from tests.complaints.factories import make_case
+from tests.complaints.incidents.helpers import subscribers
+from tests.crm.factories import CustomerFactory, ServiceFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def broadband(db):
+    return ServiceFactory(slug="broadband", name="Broadband")
+
+
+@pytest.fixture
+def incident(lena, broadband):
+    return services.incident_declare(by=lena, title="Broadband outage", services=[broadband], regions=["North"])
+
+
+def publish(incident, by, **extra):
+    return services.incident_publish_update(
+        incident=incident,
+        by=by,
+        subject="Broadband outage in the north",
+        body="Engineers are repairing a cut cable.",
+        **extra,
+    )
+
+
+def test_audience_is_subscribers_in_the_regions_with_email_not_opted_out_plus_linked_cases(incident, broadband, alice):
+    north = subscribers(3, service=broadband, region="north")
+    subscribers(2, service=broadband, region="south", prefix="south")
+    no_email = CustomerFactory(email="")
+    Subscription.objects.create(customer=no_email, service=broadband, region="north")
+    Customer.objects.filter(pk=north[0].pk).update(service_notices_opt_out=True)
+    Subscription.objects.filter(customer=north[1]).update(active=False)
+    linked = make_case(by=alice)
+    services.incident_link_case(case=linked, incident=incident, by=alice)
+    audience = set(selectors.incident_audience(incident=incident))
+    assert audience == {north[2], linked.customer}
+
+
+def test_only_leads_and_managers_declare_and_publish(alice, broadband, incident):
+    with pytest.raises(NotPermitted):
+        services.incident_declare(by=alice, title="x", services=[broadband])
+    with pytest.raises(NotPermitted):
+        publish(incident, alice)
+
+
+def test_declaring_needs_a_title_and_a_service(lena):
+    with pytest.raises(InvalidInput) as refused:
+        services.incident_declare(by=lena, title=" ", services=[])
+    assert set(refused.value.errors) == {"title", "services"}
+
+
+def test_publish_records_the_update_and_queues_the_fan_out_after_commit(
+    incident, lena, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks() as callbacks:
+        update = publish(incident, lena)
+    assert len(callbacks) == 1 and update.fanned_out_at is None
+
+
+def test_publishing_the_same_update_twice_is_one_update(incident, lena):
+    assert publish(incident, lena).pk == publish(incident, lena).pk
+    assert incident.updates.count() == 1
+
+
+def test_fan_out_writes_one_personal_row_per_customer_and_is_safe_to_run_twice(incident, lena, broadband):
+    customers = subscribers(5, service=broadband)
+    Customer.objects.filter(pk=customers[0].pk).update(title="Dr", formal_name="Okafor")
+    update = publish(incident, lena)
+    assert tasks.fan_out_incident_update(update.pk) == 5
+    assert tasks.fan_out_incident_update(update.pk) == 5
+    rows = OutboundEmail.objects.filter(batch=update.batch)
+    assert rows.count() == 5
+    first = rows.get(customer=customers[0])
+    assert first.key == f"incident-update:{update.pk}:customer:{customers[0].pk}"
+    assert first.body_text.startswith("Dear Dr Okafor,") and "Engineers are repairing" in first.body_text
+    assert first.headers["List-Unsubscribe"].startswith("<http")
+    assert all(row.to_email == row.customer.email for row in rows.select_related("customer"))
+
+
+def test_a_second_update_waits_until_the_first_has_gone_out(incident, lena, broadband):
+    subscribers(3, service=broadband)
+    first = publish(incident, lena)
+    second = services.incident_publish_update(
+        incident=incident, by=lena, subject="Still working", body="Half of the cable is repaired."
+    )
+    assert services.incident_fan_out(update_id=second.pk) is None  # first not fanned out yet
+    services.incident_fan_out(update_id=first.pk)
+    assert services.incident_fan_out(update_id=second.pk) is None  # first's emails still pending
+    OutboundEmail.objects.filter(batch=first.batch).update(state="sent")
+    assert services.incident_fan_out(update_id=second.pk) == 3
+
+
+def test_resolution_closes_the_incident_and_tells_linked_case_owners(incident, lena, alice):
+    case = make_case(by=alice)
+    services.incident_link_case(case=case, incident=incident, by=alice)
+    update = publish(incident, lena, is_resolution=True)
+    incident.refresh_from_db()
+    assert incident.status == IncidentStatus.RESOLVED
+    services.incident_fan_out(update_id=update.pk)
+    assert OutboundEmail.objects.get(key=f"incident-update:{update.pk}:owner-of:{case.pk}").to_email == alice.email
+    with pytest.raises(Conflict):
+        services.incident_publish_update(incident=incident, by=lena, subject="more", body="more")
+
+
+def test_stalled_fan_outs_are_restarted_by_beat(incident, lena, broadband, settings):
+    settings.OUTBOX_STALE_PENDING_SECONDS = -1
+    update = publish(incident, lena)
+    assert services.incident_updates_to_restart() == [update.pk]
+    services.incident_fan_out(update_id=update.pk)
+    assert services.incident_updates_to_restart() == []
+
+
+def test_the_unsubscribe_link_stops_notices(client, broadband):
+    customer = subscribers(1, service=broadband)[0]
+    token = services.notices_token(customer.pk)
+    assert client.get(reverse("service-notices", args=[token])).status_code == 200
+    assert client.post(reverse("service-notices", args=[token])).status_code == 200
+    customer.refresh_from_db()
+    assert customer.service_notices_opt_out
+    assert client.get(reverse("service-notices", args=[signing.dumps(customer.pk, salt="other")])).status_code == 404
+
+
+def test_api_declare_publish_and_deliveries(api_as, lena, broadband):
+    subscribers(2, service=broadband)
+    client = api_as(lena)
+    created = client.post("/api/v1/incidents/", {"title": "Outage", "services": ["broadband"]}, format="json")
+    assert created.status_code == 201
+    incident_id = created.json()["id"]
+    update = client.post(
+        f"/api/v1/incidents/{incident_id}/updates/", {"subject": "Outage", "body": "Fixing"}, format="json"
+    )
+    assert update.status_code == 201
+    services.incident_fan_out(update_id=update.json()["id"])
+    OutboundEmail.objects.filter(to_email="sub0@example.test").update(state="failed", last_error="550 no such user")
+    [deliveries] = client.get(f"/api/v1/incidents/{incident_id}/deliveries/").json()
+    assert deliveries["counts"] == {"pending": 1, "sending": 0, "sent": 0, "failed": 1}
+    assert deliveries["failures"] == [
+        {"to_email": "sub0@example.test", "last_error": "550 no such user", "attempts": 0}
+    ]
+
+
+@pytest.mark.parametrize(("persona", "code"), [("alice", 403), ("lena", 200), ("mona", 200), ("erin", 200)])
+def test_incident_api_is_for_leads_and_up(request, api, api_as, persona, code, incident):
+    client = api_as(request.getfixturevalue(persona))
+    assert client.get("/api/v1/incidents/").status_code == code
+    assert client.get(f"/api/v1/incidents/{incident.pk}/deliveries/").status_code == code
+    assert api.get("/api/v1/incidents/").status_code == 401
+
+
+def test_incident_pages_preview_publish_and_show_progress(client, lena, incident, broadband):
+    customers = subscribers(4, service=broadband)
+    Customer.objects.filter(pk=customers[0].pk).update(title="Ms", formal_name="Kowalska")
+    client.force_login(lena)
+    page = client.get(reverse("complaints:incident", args=[incident.pk])).content.decode()
+    assert "<strong>4</strong> customers" in page and "Dear Ms Kowalska," in page
+    response = client.post(
+        reverse("complaints:incident", args=[incident.pk]), {"subject": "Outage", "body": "We are on it."}
+    )
+    assert response.status_code == 302
+    progress = client.get(reverse("complaints:incident-progress", args=[incident.pk])).content.decode()
+    assert "Outage" in progress
+
+
+def test_public_incidents_page_shows_updates_without_login(client, incident, lena):
+    publish(incident, lena)
+    page = client.get("/incidents/").content.decode()
+    assert "Broadband outage" in page and "Engineers are repairing a cut cable." in page
