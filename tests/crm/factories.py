@@ -26,7 +26,8 @@ class StaffFactory(factory.django.DjangoModelFactory):
         team_name = kwargs.pop("team_name")
         leads_team = kwargs.pop("leads_team")
         user = super()._create(model_class, *args, **kwargs)
-        user.groups.add(Group.objects.get(name=role))
+        # get_or_create: transactional tests flush the groups the data migration made.
+        user.groups.add(Group.objects.get_or_create(name=role)[0])
         team, _ = Team.objects.get_or_create(name=team_name)
         if leads_team:
             team.lead = user
