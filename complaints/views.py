@@ -239,7 +239,9 @@ def complain(request: HttpRequest) -> HttpResponse:
             else:
                 return render(request, "complaints/public/thanks.html", {"case": case}, status=201)
     status = 400 if request.method == "POST" else 200
-    return render(request, "complaints/public/complain.html", {"form": form}, status=status)
+    # Known problems first: the customer may see theirs is already being fixed.
+    known = Incident.objects.exclude(status="resolved").prefetch_related("services").order_by("-started_at")[:5]
+    return render(request, "complaints/public/complain.html", {"form": form, "incidents": known}, status=status)
 
 
 CUSTOMER_ACTIONS = {

@@ -163,6 +163,7 @@ OUTBOX_RETRY_BACKOFF_MAX_SECONDS = env.int("OUTBOX_RETRY_BACKOFF_MAX_SECONDS", d
 OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=60)
 OUTBOX_SWEEP_SECONDS = env.float("OUTBOX_SWEEP_SECONDS", default=60.0)
 OUTBOX_STALE_PENDING_SECONDS = env.int("OUTBOX_STALE_PENDING_SECONDS", default=30)
+OUTBOX_RATE_PER_SECOND = env.int("OUTBOX_RATE_PER_SECOND", default=0)  # across all workers; 0 = no limit
 
 # Celery (see ../shared/RELIABILITY.md for why each value is what it is).
 CELERY_BROKER_URL = REDIS_URL or "memory://"

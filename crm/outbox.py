@@ -10,10 +10,12 @@ import contextlib
 import logging
 import random
 import smtplib
+import time
 from collections.abc import Iterable
 from datetime import timedelta
 
 from django.conf import settings
+from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
 from django.db.models import F, Q
@@ -120,6 +122,20 @@ def _message(row: OutboundEmail, connection) -> EmailMultiAlternatives:
     return message
 
 
+def _wait_for_rate_limit() -> None:
+    """OUTBOX_RATE_PER_SECOND across all workers: a per-second counter in the shared cache (Redis)."""
+    limit = settings.OUTBOX_RATE_PER_SECOND
+    if not limit:
+        return
+    while True:
+        now = time.time()
+        key = f"outbox-rate:{int(now)}"
+        cache.add(key, 0, timeout=5)
+        if cache.incr(key) <= limit:
+            return
+        time.sleep(1 - (now % 1) + 0.001)
+
+
 def _backoff_seconds(attempts: int) -> float:
     base = settings.OUTBOX_RETRY_BACKOFF_SECONDS * 2 ** max(0, attempts - 1)
     return min(base, settings.OUTBOX_RETRY_BACKOFF_MAX_SECONDS) * random.uniform(0.8, 1.2)  # noqa: S311 - jitter
@@ -205,6 +221,7 @@ def send_pending(email_ids: list[int]) -> dict[str, int]:
         for index, row in enumerate(rows):
             if index and index % LEASE_RENEW_EVERY == 0:
                 _renew_lease(rows[index:])
+            _wait_for_rate_limit()
             try:
                 connection.send_messages([_message(row, connection)])
             except smtplib.SMTPServerDisconnected as error:

@@ -389,4 +389,171 @@ def _email_ingestion(report: Report) -> None:
     )
 
 
-ALL = [customers, customer_import, cases, intake]
+FANOUT_CUSTOMERS = 100_000
+RAW_SINK_MESSAGES = 5_000
+
+
+def _tree_rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children (the worker pool), from /proc."""
+    total = 0
+    pids = [pid]
+    try:
+        pids += [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+    except OSError:
+        return 0.0
+    for p in pids:
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+    return total / 1024
+
+
+def _raw_sink_rate(sink, message_bytes: bytes) -> float:
+    """What the sink takes from plain smtplib over reused connections, 4 at a time (as the workers)."""
+    import smtplib
+    import threading
+
+    per_thread = RAW_SINK_MESSAGES // 4
+
+    def send() -> None:
+        with smtplib.SMTP("127.0.0.1", sink.port) as smtp:
+            for _ in range(per_thread):
+                smtp.sendmail("care@gemdesk.localhost", ["raw@example.test"], message_bytes)
+
+    threads = [threading.Thread(target=send) for _ in range(4)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return per_thread * 4 / (time.monotonic() - started)
+
+
+def incidents(report: Report) -> None:
+    """One incident update to 100,000 customers: PostgreSQL, Redis, 2 worker processes, a local SMTP sink."""
+    import os
+    import subprocess
+    import sys
+
+    from django.conf import settings
+
+    from complaints import services as complaint_services
+    from crm.models import OutboundEmail, Service, Subscription
+    from tests.smtp_sink import Sink
+
+    _seed_customers()
+    service, _ = Service.objects.get_or_create(slug="bench-broadband", defaults={"name": "Bench broadband"})
+    if Subscription.objects.filter(service=service).count() < FANOUT_CUSTOMERS:
+        ids = Customer.objects.order_by("pk").values_list("pk", flat=True)[:FANOUT_CUSTOMERS]
+        Subscription.objects.bulk_create(
+            (Subscription(customer_id=pk, service=service, region="north") for pk in ids),
+            ignore_conflicts=True,
+            batch_size=SEED_BATCH,
+        )
+    lead = staff_create_or_update(username="bench-lead", role="lead", display_name="Bench Lead")
+    client = Client()
+    client.force_login(lead)
+    incident = complaint_services.incident_declare(by=lead, title="Bench outage", services=[service])
+
+    sink = Sink().start()
+    db = settings.DATABASES["default"]
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
+        "REDIS_URL": settings.REDIS_URL,
+        "EMAIL_URL": f"smtp://127.0.0.1:{sink.port}",
+        "LOG_LEVEL": "WARNING",
+        "DJANGO_CONN_MAX_AGE": "60",
+    }
+    folder = Path(tempfile.mkdtemp(prefix="gemdesk-bench-"))
+    workers = [
+        subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "celery"),
+                "-A",
+                "config",
+                "worker",
+                "--concurrency",
+                "2",
+                "--hostname",
+                f"bench{n}@%h",
+                "--without-gossip",
+                "--without-mingle",
+                "--loglevel",
+                "WARNING",
+            ]
+            + (["--beat", "--schedule", str(folder / "beat")] if n == 0 else []),
+            env=env,
+            cwd=Path(__file__).resolve().parents[2],
+            start_new_session=True,
+            stdout=subprocess.DEVNULL,
+            stderr=open(folder / f"worker{n}.log", "wb"),  # noqa: SIM115
+        )
+        for n in range(2)
+    ]
+    try:
+        time.sleep(8)  # workers connect
+        started = time.monotonic()
+        response = client.post(
+            f"/api/v1/incidents/{incident.pk}/updates/",
+            {"subject": "Broadband outage", "body": "Engineers are repairing a cut cable."},
+            content_type="application/json",
+        )
+        publish_ms = (time.monotonic() - started) * 1000
+        update_id = response.json()["id"]
+        rows_at = sent_at = None
+        memory_early = peak = 0.0
+        deadline = time.monotonic() + 1800
+        while time.monotonic() < deadline:
+            time.sleep(1)
+            memory = sum(_tree_rss_mb(w.pid) for w in workers)
+            peak = max(peak, memory)
+            if not memory_early and sink.count() >= FANOUT_CUSTOMERS // 10:
+                memory_early = memory
+            if (
+                rows_at is None
+                and complaint_services.IncidentUpdate.objects.filter(pk=update_id, fanned_out_at__isnull=False).exists()
+            ):
+                rows_at = time.monotonic() - started
+            if sink.count() >= FANOUT_CUSTOMERS:
+                sent_at = time.monotonic() - started
+                break
+        memory_end = sum(_tree_rss_mb(w.pid) for w in workers)
+        rate = FANOUT_CUSTOMERS / sent_at if sent_at else 0
+        raw = _raw_sink_rate(sink, sink.raw[0])
+        report.add(
+            f"Incident update to {FANOUT_CUSTOMERS:,} customers: publish request",
+            p50=f"{publish_ms:.0f} ms",
+            target="< 200 ms",
+        )
+        report.add(
+            "  outbox rows for every customer", time=f"{rows_at:.1f} s" if rows_at else "not done", target="< 10 s"
+        )
+        report.add(
+            "  all messages in the SMTP sink (2 workers x 2)",
+            time=f"{sent_at:.0f} s" if sent_at else "timeout",
+            rate=f"{rate:,.0f} msg/s",
+            raw_sink_rate=f"{raw:,.0f} msg/s",
+            fraction_of_raw=f"{rate / raw:.2f}" if raw else "n/a",
+            target=">= 0.5 of raw",
+        )
+        report.add(
+            "  worker memory (2 processes and their pools)",
+            at_10_percent=f"{memory_early:.0f} MB",
+            peak=f"{peak:.0f} MB",
+            at_end=f"{memory_end:.0f} MB",
+            target="flat",
+        )
+    finally:
+        for worker in workers:
+            os.killpg(worker.pid, 15)
+        for worker in workers:
+            worker.wait(timeout=60)
+        sink.stop()
+        OutboundEmail.objects.filter(batch=f"incident-update:{update_id}").delete()
+
+
+ALL = [customers, customer_import, cases, intake, incidents]

@@ -168,3 +168,17 @@ def test_email_sent_signal_fires_once_per_delivered_key(sink):
     finally:
         outbox.email_sent.disconnect(record)
     assert keys == ["ack:7"]
+
+
+def test_rate_limit_spreads_sending_over_seconds(sink, settings):
+    import time
+
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.OUTBOX_RATE_PER_SECOND = 5
+    rows = [queue(key=f"rate:{n}", to=f"r{n}@example.test") for n in range(11)]
+    started = time.monotonic()
+    outbox.send_pending([r.pk for r in rows])
+    assert sink.count() == 11
+    assert time.monotonic() - started >= 1.0  # 11 messages at 5 a second cross at least two second boundaries

@@ -177,3 +177,8 @@ def test_public_incidents_page_shows_updates_without_login(client, incident, len
     publish(incident, lena)
     page = client.get("/incidents/").content.decode()
     assert "Broadband outage" in page and "Engineers are repairing a cut cable." in page
+
+
+def test_the_complaint_form_suggests_open_incidents(client, incident):
+    page = client.get("/complain/").content.decode()
+    assert "Known problems we are fixing now" in page and "Broadband outage" in page
