@@ -225,12 +225,7 @@ def send_pending(email_ids: list[int]) -> dict[str, int]:
             try:
                 connection.send_messages([_message(row, connection)])
             except smtplib.SMTPServerDisconnected as error:
-                delay = _mark_for_retry(row, f"disconnected: {error}")
-                _release(rows[index + 1 :])
-                retry_ids.extend(r.pk for r in rows[index:])
-                retry_after = delay
-                counts["retry"] += 1
-                break
+                lost = f"disconnected: {error}"
             except smtplib.SMTPException as error:
                 code, text = _smtp_error_text(error)
                 if code is not None and 500 <= code < 600:
@@ -244,16 +239,19 @@ def send_pending(email_ids: list[int]) -> dict[str, int]:
                     counts["retry"] += 1
                 continue
             except OSError as error:
-                delay = _mark_for_retry(row, f"network: {error}")
-                _release(rows[index + 1 :])
-                retry_ids.extend(r.pk for r in rows[index:])
-                retry_after = delay
-                counts["retry"] += 1
-                break
-            # The server accepted the message before we mark it sent: a kill right here
-            # repeats this one message, with the same Message-ID.
-            _mark_sent(row)
-            counts["sent"] += 1
+                lost = f"network: {error}"
+            else:
+                # The server accepted the message before we mark it sent: a kill right here
+                # repeats this one message, with the same Message-ID.
+                _mark_sent(row)
+                counts["sent"] += 1
+                continue
+            # The connection is gone: this row waits its backoff, the rest go back to pending at once.
+            retry_after = _mark_for_retry(row, lost)
+            _release(rows[index + 1 :])
+            retry_ids.extend(r.pk for r in rows[index:])
+            counts["retry"] += 1
+            break
     finally:
         with contextlib.suppress(OSError, smtplib.SMTPException):
             connection.close()

@@ -24,10 +24,12 @@ class Sink:
         self.attempts: dict[str, int] = {}
         self._refusals: dict[str, list] = {}
         self._lock = threading.Lock()
-        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        # aiosmtpd inspects every attribute of its handler for each connection (properties included),
+        # so the hooks live on a small object of their own, not on the Sink with its `messages`.
+        self._controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port)
 
-    # aiosmtpd handler hooks
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+    def rcpt(self, address: str) -> str | None:
+        """Count an attempt for `address`; the refusal to answer, if any."""
         with self._lock:
             self.attempts[address] = self.attempts.get(address, 0) + 1
             refusal = self._refusals.get(address)
@@ -35,13 +37,11 @@ class Sink:
                 refusal[1] -= 1
                 code = refusal[0]
                 return f"{code} {'4.2.0 Mailbox busy, try later' if code < 500 else '5.1.1 No such mailbox here'}"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
+        return None
 
-    async def handle_DATA(self, server, session, envelope):
+    def accept(self, raw: bytes) -> None:
         with self._lock:
-            self.raw.append(envelope.original_content or envelope.content)
-        return "250 Message accepted"
+            self.raw.append(raw)
 
     def refuse(self, address: str, code: int, times: int = -1) -> None:
         self._refusals[address] = [code, times]
@@ -74,3 +74,19 @@ class Sink:
             "EMAIL_HOST_USER": "",
             "EMAIL_HOST_PASSWORD": "",
         }
+
+
+class _Handler:
+    def __init__(self, sink: Sink) -> None:
+        self.sink = sink
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        refusal = self.sink.rcpt(address)
+        if refusal:
+            return refusal
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.sink.accept(envelope.original_content or envelope.content)
+        return "250 Message accepted"

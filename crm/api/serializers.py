@@ -2,6 +2,7 @@ from rest_framework import serializers
 
 from crm.models import Channel, Customer
 from crm.names import salutation, staff_display_name
+from crm.validation import EDITABLE_FIELDS
 
 
 class StaffRefSerializer(serializers.Serializer):
@@ -22,25 +23,10 @@ class CustomerOutputSerializer(serializers.ModelSerializer):
         model = Customer
         fields = [
             "id",
-            "full_name",
-            "preferred_name",
-            "title",
-            "formal_name",
+            *EDITABLE_FIELDS,
             "salutation",
-            "pronouns",
-            "name_pronunciation",
-            "email",
-            "phone",
-            "address_line1",
-            "address_line2",
-            "city",
-            "postcode",
-            "country",
-            "language",
-            "preferred_channel",
             "name_confirmed_at",
             "name_confirmed_by",
-            "notes",
             "created_at",
             "updated_at",
         ]

@@ -2,6 +2,7 @@
 
 import csv
 import io
+import os
 import random
 import tempfile
 import time
@@ -389,7 +390,7 @@ def _email_ingestion(report: Report) -> None:
     )
 
 
-FANOUT_CUSTOMERS = 100_000
+FANOUT_CUSTOMERS = int(os.environ.get("BENCH_FANOUT_CUSTOMERS", 100_000))
 RAW_SINK_MESSAGES = 5_000
 
 
