@@ -7,6 +7,7 @@ Web views, API views, Celery tasks and commands all call these; none of them ass
 
 import re
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 from django.conf import settings
@@ -46,9 +47,9 @@ from complaints.models import (
     Status,
     format_reference,
 )
-from crm.models import Customer, OutboundEmail, Service, message_id_for
+from crm.models import Customer, OutboundEmail, Service
 from crm.names import clean_text, salutation, staff_display_name
-from crm.outbox import enqueue_send, queue_email
+from crm.outbox import NewEmail, enqueue_send, insert_emails, queue_email
 from crm.services import customer_create
 from crm.validation import clean_customer_fields, normalise_email
 
@@ -977,6 +978,8 @@ def email_ingest(raw: bytes) -> InboundEmail | RejectedEmail:
 # Affected customers are read and their outbox rows written this many at a time: memory stays
 # flat whatever the number of customers, and each chunk is one INSERT.
 FANOUT_CHUNK = 2000
+SALUTATION_MARK = "\x00salutation\x00"
+UNSUBSCRIBE_MARK = "\x00unsubscribe\x00"
 # Publishing the same update again within this time (double click, retried request) changes nothing.
 REPUBLISH_WINDOW = timedelta(minutes=10)
 INCIDENT_ROLES = {EscalationLevel.LEAD, EscalationLevel.MANAGER}
@@ -1111,8 +1114,15 @@ def incident_fan_out(*, update_id: int) -> int | None:
         return update.recipients
     if _earlier_update_unfinished(update):
         return None
-    template = get_template("complaints/email/incident_update.txt")
-    base_url = settings.GEMDESK_BASE_URL
+    # The text is rendered once with markers; each customer's copy only swaps in their salutation and link.
+    text = get_template("complaints/email/incident_update.txt").render(
+        {
+            "salutation": SALUTATION_MARK,
+            "update": update,
+            "base_url": settings.GEMDESK_BASE_URL,
+            "unsubscribe_url": UNSUBSCRIBE_MARK,
+        }
+    )
     customers = selectors.incident_audience(incident=update.incident).values_list(
         "pk", "email", "full_name", "title", "formal_name", "preferred_name"
     )
@@ -1122,28 +1132,23 @@ def incident_fan_out(*, update_id: int) -> int | None:
         if not chunk:
             break
         last_id = chunk[-1][0]
-        rows = []
+        emails = []
         for pk, email, full_name, title, formal_name, preferred_name in chunk:
-            person = Customer(full_name=full_name, title=title, formal_name=formal_name, preferred_name=preferred_name)
-            key = f"incident-update:{update.pk}:customer:{pk}"
-            unsubscribe = f"{base_url}/notices/{notices_token(pk)}/"
-            rows.append(
-                OutboundEmail(
-                    key=key,
+            greeting = salutation(
+                SimpleNamespace(
+                    full_name=full_name, title=title, formal_name=formal_name, preferred_name=preferred_name
+                )
+            )
+            unsubscribe = f"{settings.GEMDESK_BASE_URL}/notices/{notices_token(pk)}/"
+            emails.append(
+                NewEmail(
+                    key=f"incident-update:{update.pk}:customer:{pk}",
                     to_email=email,
                     to_name=full_name,
+                    subject=update.subject,
                     customer_id=pk,
                     batch=update.batch,
-                    subject=update.subject,
-                    message_id=message_id_for(key),
-                    body_text=template.render(
-                        {
-                            "salutation": salutation(person),
-                            "update": update,
-                            "base_url": base_url,
-                            "unsubscribe_url": unsubscribe,
-                        }
-                    ),
+                    body_text=text.replace(SALUTATION_MARK, greeting).replace(UNSUBSCRIBE_MARK, unsubscribe),
                     headers={
                         "List-Unsubscribe": f"<{unsubscribe}>",
                         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
@@ -1152,7 +1157,7 @@ def incident_fan_out(*, update_id: int) -> int | None:
                 )
             )
         with transaction.atomic():
-            OutboundEmail.objects.bulk_create(rows, ignore_conflicts=True)
+            insert_emails(emails)
         enqueue_send(
             OutboundEmail.objects.filter(
                 batch=update.batch, customer_id__in=[c[0] for c in chunk], state="pending"
