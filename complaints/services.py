@@ -1106,6 +1106,34 @@ def _earlier_update_unfinished(update: IncidentUpdate) -> bool:
     return OutboundEmail.objects.filter(batch__in=batches, state__in=["pending", "sending"]).exists()
 
 
+def notice_text(update: IncidentUpdate) -> str:
+    """The update's email, rendered once with markers where each customer's salutation and link go."""
+    return get_template("complaints/email/incident_update.txt").render(
+        {
+            "salutation": SALUTATION_MARK,
+            "update": update,
+            "base_url": settings.GEMDESK_BASE_URL,
+            "unsubscribe_url": UNSUBSCRIBE_MARK,
+        }
+    )
+
+
+def personal_notice(text: str, customer) -> tuple[str, str]:
+    """One customer's copy of a notice: (body, their stop-notices link)."""
+    unsubscribe = f"{settings.GEMDESK_BASE_URL}/notices/{notices_token(customer.pk)}/"
+    return text.replace(SALUTATION_MARK, salutation(customer)).replace(UNSUBSCRIBE_MARK, unsubscribe), unsubscribe
+
+
+def incident_preview(*, incident: Incident, subject: str, body: str, next_update_by=None, count: int = 3) -> list:
+    """What the first few affected customers would receive, exactly as the fan-out writes it."""
+    draft = IncidentUpdate(incident=incident, subject=subject, body=body, next_update_by=next_update_by)
+    text = notice_text(draft)
+    return [
+        (customer, personal_notice(text, customer)[0])
+        for customer in selectors.incident_audience(incident=incident).order_by("pk")[:count]
+    ]
+
+
 def incident_fan_out(*, update_id: int) -> int | None:
     """Write one outbox row per affected customer, chunk by chunk, and wake the senders.
     Safe to run again (keys are unique; ON CONFLICT DO NOTHING). None: an earlier update is still going out."""
@@ -1114,15 +1142,7 @@ def incident_fan_out(*, update_id: int) -> int | None:
         return update.recipients
     if _earlier_update_unfinished(update):
         return None
-    # The text is rendered once with markers; each customer's copy only swaps in their salutation and link.
-    text = get_template("complaints/email/incident_update.txt").render(
-        {
-            "salutation": SALUTATION_MARK,
-            "update": update,
-            "base_url": settings.GEMDESK_BASE_URL,
-            "unsubscribe_url": UNSUBSCRIBE_MARK,
-        }
-    )
+    text = notice_text(update)
     customers = selectors.incident_audience(incident=update.incident).values_list(
         "pk", "email", "full_name", "title", "formal_name", "preferred_name"
     )
@@ -1134,12 +1154,10 @@ def incident_fan_out(*, update_id: int) -> int | None:
         last_id = chunk[-1][0]
         emails = []
         for pk, email, full_name, title, formal_name, preferred_name in chunk:
-            greeting = salutation(
-                SimpleNamespace(
-                    full_name=full_name, title=title, formal_name=formal_name, preferred_name=preferred_name
-                )
+            person = SimpleNamespace(
+                pk=pk, full_name=full_name, title=title, formal_name=formal_name, preferred_name=preferred_name
             )
-            unsubscribe = f"{settings.GEMDESK_BASE_URL}/notices/{notices_token(pk)}/"
+            body, unsubscribe = personal_notice(text, person)
             emails.append(
                 NewEmail(
                     key=f"incident-update:{update.pk}:customer:{pk}",
@@ -1148,7 +1166,7 @@ def incident_fan_out(*, update_id: int) -> int | None:
                     subject=update.subject,
                     customer_id=pk,
                     batch=update.batch,
-                    body_text=text.replace(SALUTATION_MARK, greeting).replace(UNSUBSCRIBE_MARK, unsubscribe),
+                    body_text=body,
                     headers={
                         "List-Unsubscribe": f"<{unsubscribe}>",
                         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",

@@ -328,14 +328,12 @@ def incidents(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _incident_context(incident: Incident, form=None) -> dict:
-    audience = selectors.incident_audience(incident=incident)
-    samples = list(audience.order_by("pk")[:3])
+def _incident_context(incident: Incident, form=None, previews=None) -> dict:
     updates = list(incident.updates.select_related("written_by__staff_profile"))
     return {
         "incident": incident,
-        "affected": audience.count(),
-        "samples": [(customer, customer.salutation) for customer in samples],
+        "affected": selectors.incident_audience(incident=incident).count(),
+        "previews": previews or [],
         "updates": [(update, selectors.delivery_counts(update=update)) for update in reversed(updates)],
         "form": form or forms.IncidentUpdateForm(),
     }
@@ -347,7 +345,13 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
     _require_incident_role(request)
     incident = get_object_or_404(Incident.objects.prefetch_related("services"), pk=pk)
     form = forms.IncidentUpdateForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    previews = None
+    if request.method == "POST" and form.is_valid() and "preview" in request.POST:
+        data = form.cleaned_data
+        previews = services.incident_preview(
+            incident=incident, subject=data["subject"], body=data["body"], next_update_by=data["next_update_by"]
+        )
+    elif request.method == "POST" and form.is_valid():
         try:
             services.incident_publish_update(incident=incident, by=request.user, **form.cleaned_data)
         except DomainError as error:
@@ -357,7 +361,7 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "complaints/incident_detail.html",
-        _incident_context(incident, form),
+        _incident_context(incident, form, previews),
         status=400 if form.errors else 200,
     )
 

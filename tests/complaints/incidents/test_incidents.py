@@ -164,7 +164,13 @@ def test_incident_pages_preview_publish_and_show_progress(client, lena, incident
     Customer.objects.filter(pk=customers[0].pk).update(title="Ms", formal_name="Kowalska")
     client.force_login(lena)
     page = client.get(reverse("complaints:incident", args=[incident.pk])).content.decode()
-    assert "<strong>4</strong> customers" in page and "Dear Ms Kowalska," in page
+    assert "<strong>4</strong> customers" in page
+    preview = client.post(
+        reverse("complaints:incident", args=[incident.pk]),
+        {"subject": "Outage", "body": "We are on it.", "preview": "1"},
+    ).content.decode()
+    assert preview.count("would receive") == 3 and "Dear Ms Kowalska,\n\nWe are on it." in preview
+    assert not incident.updates.exists()
     response = client.post(
         reverse("complaints:incident", args=[incident.pk]), {"subject": "Outage", "body": "We are on it."}
     )
