@@ -10,7 +10,12 @@ import pytest
 from django.conf import settings
 from rest_framework.test import APIClient
 
+from config.celery import app as celery_app
 from tests.crm.factories import StaffFactory
+
+# Tests never lean on eager tasks (which run at once, hiding on-commit ordering): tasks go to the
+# broker (Redis, or Celery's in-memory transport without it) and integration tests run real workers.
+celery_app.conf.task_always_eager = False
 
 NEEDS_POSTGRES = not settings.USING_POSTGRES
 NEEDS_REDIS = not settings.REDIS_URL

@@ -24,9 +24,10 @@ def answers(host: str, port: int) -> bool:
 
 
 def main() -> int:
-    if not os.environ.get("DATABASE_URL") and answers("127.0.0.1", 5432):
+    # Set to an empty value (REDIS_URL=) to run without that service even when it answers.
+    if "DATABASE_URL" not in os.environ and answers("127.0.0.1", 5432):
         os.environ["DATABASE_URL"] = "postgres://postgres@127.0.0.1:5432/gemdesk"
-    if not os.environ.get("REDIS_URL") and answers("127.0.0.1", 6379):
+    if "REDIS_URL" not in os.environ and answers("127.0.0.1", 6379):
         # Database 9 of the shared Redis: tests never touch what a dev server keeps in 0.
         os.environ["REDIS_URL"] = "redis://127.0.0.1:6379/9"
 

@@ -497,6 +497,7 @@ def incidents(report: Report) -> None:
     ]
     try:
         time.sleep(8)  # workers connect
+        client.get(f"/api/v1/incidents/{incident.pk}/")  # warm the client and connection, as a live server is
         started = time.monotonic()
         response = client.post(
             f"/api/v1/incidents/{incident.pk}/updates/",
