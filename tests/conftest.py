@@ -36,15 +36,14 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason=f"needs {' and '.join(sorted(set(reasons)))}"))
 
 
-def pytest_terminal_summary(terminalreporter):
+def pytest_unconfigure(config):
+    """After pytest's own summary, so it is the last line a reader sees."""
     if _skipped_for_services:
-        terminalreporter.write_line(
-            f"!!! {len(_skipped_for_services)} TESTS SKIPPED: PostgreSQL or Redis not reachable "
+        print(
+            f"\n\033[1;31m!!! {len(_skipped_for_services)} TESTS SKIPPED: PostgreSQL or Redis not reachable "
             f"(database: {settings.DATABASES['default']['ENGINE']}, "
             f"REDIS_URL {'set' if settings.REDIS_URL else 'unset'}). "
-            "Start them and run `make test` again for the full suite.",
-            red=True,
-            bold=True,
+            "Start them and run `make test` again for the full suite.\033[0m"
         )
 
 
