@@ -114,6 +114,10 @@ class LogContactForm(DomainErrorsMixin, forms.Form):
         queryset=Category.objects.filter(active=True), required=False, to_field_name="slug"
     )
     severity = forms.ChoiceField(choices=Severity.choices, initial=Severity.NORMAL)
+    acknowledged_by_phone = forms.BooleanField(
+        label="I acknowledged the complaint on the phone (the email still goes out if they have an address)",
+        required=False,
+    )
     not_a_duplicate = forms.BooleanField(label="None of the similar customers shown is this person", required=False)
 
     def clean(self):

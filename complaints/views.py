@@ -179,7 +179,15 @@ def log_contact(request: HttpRequest) -> HttpResponse:
                     new_customer=new_customer,
                     **{
                         k: data[k]
-                        for k in ("channel", "subject", "description", "outcome_wanted", "category", "severity")
+                        for k in (
+                            "channel",
+                            "subject",
+                            "description",
+                            "outcome_wanted",
+                            "category",
+                            "severity",
+                            "acknowledged_by_phone",
+                        )
                     },
                 )
             except DomainError as error:

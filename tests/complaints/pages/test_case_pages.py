@@ -142,6 +142,21 @@ def test_log_a_call_creates_customer_and_owned_case_together(as_user, alice):
     assert (case.owner, case.customer.full_name, case.channel) == (alice, "Priya Sharma", "phone")
 
 
+def test_log_a_call_can_record_the_acknowledgement_given_on_the_phone(as_user, alice):
+    form = {
+        "full_name": "Priya Sharma",
+        "phone": "020 7946 0555",
+        "channel": "phone",
+        "subject": "Bill",
+        "description": "Charged twice",
+        "severity": "normal",
+        "acknowledged_by_phone": "on",
+    }
+    as_user(alice).post(reverse("complaints:log-call"), form)
+    case = Case.objects.get()
+    assert case.acknowledged_by_phone and case.acknowledged_at is not None
+
+
 def test_log_a_call_with_bad_input_saves_nothing_and_keeps_the_text(as_user, alice):
     form = {
         "full_name": "Priya Sharma",
