@@ -459,6 +459,11 @@ def incidents(report: Report) -> None:
     client.force_login(lead)
     incident = complaint_services.incident_declare(by=lead, title="Bench outage", services=[service])
 
+    # Earlier sections leave acknowledgements queued (no worker ran): drop them so only this fan-out is measured.
+    OutboundEmail.objects.filter(state__in=["pending", "sending"]).delete()
+    import redis
+
+    redis.Redis.from_url(settings.REDIS_URL).flushdb()
     sink = Sink().start()
     db = settings.DATABASES["default"]
     env = {
