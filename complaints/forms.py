@@ -4,8 +4,11 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from complaints.models import AGENT_LOGGED_CHANNELS, Category, Channel, EscalationLevel, RootCause, Severity
-from crm.models import Role
+from crm.exceptions import Conflict, DomainError, InvalidInput, NotPermitted
+from crm.models import Customer, Role
+from crm.validation import clean_customer_fields
 
+# Read in the site's TIME_ZONE (the current time zone) by DateTimeField, so "17:00" means 17:00 here.
 DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
@@ -19,6 +22,16 @@ class DomainErrorsMixin:
                     placed = True
         if not placed:
             self.add_error(None, detail)
+
+    def add_domain_error(self, error: DomainError) -> None:
+        """Tie each message to the field it is about; say the rest at the top of the form."""
+        if isinstance(error, Conflict | NotPermitted) or not error.errors:
+            # A conflict's `errors` name a state ("status", "owner"), not something typed: the sentence says it.
+            self.add_error(None, error.detail)
+            return
+        for field, messages in error.errors.items():
+            for message in messages or [error.detail]:
+                self.add_error(field if field in self.fields else None, message)
 
 
 class NoteForm(DomainErrorsMixin, forms.Form):
@@ -94,22 +107,44 @@ class ReopenForm(DomainErrorsMixin, forms.Form):
     reason = forms.CharField(label="Why reopen", max_length=2_000)
 
 
-class LogContactForm(DomainErrorsMixin, forms.Form):
-    """One form: find or create the customer, and open a case owned by me."""
+# The new-customer fields of LogContactForm, passed to crm.services.customer_create as they are.
+NEW_CUSTOMER_FIELDS = ("full_name", "title", "formal_name", "preferred_name", "name_pronunciation", "email", "phone")
+LOGGED_CASE_FIELDS = ("channel", "subject", "description", "outcome_wanted", "category", "severity")
 
-    customer = forms.IntegerField(label="Existing customer number", required=False)
-    full_name = forms.CharField(label="New customer: full name, as they write it", required=False, max_length=200)
-    title = forms.CharField(label="Their title, only if they chose one", required=False, max_length=40)
-    email = forms.CharField(label="Email", required=False, max_length=254)
+
+class LogContactForm(DomainErrorsMixin, forms.Form):
+    """One form: find or create the customer, and open a case owned by me.
+
+    `customer` is chosen with radio buttons the page draws from the customers it found (never a list of
+    every customer), so the field itself is a plain number checked here."""
+
+    customer = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    full_name = forms.CharField(label="Full name, as they write it", required=False, max_length=200)
+    title = forms.CharField(
+        label="Title, only if they chose one", required=False, max_length=40, help_text="Never guessed from the name."
+    )
+    formal_name = forms.CharField(
+        label="Name after the title", required=False, max_length=150, help_text="For “Dear Mrs Thomas” this is Thomas."
+    )
+    preferred_name = forms.CharField(label="Name they like to be called", required=False, max_length=100)
+    name_pronunciation = forms.CharField(label="How to say their name", required=False, max_length=200)
+    email = forms.CharField(
+        label="Email", required=False, max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "off"})
+    )
     phone = forms.CharField(label="Phone", required=False, max_length=40)
+    not_a_duplicate = forms.BooleanField(label="None of the customers found is this person", required=False)
     channel = forms.ChoiceField(
-        choices=[(c.value, c.label) for c in Channel if c in AGENT_LOGGED_CHANNELS], initial=Channel.PHONE
+        label="How they reached us",
+        choices=[(c.value, c.label) for c in Channel if c in AGENT_LOGGED_CHANNELS],
+        initial=Channel.PHONE,
     )
     subject = forms.CharField(max_length=200)
     description = forms.CharField(
         label="What the customer told us", widget=forms.Textarea(attrs={"rows": 5}), max_length=20_000
     )
-    outcome_wanted = forms.CharField(label="What they want", required=False, max_length=5_000)
+    outcome_wanted = forms.CharField(
+        label="What they want", required=False, max_length=5_000, widget=forms.Textarea(attrs={"rows": 2})
+    )
     category = forms.ModelChoiceField(
         queryset=Category.objects.filter(active=True), required=False, to_field_name="slug"
     )
@@ -118,13 +153,42 @@ class LogContactForm(DomainErrorsMixin, forms.Form):
         label="I acknowledged the complaint on the phone (the email still goes out if they have an address)",
         required=False,
     )
-    not_a_duplicate = forms.BooleanField(label="None of the similar customers shown is this person", required=False)
+
+    def clean_customer(self) -> Customer | None:
+        pk = self.cleaned_data["customer"]
+        if pk is None:
+            return None
+        customer = Customer.objects.filter(pk=pk).first()
+        if customer is None:
+            raise forms.ValidationError("That customer no longer exists: search again.")
+        return customer
 
     def clean(self):
         cleaned = super().clean()
-        if not cleaned.get("customer") and not (cleaned.get("full_name") or "").strip():
-            self.add_error("full_name", "Pick an existing customer or give the new customer's name.")
+        if cleaned.get("customer") or "customer" in self.errors:
+            return cleaned
+        if not cleaned.get("full_name"):
+            self.add_error("full_name", "Choose a customer found above, or give the new customer's name.")
+        # The customer rules of crm.validation, here too, so every problem is named in one answer
+        # (customer_create checks them again inside the transaction).
+        typed = {field: cleaned[field] for field in NEW_CUSTOMER_FIELDS if field in cleaned and field != "full_name"}
+        try:
+            clean_customer_fields(typed)
+        except InvalidInput as error:
+            for field, messages in error.errors.items():
+                for message in messages:
+                    self.add_error(field if field in self.fields else None, message)
         return cleaned
+
+    def new_customer(self) -> dict[str, str] | None:
+        if self.cleaned_data["customer"] is not None:
+            return None
+        return {field: self.cleaned_data[field] for field in NEW_CUSTOMER_FIELDS}
+
+    def case_fields(self) -> dict:
+        return {field: self.cleaned_data[field] for field in LOGGED_CASE_FIELDS} | {
+            "acknowledged_by_phone": self.cleaned_data["acknowledged_by_phone"]
+        }
 
 
 class ComplaintForm(forms.Form):

@@ -2,6 +2,7 @@
 so a page costs a fixed number of queries whatever its length."""
 
 from datetime import datetime
+from typing import Any
 
 from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.utils import timezone
@@ -199,3 +200,30 @@ def delivery_counts(*, update) -> dict:
         "counts": counts,
         "failures": failures,
     }
+
+
+def team_promise_counts(*, lead) -> list[tuple[Any, dict[str, int]]]:
+    """Promise counts per member of the lead's teams, members by username: two queries for any team size."""
+    from django.contrib.auth import get_user_model
+
+    members = list(
+        get_user_model()
+        .objects.filter(staff_profile__team__lead=lead)
+        .select_related("staff_profile")
+        .order_by("username")
+    )
+    counts = {
+        row.pop("made_by"): row
+        for row in Promise.objects.filter(made_by__in=members)
+        .order_by()
+        .values("made_by")
+        .annotate(
+            kept_on_time=Count("pk", filter=Q(status=PromiseStatus.KEPT, settled_at__lte=F("due_at"))),
+            kept_late=Count("pk", filter=Q(status=PromiseStatus.KEPT, settled_at__gt=F("due_at"))),
+            rescheduled_before_due=Count("pk", filter=Q(status=PromiseStatus.RESCHEDULED)),
+            broken=Count("pk", filter=Q(status=PromiseStatus.BROKEN)),
+            open=Count("pk", filter=Q(status=PromiseStatus.OPEN)),
+        )
+    }
+    none = {"kept_on_time": 0, "kept_late": 0, "rescheduled_before_due": 0, "broken": 0, "open": 0}
+    return [(member, counts.get(member.pk, none)) for member in members]

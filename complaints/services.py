@@ -255,7 +255,8 @@ def case_log_contact(*, by, customer: Customer | None = None, new_customer: dict
     """An agent logs a call, letter or visit: the customer (found or created) and a case the agent owns,
     both or neither."""
     if customer is None:
-        customer = customer_create(by=by, **(new_customer or {}))
+        # full_name is always checked, so a call logged with no details cannot make a nameless customer.
+        customer = customer_create(by=by, **{"full_name": "", **(new_customer or {})})
     return case_create(customer=customer, by=by, **case_fields)
 
 

@@ -1,21 +1,27 @@
 """Agent and lead pages. Each action posts to its own URL, calls one service, and answers with
 the whole page (no JavaScript) or the case panel partial (HTMX), keeping what was typed on error."""
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
 
 from complaints import forms, permissions, selectors, services
-from complaints.models import ActorKind, Case, Incident, IncidentUpdate, Promise, Status
+from complaints.models import ActorKind, Case, Incident, IncidentUpdate, Promise, PromiseStatus, Status
 from complaints.throttling import PublicComplaintThrottle
 from crm import selectors as crm_selectors
 from crm.exceptions import DomainError
@@ -32,51 +38,122 @@ def _case_or_404(request: HttpRequest, reference: str) -> Case:
         raise Http404 from None
 
 
-def _promise(case: Case, promise_id) -> Promise:
+def _promise(case: Case, promise_id: int) -> Promise:
     return get_object_or_404(Promise, pk=promise_id, case=case)
 
 
-# Each action: its form, and how it calls its one service with the cleaned data.
+@dataclass(frozen=True)
+class Action:
+    form_class: type
+    label: str
+    call: Callable[[Case, Any, dict], Any]
+
+
+# Each action: its form, its button, and how it calls its one service with the cleaned data.
 ACTIONS = {
-    "note": (forms.NoteForm, lambda case, user, d: services.case_add_note(case=case, by=user, **d)),
-    "message": (forms.MessageForm, lambda case, user, d: services.case_message_customer(case=case, by=user, **d)),
-    "promise": (forms.PromiseForm, lambda case, user, d: services.promise_make(case=case, by=user, **d)),
-    "keep": (
-        forms.KeepForm,
-        lambda case, user, d: services.promise_keep(promise=_promise(case, d["promise"]), by=user),
+    "note": Action(forms.NoteForm, "Add an internal note", lambda c, u, d: services.case_add_note(case=c, by=u, **d)),
+    "message": Action(
+        forms.MessageForm, "Write to the customer", lambda c, u, d: services.case_message_customer(case=c, by=u, **d)
     ),
-    "reschedule": (
+    "promise": Action(forms.PromiseForm, "Make a promise", lambda c, u, d: services.promise_make(case=c, by=u, **d)),
+    "keep": Action(
+        forms.KeepForm, "Kept it", lambda c, u, d: services.promise_keep(promise=_promise(c, d["promise"]), by=u)
+    ),
+    "reschedule": Action(
         forms.RescheduleForm,
-        lambda case, user, d: services.promise_reschedule(
-            promise=_promise(case, d["promise"]), by=user, due_at=d["due_at"], reason=d["reason"]
+        "Reschedule and tell the customer",
+        lambda c, u, d: services.promise_reschedule(
+            promise=_promise(c, d["promise"]), by=u, due_at=d["due_at"], reason=d["reason"]
         ),
     ),
-    "escalate": (
+    "escalate": Action(
         forms.EscalateForm,
-        lambda case, user, d: services.case_escalate(
-            case=case, by=user, reason=d["reason"], level=d["level"] or None, to=d["to"] or None
+        "Escalate (you stay the owner)",
+        lambda c, u, d: services.case_escalate(
+            case=c, by=u, reason=d["reason"], level=d["level"] or None, to=d["to"] or None
         ),
     ),
-    "handover": (forms.HandoverForm, lambda case, user, d: services.case_handover(case=case, by=user, **d)),
-    "resolve": (forms.ResolveForm, lambda case, user, d: services.case_resolve(case=case, by=user, **d)),
-    "reopen": (forms.ReopenForm, lambda case, user, d: services.case_reopen(case=case, by=user, **d)),
+    "handover": Action(forms.HandoverForm, "Hand over", lambda c, u, d: services.case_handover(case=c, by=u, **d)),
+    "resolve": Action(forms.ResolveForm, "Resolve", lambda c, u, d: services.case_resolve(case=c, by=u, **d)),
+    "reopen": Action(forms.ReopenForm, "Reopen", lambda c, u, d: services.case_reopen(case=c, by=u, **d)),
 }
+PROMISE_ACTIONS = {"keep", "reschedule"}
+ACTIVE = (Status.OPEN, Status.WAITING_ON_CUSTOMER)
 
 
-def _case_context(request: HttpRequest, case: Case, bound: dict | None = None) -> dict:
+def _action_form(name: str, data=None, *, promise_id: int | None = None):
+    """The form of one action. Ids carry the action (and the promise), so many forms share one page."""
+    suffix = f"{name}{promise_id}" if promise_id is not None else name
+    initial = {"promise": promise_id} if promise_id is not None else None
+    return ACTIONS[name].form_class(data, auto_id=f"id_{suffix}_%s", initial=initial)
+
+
+def _case_actions(case: Case, can_change: bool) -> list[str]:
+    """The case-wide actions this person can take now (promise actions sit with each open promise)."""
+    if not can_change:
+        return ["note"]
+    if case.status in ACTIVE:
+        return ["note", "message", "promise", "escalate", "handover", "resolve"]
+    if case.status in (Status.RESOLVED, Status.CLOSED):
+        return ["note", "reopen"]
+    return ["note"]
+
+
+def _posted_promise_id(request: HttpRequest) -> int | None:
+    value = request.POST.get("promise", "")
+    return int(value) if value.isdigit() else None
+
+
+def _errors_of(form) -> list[str]:
+    found = list(form.non_field_errors())
+    for field in form:
+        found.extend(f"{field.label}: {error}" for error in field.errors)
+    return found
+
+
+def _case_context(
+    request: HttpRequest, case: Case, *, failed: str | None = None, failed_form=None, failed_promise: int | None = None
+) -> dict:
     newest_first = request.GET.get("order") == "newest"
-    action_forms = {name: form_class() for name, (form_class, _) in ACTIONS.items()}
-    action_forms.update(bound or {})
+    can_change = permissions.can_change(request.user, case)
+    actions = [
+        (name, ACTIONS[name].label, failed_form if name == failed else _action_form(name))
+        for name in _case_actions(case, can_change)
+    ]
+    promises = list(case.promises.all())  # prefetched by selectors.case_detail, nearest due first
+    open_promises = []
+    for promise in (p for p in promises if p.status == PromiseStatus.OPEN):
+        promise_forms = {
+            name: failed_form
+            if failed == name and failed_promise == promise.pk
+            else _action_form(name, promise_id=promise.pk)
+            for name in PROMISE_ACTIONS
+        }
+        open_promises.append((promise, promise_forms["keep"], promise_forms["reschedule"]))
+    shown = failed in {name for name, _, _ in actions} or (
+        failed in PROMISE_ACTIONS and can_change and any(p.pk == failed_promise for p, _, _ in open_promises)
+    )
     return {
         "case": case,
         "timeline": selectors.case_timeline(case=case, newest_first=newest_first),
         "newest_first": newest_first,
-        "forms": action_forms,
-        "can_change": permissions.can_change(request.user, case),
-        "open_promises": [p for p in case.promises.all() if p.status == "open"],
+        "order_query": "?order=newest" if newest_first else "",
+        "actions": actions,
+        "failed_action": failed,
+        # An error for a form that is no longer on the page (the promise was kept meanwhile, the case
+        # changed hands): said at the top of the panel instead, so it is never lost.
+        "failure": _errors_of(failed_form) if failed_form is not None and not shown else [],
+        "can_change": can_change,
+        "can_take": case.owner_id is None and case.status == Status.NEW and permissions.can_take(request.user),
+        "open_promises": open_promises,
+        "settled_promises": [p for p in promises if p.status != PromiseStatus.OPEN],
         "open_incidents": Incident.objects.exclude(status="resolved").order_by("-started_at")[:20],
-        "Status": Status,
     }
+
+
+def _case_url(request: HttpRequest, reference: str) -> str:
+    url = reverse("complaints:case-detail", args=[reference])
+    return url + "?order=newest" if request.GET.get("order") == "newest" else url
 
 
 @staff_required
@@ -91,131 +168,174 @@ def case_action(request: HttpRequest, reference: str, action: str) -> HttpRespon
     if action not in ACTIONS:
         raise Http404
     case = _case_or_404(request, reference)
-    form_class, call = ACTIONS[action]
-    form = form_class(request.POST)
-    status = 200
+    promise_id = _posted_promise_id(request) if action in PROMISE_ACTIONS else None
+    form = _action_form(action, request.POST, promise_id=promise_id)
+    status = 400
     if form.is_valid():
         try:
-            call(case, request.user, form.cleaned_data)
+            ACTIONS[action].call(case, request.user, form.cleaned_data)
         except DomainError as error:
-            form.add_domain_errors(error.errors, error.detail)
+            form.add_domain_error(error)
             status = error.status_code
         else:
-            if not request.htmx:
-                return redirect("complaints:case-detail", reference=case.reference)
-            case = _case_or_404(request, reference)
-            return render(request, "complaints/_case_panel.html", _case_context(request, case))
-    else:
-        status = 400
-    context = _case_context(request, case, bound={action: form})
-    context["failed_action"] = action
+            return _after_action(request, reference)
+    context = _case_context(request, case, failed=action, failed_form=form, failed_promise=promise_id)
     if request.htmx:
-        # htmx does not swap 4xx answers by default: the error is in the re-rendered panel.
+        # htmx swaps only 2xx answers: the error, next to what was typed, is in the panel it swaps in.
         return render(request, "complaints/_case_panel.html", context)
     return render(request, "complaints/case_detail.html", context, status=status)
 
 
+def _after_action(request: HttpRequest, reference: str) -> HttpResponse:
+    try:
+        case = selectors.case_detail(user=request.user, reference=reference)
+    except Case.DoesNotExist:
+        # Handed over outside my team: the case is no longer mine to see.
+        messages.success(request, f"{reference} has been handed over.")
+        if request.htmx:
+            return HttpResponseClientRedirect(reverse("complaints:my-cases"))
+        return redirect("complaints:my-cases")
+    if request.htmx:
+        return render(request, "complaints/_case_panel.html", _case_context(request, case))
+    return redirect(_case_url(request, reference))
+
+
 @staff_required
 def my_cases(request: HttpRequest) -> HttpResponse:
+    page = Paginator(selectors.my_cases(user=request.user), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
         "complaints/my_cases.html",
         {
-            "cases": selectors.my_cases(user=request.user)[:200],
+            "page": page,
             "counters": selectors.my_case_counters(user=request.user),
             "at_risk": selectors.promises_at_risk_ids(user=request.user),
         },
     )
 
 
+def _queue_page(request: HttpRequest, number=None):
+    return Paginator(selectors.team_queue(user=request.user), PAGE_SIZE).get_page(number)
+
+
 @staff_required
 def team_queue(request: HttpRequest) -> HttpResponse:
-    page = Paginator(selectors.team_queue(user=request.user), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "complaints/team_queue.html", {"page": page})
+    return render(request, "complaints/team_queue.html", {"page": _queue_page(request, request.GET.get("page"))})
 
 
 @staff_required
 @require_POST
 def take(request: HttpRequest, reference: str) -> HttpResponse:
-    case = _case_or_404(request, reference)
+    try:
+        case = selectors.case_detail(user=request.user, reference=reference)
+    except Case.DoesNotExist:
+        if request.htmx:
+            # Taken a moment ago by someone in another team: the row says so instead of silently staying.
+            return render(request, "complaints/_queue_row.html", {"gone": reference})
+        raise Http404 from None
     try:
         case = services.case_take(case=case, agent=request.user)
     except DomainError as error:
         if request.htmx:
+            # 200, so htmx swaps the row: it now says who owns the case.
             return render(request, "complaints/_queue_row.html", {"case": case, "error": error.detail})
-        return render(
-            request,
-            "complaints/team_queue.html",
-            {"page": Paginator(selectors.team_queue(user=request.user), PAGE_SIZE).get_page(1), "error": error.detail},
-            status=error.status_code,
-        )
+        context = {"page": _queue_page(request), "error": error.detail}
+        return render(request, "complaints/team_queue.html", context, status=error.status_code)
     if request.htmx:
         return render(request, "complaints/_queue_row.html", {"case": case, "taken": True})
     return redirect("complaints:case-detail", reference=case.reference)
 
 
+def _customer_choices(form: forms.LogContactForm, found: list[Customer]) -> tuple[list[Customer], int | None]:
+    """The customers to offer as radio buttons, and which one is chosen (None: a new customer)."""
+    raw = form.data.get("customer") if form.is_bound else form.initial.get("customer")
+    chosen = int(raw) if str(raw or "").isdigit() else None
+    choices = list(found)
+    if chosen is not None and chosen not in {c.pk for c in choices}:
+        customer = Customer.objects.filter(pk=chosen).first()
+        if customer is None:
+            chosen = None
+        else:
+            choices.insert(0, customer)
+    return choices, chosen
+
+
+def _similar_to(details: dict) -> list[Customer]:
+    return crm_selectors.customers_similar(
+        name=str(details.get("full_name", ""))[:200],
+        email=str(details.get("email", ""))[:254],
+        phone=str(details.get("phone", ""))[:40],
+    )
+
+
 @staff_required
 @require_http_methods(["GET", "POST"])
 def log_contact(request: HttpRequest) -> HttpResponse:
-    form = forms.LogContactForm(request.POST or None)
-    similar: list[Customer] = []
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        customer = None
-        if data["customer"]:
-            customer = Customer.objects.filter(pk=data["customer"]).first()
-            if customer is None:
-                form.add_error("customer", "No customer has this number.")
-        else:
-            similar = crm_selectors.customers_similar(name=data["full_name"], email=data["email"], phone=data["phone"])
-            if similar and not data["not_a_duplicate"]:
-                return render(request, "complaints/log_contact.html", {"form": form, "similar": similar}, status=200)
-        if not form.errors:
-            new_customer = {k: data[k] for k in ("full_name", "title", "email", "phone")} if customer is None else None
-            try:
-                case = services.case_log_contact(
-                    by=request.user,
-                    customer=customer,
-                    new_customer=new_customer,
-                    **{
-                        k: data[k]
-                        for k in (
-                            "channel",
-                            "subject",
-                            "description",
-                            "outcome_wanted",
-                            "category",
-                            "severity",
-                            "acknowledged_by_phone",
-                        )
-                    },
-                )
-            except DomainError as error:
-                form.add_domain_errors(error.errors, error.detail)
+    """Log a call, letter or visit: find or create the customer, and open a case I own, in one form."""
+    found: list[Customer] = []
+    searched = False
+    status = 200
+    if request.method == "GET":
+        form = forms.LogContactForm(initial={"customer": request.GET.get("customer", "")})
+    elif "search" in request.POST:
+        # "Find this customer": nothing is checked or saved; everything typed comes back with the matches.
+        typed = {key: value for key, value in request.POST.items() if key not in ("csrfmiddlewaretoken", "search")}
+        form = forms.LogContactForm(initial=typed)
+        found, searched = _similar_to(typed), True
+    else:
+        form = forms.LogContactForm(request.POST)
+        status = 400
+        if form.is_valid():
+            new_customer = form.new_customer()
+            if new_customer is not None and not form.cleaned_data["not_a_duplicate"]:
+                found = _similar_to(new_customer)
+            if found:
+                # Show who may already be this person before a second record is made.
+                status, searched = 200, True
             else:
-                return redirect("complaints:case-detail", reference=case.reference)
-    status = 400 if request.method == "POST" else 200
-    return render(request, "complaints/log_contact.html", {"form": form, "similar": similar}, status=status)
+                try:
+                    case = services.case_log_contact(
+                        by=request.user,
+                        customer=form.cleaned_data["customer"],
+                        new_customer=new_customer,
+                        **form.case_fields(),
+                    )
+                except DomainError as error:
+                    form.add_domain_error(error)
+                    status = error.status_code
+                else:
+                    return redirect("complaints:case-detail", reference=case.reference)
+    if status >= 400 and not found and not form.data.get("customer"):
+        # Whatever went wrong, show who this may already be: choosing them is often the fix.
+        found = _similar_to(form.data)
+    choices, chosen = _customer_choices(form, found)
+    context = {
+        "form": form,
+        "choices": choices,
+        "chosen": chosen,
+        "searched": searched,
+        "customer_fields": forms.NEW_CUSTOMER_FIELDS,
+        "case_fields": (*forms.LOGGED_CASE_FIELDS, "acknowledged_by_phone"),
+    }
+    if request.htmx and "search" in request.POST:
+        return render(request, "complaints/_customer_choices.html", context)
+    return render(request, "complaints/log_contact.html", context, status=status)
 
 
 @staff_required
 def lead_view(request: HttpRequest) -> HttpResponse:
-    roles = permissions.roles_of(request.user)
-    if not roles & {Role.LEAD, Role.MANAGER}:
+    if not permissions.roles_of(request.user) & {Role.LEAD, Role.MANAGER}:
         raise PermissionDenied
-    cases = list(selectors.team_cases(lead=request.user)[:200])
-    owners = {case.owner for case in cases if case.owner}
+    lead = request.user
     return render(
         request,
         "complaints/lead_view.html",
         {
-            "cases": cases,
-            "at_risk": selectors.team_promises_at_risk(lead=request.user),
-            "escalations": selectors.escalations_waiting(user=request.user),
-            "promise_counts": [
-                (owner, selectors.promise_counts(owner=owner)) for owner in sorted(owners, key=lambda u: u.username)
-            ],
-            "shuffles": selectors.team_handover_count(lead=request.user),
+            "cases": selectors.team_cases(lead=lead)[:200],
+            "at_risk": selectors.team_promises_at_risk(lead=lead),
+            "escalations": selectors.escalations_waiting(user=lead),
+            "promise_counts": selectors.team_promise_counts(lead=lead),
+            "shuffles": selectors.team_handover_count(lead=lead),
         },
     )
 
