@@ -4,34 +4,13 @@ from django import forms
 from django.contrib.auth import get_user_model
 
 from complaints.models import AGENT_LOGGED_CHANNELS, Category, Channel, EscalationLevel, RootCause, Severity
-from crm.exceptions import Conflict, DomainError, InvalidInput, NotPermitted
+from crm.exceptions import InvalidInput
+from crm.forms import DomainErrorsMixin
 from crm.models import Customer, Role
 from crm.validation import clean_customer_fields
 
 # Read in the site's TIME_ZONE (the current time zone) by DateTimeField, so "17:00" means 17:00 here.
 DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
-
-
-class DomainErrorsMixin:
-    def add_domain_errors(self, errors: dict[str, list[str]], detail: str) -> None:
-        placed = False
-        for field, messages in errors.items():
-            for message in messages:
-                if field in self.fields:
-                    self.add_error(field, message)
-                    placed = True
-        if not placed:
-            self.add_error(None, detail)
-
-    def add_domain_error(self, error: DomainError) -> None:
-        """Tie each message to the field it is about; say the rest at the top of the form."""
-        if isinstance(error, Conflict | NotPermitted) or not error.errors:
-            # A conflict's `errors` name a state ("status", "owner"), not something typed: the sentence says it.
-            self.add_error(None, error.detail)
-            return
-        for field, messages in error.errors.items():
-            for message in messages or [error.detail]:
-                self.add_error(field if field in self.fields else None, message)
 
 
 class NoteForm(DomainErrorsMixin, forms.Form):
@@ -191,8 +170,10 @@ class LogContactForm(DomainErrorsMixin, forms.Form):
         }
 
 
-class ComplaintForm(forms.Form):
+class ComplaintForm(DomainErrorsMixin, forms.Form):
     """The public complaint form: plain words, nothing required that we can do without."""
+
+    field_aliases = {"full_name": "name"}
 
     name = forms.CharField(label="Your name, as you write it", max_length=200)
     title = forms.CharField(
@@ -241,19 +222,12 @@ class ComplaintForm(forms.Form):
             self.add_error("email", "Give an email address or a phone number, so we can answer you.")
         return cleaned
 
-    def add_domain_errors(self, errors: dict[str, list[str]]) -> None:
-        aliases = {"full_name": "name"}
-        for field, messages in errors.items():
-            target = aliases.get(field, field)
-            for message in messages:
-                self.add_error(target if target in self.fields else None, message)
 
-
-class CustomerReplyForm(forms.Form):
+class CustomerReplyForm(DomainErrorsMixin, forms.Form):
     text = forms.CharField(label="Your message", widget=forms.Textarea(attrs={"rows": 4}), max_length=10_000)
 
 
-class RatingForm(forms.Form):
+class RatingForm(DomainErrorsMixin, forms.Form):
     score = forms.TypedChoiceField(
         label="How did we do? (5 is best)",
         coerce=int,
@@ -265,11 +239,11 @@ class RatingForm(forms.Form):
     )
 
 
-class CustomerReasonForm(forms.Form):
+class CustomerReasonForm(DomainErrorsMixin, forms.Form):
     reason = forms.CharField(label="Tell us why", widget=forms.Textarea(attrs={"rows": 3}), max_length=5_000)
 
 
-class IncidentForm(forms.Form):
+class IncidentForm(DomainErrorsMixin, forms.Form):
     title = forms.CharField(max_length=200, label="Title customers will understand")
     description = forms.CharField(
         required=False, label="Internal notes (never sent)", widget=forms.Textarea(attrs={"rows": 3})

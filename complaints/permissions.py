@@ -13,7 +13,7 @@ from complaints.models import Case, Collaborator
 from crm.models import Role, StaffProfile
 from crm.permissions import roles_of
 
-__all__ = ["roles_of", "visible_cases", "can_change", "can_take", "can_handover"]
+__all__ = ["roles_of", "visible_cases", "can_change", "can_take", "lead_of"]
 
 SEE_ALL_ROLES = {Role.MANAGER, Role.EXECUTIVE}
 TAKE_ROLES = {Role.AGENT, Role.LEAD}
@@ -22,6 +22,12 @@ TAKE_ROLES = {Role.AGENT, Role.LEAD}
 def team_id_of(user) -> int | None:
     profile = getattr(user, "staff_profile", None)
     return profile.team_id if profile else None
+
+
+def lead_of(user):
+    """The lead of the user's team, or None (no user, no team, or a team without a lead)."""
+    profile = getattr(user, "staff_profile", None) if user is not None else None
+    return profile.team.lead if profile and profile.team_id else None
 
 
 def leads_team_of(lead, owner) -> bool:
@@ -59,7 +65,3 @@ def can_change(user, case: Case) -> bool:
 
 def can_take(user) -> bool:
     return bool(roles_of(user) & TAKE_ROLES)
-
-
-def can_handover(user, case: Case) -> bool:
-    return can_change(user, case)

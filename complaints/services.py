@@ -49,7 +49,7 @@ from complaints.models import (
 )
 from crm.models import Customer, OutboundEmail, Service
 from crm.names import clean_text, salutation, staff_display_name
-from crm.outbox import NewEmail, enqueue_send, insert_emails, queue_email
+from crm.outbox import HEADER_BREAKS, NewEmail, enqueue_send, insert_emails, queue_email
 from crm.services import customer_create
 from crm.validation import clean_customer_fields, normalise_email
 
@@ -62,9 +62,6 @@ BEAT_BATCH = 500
 
 
 # --- Small building blocks ----------------------------------------------------------
-
-
-display_name = staff_display_name
 
 
 def record_event(
@@ -128,11 +125,11 @@ def _email_customer(case: Case, *, key: str, template: str, subject: str, **cont
 def _email_staff(user, *, key: str, template: str, subject: str, **context: Any) -> None:
     if not user.email:
         return
-    context.update(recipient=user, recipient_name=display_name(user), base_url=settings.GEMDESK_BASE_URL)
+    context.update(recipient=user, recipient_name=staff_display_name(user), base_url=settings.GEMDESK_BASE_URL)
     queue_email(
         key=key,
         to_email=user.email,
-        to_name=display_name(user),
+        to_name=staff_display_name(user),
         subject=subject,
         body_text=render_to_string(f"complaints/email/{template}.txt", context),
     )
@@ -237,7 +234,7 @@ def _queue_acknowledgement(case: Case) -> None:
         key=acknowledgement_key(case),
         template="acknowledgement",
         subject=f"We have your complaint: {case.subject}",
-        owner_name=display_name(case.owner) if case.owner else "",
+        owner_name=staff_display_name(case.owner) if case.owner else "",
         first_response_due=first_response_due,
     )
 
@@ -272,7 +269,7 @@ def case_take(*, case: Case, agent) -> Case:
     case = Case.objects.select_related("owner", "customer").get(pk=case.pk)
     if not won:
         if case.owner is not None:
-            raise AlreadyOwned(owner_username=case.owner.username, owner_name=display_name(case.owner))
+            raise AlreadyOwned(owner_username=case.owner.username, owner_name=staff_display_name(case.owner))
         raise NotAllowedInStatus(action="take this case", status=case.status)
     record_event(case, EventKind.TAKEN, by=agent, from_status=Status.NEW, to_status=Status.OPEN)
     return case
@@ -309,7 +306,7 @@ def case_handover(*, case: Case, to: str, reason: str, by) -> Case:
         key=f"case:{case.pk}:handover:{event.pk}",
         template="handover",
         subject="Your case has a new owner",
-        new_owner_name=display_name(target),
+        new_owner_name=staff_display_name(target),
         reason=reason,
     )
     return case
@@ -324,8 +321,7 @@ def _escalation_target(*, case: Case, level: str | None, to: str | None):
             errors={"level": [f"Choose one of {', '.join(EscalationLevel.values)}, or name a person in 'to'."]},
         )
     if level == EscalationLevel.LEAD:
-        profile = getattr(case.owner, "staff_profile", None)
-        lead = profile.team.lead if profile and profile.team_id else None
+        lead = permissions.lead_of(case.owner)
         if lead is not None and lead.is_active:
             return lead, level
     # The first active member of that role: deterministic, and an executive is always reachable.
@@ -347,7 +343,7 @@ def case_escalate(*, case: Case, by, reason: str, level: str | None = None, to: 
     if target.pk == case.owner_id:
         raise InvalidInput("The owner already has the case.", errors={"to": ["Escalate to someone else."]})
     if Collaborator.objects.filter(case=case, user=target).exists():
-        raise Conflict(f"Already escalated to {display_name(target)}.", errors={"to": [target.username]})
+        raise Conflict(f"Already escalated to {staff_display_name(target)}.", errors={"to": [target.username]})
     collaborator = Collaborator.objects.create(case=case, user=target, level=level, reason=reason, added_by=by)
     record_event(case, EventKind.ESCALATED, by=by, to=target.username, level=level, reason=reason)
     _email_staff(
@@ -357,7 +353,7 @@ def case_escalate(*, case: Case, by, reason: str, level: str | None = None, to: 
         subject=f"[{case.reference}] Escalated to you: {case.subject}",
         case=case,
         reason=reason,
-        by_name=display_name(by),
+        by_name=staff_display_name(by),
     )
     return collaborator
 
@@ -436,7 +432,7 @@ def case_message_customer(*, case: Case, by, text: str, await_reply: bool = Fals
         template="message",
         subject=case.subject,
         text=text,
-        owner_name=display_name(by),
+        owner_name=staff_display_name(by),
     )
     return event
 
@@ -538,7 +534,7 @@ def promise_reschedule(*, promise: Promise, by, due_at: datetime, reason: str) -
         promise=successor,
         old_due_at=promise.due_at,
         reason=reason,
-        owner_name=display_name(by),
+        owner_name=staff_display_name(by),
     )
     return successor
 
@@ -604,8 +600,7 @@ def case_reopen(*, case: Case, by, reason: str, actor_kind: str = ActorKind.STAF
     data: dict[str, Any] = {"from_status": before, "to_status": Status.OPEN, "reason": reason}
     owner = case.owner
     if owner is not None and not owner.is_active:
-        profile = getattr(owner, "staff_profile", None)
-        lead = profile.team.lead if profile and profile.team_id else None
+        lead = permissions.lead_of(owner)
         case.owner = lead if lead is not None and lead.is_active else None
         if case.owner is None:
             case.status = Status.NEW
@@ -677,8 +672,7 @@ def promises_break_overdue(*, now: datetime | None = None) -> int:
                 promise.case, EventKind.PROMISE_BROKEN, at=now, promise=promise.pk, due_at=promise.due_at.isoformat()
             )
             owner = promise.case.owner
-            profile = getattr(owner, "staff_profile", None) if owner else None
-            lead = profile.team.lead if profile and profile.team_id else None
+            lead = permissions.lead_of(owner)
             if lead is not None:
                 _email_staff(
                     lead,
@@ -687,7 +681,7 @@ def promises_break_overdue(*, now: datetime | None = None) -> int:
                     subject=f"[{promise.case.reference}] A promise was broken",
                     promise=promise,
                     case=promise.case,
-                    owner_name=display_name(owner),
+                    owner_name=staff_display_name(owner),
                 )
             broken += 1
     return broken
@@ -870,8 +864,7 @@ def case_customer_escalation(*, case: Case, reason: str) -> CaseEvent:
     if errors:
         raise InvalidInput("Please tell us why.", errors=errors)
     case = _lock(case)
-    profile = getattr(case.owner, "staff_profile", None) if case.owner else None
-    senior = profile.team.lead if profile and profile.team_id and profile.team.lead else None
+    senior = permissions.lead_of(case.owner)
     if senior is None or not senior.is_active:
         senior = User.objects.filter(groups__name=EscalationLevel.MANAGER, is_active=True).order_by("pk").first()
     event = record_event(
@@ -1044,7 +1037,7 @@ def incident_publish_update(
     """Record what customers are told and hand the fan-out to Celery (returns at once)."""
     _require_incident_role(by)
     errors: dict[str, list[str]] = {}
-    if not subject.strip() or any(mark in subject for mark in ("\r", "\n", "\u2028", "\u2029", "\x85")):
+    if not subject.strip() or any(mark in subject for mark in HEADER_BREAKS):
         errors["subject"] = ["Give a one-line subject."]
     if not body.strip():
         errors["body"] = ["Tell customers what is happening."]

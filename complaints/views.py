@@ -363,7 +363,7 @@ def complain(request: HttpRequest) -> HttpResponse:
             try:
                 case = services.complaint_submit(**data)
             except DomainError as error:
-                form.add_domain_errors(error.errors)
+                form.add_domain_error(error)
             else:
                 return render(request, "complaints/public/thanks.html", {"case": case}, status=201)
     status = 400 if request.method == "POST" else 200
@@ -402,10 +402,7 @@ def case_status(request: HttpRequest, token: str, action: str | None = None) -> 
             try:
                 _customer_action(case, action, form.cleaned_data)
             except DomainError as error:
-                form.add_error(None, error.detail)
-                for field, messages in error.errors.items():
-                    for message in messages:
-                        form.add_error(field if field in form.fields else None, message)
+                form.add_domain_error(error)
                 status = error.status_code
             else:
                 return redirect("case-status", token=token)
@@ -445,9 +442,7 @@ def incidents(request: HttpRequest) -> HttpResponse:
         try:
             incident = services.incident_declare(by=request.user, **form.cleaned_data)
         except DomainError as error:
-            for field, messages in error.errors.items():
-                for message in messages:
-                    form.add_error(field if field in form.fields else None, message)
+            form.add_domain_error(error)
         else:
             return redirect("complaints:incident", pk=incident.pk)
     listing = Incident.objects.prefetch_related("services").order_by("-started_at")[:100]
@@ -483,7 +478,7 @@ def incident_detail(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.incident_publish_update(incident=incident, by=request.user, **form.cleaned_data)
         except DomainError as error:
-            form.add_domain_errors(error.errors, error.detail)
+            form.add_domain_error(error)
         else:
             return redirect("complaints:incident", pk=incident.pk)
     return render(

@@ -1,9 +1,27 @@
 from django import forms
 
+from crm.exceptions import Conflict, DomainError, NotPermitted
 from crm.models import Channel, KnownTitle
 
 
-class CustomerForm(forms.Form):
+class DomainErrorsMixin:
+    """Show a service's refusal on the form: each message at the field it names, the rest at the top.
+    A conflict or refusal names a state ("status", "owner"), not something typed: its sentence goes on top."""
+
+    # Service field names that a form calls differently, e.g. {"full_name": "name"}.
+    field_aliases: dict[str, str] = {}
+
+    def add_domain_error(self, error: DomainError) -> None:
+        if isinstance(error, Conflict | NotPermitted) or not error.errors:
+            self.add_error(None, error.detail)
+            return
+        for field, messages in error.errors.items():
+            target = self.field_aliases.get(field, field)
+            for message in messages or [error.detail]:
+                self.add_error(target if target in self.fields else None, message)
+
+
+class CustomerForm(DomainErrorsMixin, forms.Form):
     """Names as the customer writes them. Domain rules live in crm.validation (via the services)."""
 
     full_name = forms.CharField(label="Full name, as they write it", max_length=200)
@@ -28,11 +46,6 @@ class CustomerForm(forms.Form):
     phone = forms.CharField(label="Phone", required=False, max_length=40)
     preferred_channel = forms.ChoiceField(label="Preferred channel", choices=Channel.choices, initial=Channel.EMAIL)
     notes = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 3}))
-
-    def add_domain_errors(self, errors: dict[str, list[str]]) -> None:
-        for field, messages in errors.items():
-            for message in messages:
-                self.add_error(field if field in self.fields else None, message)
 
 
 class NewCustomerForm(CustomerForm):

@@ -42,7 +42,7 @@ def customer_new(request: HttpRequest) -> HttpResponse:
         try:
             customer = services.customer_create(by=request.user, **fields)
         except InvalidInput as error:
-            form.add_domain_errors(error.errors)
+            form.add_domain_error(error)
         else:
             return redirect("crm:customer-detail", pk=customer.pk)
     status = 400 if request.method == "POST" else 200
@@ -59,7 +59,7 @@ def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.customer_update(customer=customer, by=request.user, **form.cleaned_data)
         except InvalidInput as error:
-            form.add_domain_errors(error.errors)
+            form.add_domain_error(error)
         else:
             return redirect("crm:customer-detail", pk=customer.pk)
     status = 400 if request.method == "POST" else 200

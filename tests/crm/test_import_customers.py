@@ -59,9 +59,7 @@ def test_the_same_email_twice_in_a_file_is_reported(tmp_path):
 
 
 def test_a_file_that_is_not_utf8_is_reported_not_crashed(tmp_path):
-    report, failure = run(
-        tmp_path, b"full_name,email\nAna,ana@example.test\n" + b"Fran\xe7ois,f@example.test\n"
-    )
+    report, failure = run(tmp_path, b"full_name,email\nAna,ana@example.test\n" + b"Fran\xe7ois,f@example.test\n")
     assert failure is not None and "not UTF-8" in report
 
 
