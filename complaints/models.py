@@ -12,7 +12,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from crm.models import Customer, Service
+from crm.models import BulkEmail, Customer, Service
 
 REFERENCE_PREFIX = "GD-"
 
@@ -418,6 +418,8 @@ class IncidentUpdate(models.Model):
     is_resolution = models.BooleanField(default=False)
     written_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     published_at = models.DateTimeField(default=timezone.now)
+    # The email every affected customer gets, rendered once at publishing, personalised when sent.
+    email = models.OneToOneField(BulkEmail, null=True, on_delete=models.PROTECT, related_name="incident_update")
     # Set once every affected customer has an outbox row; the sweeper restarts fan-outs left unfinished.
     fanned_out_at = models.DateTimeField(null=True, blank=True)
     recipients = models.PositiveIntegerField(default=0)

@@ -7,16 +7,14 @@ Web views, API views, Celery tasks and commands all call these; none of them ass
 
 import re
 from datetime import datetime, timedelta
-from types import SimpleNamespace
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core import signing
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Min
+from django.db.models import Max, Min
 from django.template.loader import get_template, render_to_string
 from django.utils import timezone
 
@@ -47,9 +45,17 @@ from complaints.models import (
     Status,
     format_reference,
 )
-from crm.models import Customer, OutboundEmail, Service
-from crm.names import clean_text, salutation, staff_display_name
-from crm.outbox import HEADER_BREAKS, NewEmail, enqueue_send, insert_emails, queue_email
+from crm.models import BulkEmail, Customer, OutboundEmail, Service
+from crm.names import clean_text, staff_display_name
+from crm.outbox import (
+    HEADER_BREAKS,
+    NOTICES_TOKEN_FIELD,
+    SALUTATION_FIELD,
+    enqueue_send,
+    insert_bulk_emails,
+    personalise,
+    queue_email,
+)
 from crm.services import customer_create
 from crm.validation import clean_customer_fields, normalise_email
 
@@ -969,11 +975,9 @@ def email_ingest(raw: bytes) -> InboundEmail | RejectedEmail:
 
 # --- Incidents: proactive notices -------------------------------------------------------------
 
-# Affected customers are read and their outbox rows written this many at a time: memory stays
-# flat whatever the number of customers, and each chunk is one INSERT.
-FANOUT_CHUNK = 2000
-SALUTATION_MARK = "\x00salutation\x00"
-UNSUBSCRIBE_MARK = "\x00unsubscribe\x00"
+# Outbox rows are written for this many customer ids at a time, one INSERT ... SELECT each:
+# memory stays flat whatever the number of customers, and senders start after the first chunk.
+FANOUT_CHUNK = 5000
 # Publishing the same update again within this time (double click, retried request) changes nothing.
 REPUBLISH_WINDOW = timedelta(minutes=10)
 INCIDENT_ROLES = {EscalationLevel.LEAD, EscalationLevel.MANAGER}
@@ -1059,6 +1063,10 @@ def incident_publish_update(
         is_resolution=is_resolution,
         written_by=by,
     )
+    update.email = BulkEmail.objects.create(
+        subject=update.subject, body_text=notice_text(update), headers=_notice_headers()
+    )
+    update.save(update_fields=["email"])
     if is_resolution:
         incident.status, incident.resolved_at = IncidentStatus.RESOLVED, update.published_at
         incident.save(update_fields=["status", "resolved_at"])
@@ -1070,18 +1078,6 @@ def _enqueue_fan_out(update_id: int) -> None:
     from complaints.tasks import fan_out_incident_update
 
     fan_out_incident_update.delay(update_id)
-
-
-def notices_token(customer_id: int) -> str:
-    return signing.dumps(customer_id, salt="service-notices")
-
-
-def customer_from_notices_token(token: str) -> Customer | None:
-    try:
-        customer_id = signing.loads(token, salt="service-notices")
-    except signing.BadSignature:
-        return None
-    return Customer.objects.filter(pk=customer_id).first()
 
 
 @transaction.atomic
@@ -1100,81 +1096,60 @@ def _earlier_update_unfinished(update: IncidentUpdate) -> bool:
     return OutboundEmail.objects.filter(batch__in=batches, state__in=["pending", "sending"]).exists()
 
 
+def _notices_link() -> str:
+    return f"{settings.GEMDESK_BASE_URL}/notices/{NOTICES_TOKEN_FIELD}/"
+
+
+def _notice_headers() -> dict[str, str]:
+    return {
+        "List-Unsubscribe": f"<{_notices_link()}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        "Auto-Submitted": "auto-generated",
+    }
+
+
 def notice_text(update: IncidentUpdate) -> str:
-    """The update's email, rendered once with markers where each customer's salutation and link go."""
+    """The update's email, rendered once, with merge fields where each customer's salutation and link go."""
     return get_template("complaints/email/incident_update.txt").render(
         {
-            "salutation": SALUTATION_MARK,
+            "salutation": SALUTATION_FIELD,
             "update": update,
             "base_url": settings.GEMDESK_BASE_URL,
-            "unsubscribe_url": UNSUBSCRIBE_MARK,
+            "unsubscribe_url": _notices_link(),
         }
     )
 
 
-def personal_notice(text: str, customer) -> tuple[str, str]:
-    """One customer's copy of a notice: (body, their stop-notices link)."""
-    unsubscribe = f"{settings.GEMDESK_BASE_URL}/notices/{notices_token(customer.pk)}/"
-    return text.replace(SALUTATION_MARK, salutation(customer)).replace(UNSUBSCRIBE_MARK, unsubscribe), unsubscribe
-
-
 def incident_preview(*, incident: Incident, subject: str, body: str, next_update_by=None, count: int = 3) -> list:
-    """What the first few affected customers would receive, exactly as the fan-out writes it."""
+    """What the first few affected customers would receive, exactly as they will receive it."""
     draft = IncidentUpdate(incident=incident, subject=subject, body=body, next_update_by=next_update_by)
     text = notice_text(draft)
     return [
-        (customer, personal_notice(text, customer)[0])
+        (customer, personalise(text, customer))
         for customer in selectors.incident_audience(incident=incident).order_by("pk")[:count]
     ]
 
 
 def incident_fan_out(*, update_id: int) -> int | None:
-    """Write one outbox row per affected customer, chunk by chunk, and wake the senders.
+    """Write one outbox row per affected customer, chunk by chunk of customer ids, and wake the senders.
     Safe to run again (keys are unique; ON CONFLICT DO NOTHING). None: an earlier update is still going out."""
-    update = IncidentUpdate.objects.select_related("incident").get(pk=update_id)
+    update = IncidentUpdate.objects.select_related("incident", "email").get(pk=update_id)
     if update.fanned_out_at is not None:
         return update.recipients
     if _earlier_update_unfinished(update):
         return None
-    text = notice_text(update)
-    customers = selectors.incident_audience(incident=update.incident).values_list(
-        "pk", "email", "full_name", "title", "formal_name", "preferred_name"
-    )
-    last_id = 0
-    while True:
-        chunk = list(customers.filter(pk__gt=last_id).order_by("pk")[:FANOUT_CHUNK])
-        if not chunk:
-            break
-        last_id = chunk[-1][0]
-        emails = []
-        for pk, email, full_name, title, formal_name, preferred_name in chunk:
-            person = SimpleNamespace(
-                pk=pk, full_name=full_name, title=title, formal_name=formal_name, preferred_name=preferred_name
-            )
-            body, unsubscribe = personal_notice(text, person)
-            emails.append(
-                NewEmail(
-                    key=f"incident-update:{update.pk}:customer:{pk}",
-                    to_email=email,
-                    to_name=full_name,
-                    subject=update.subject,
-                    customer_id=pk,
+    audience = selectors.incident_audience(incident=update.incident)
+    bounds = audience.aggregate(first=Min("pk"), last=Max("pk"))
+    if bounds["first"] is not None:
+        for low in range(bounds["first"], bounds["last"] + 1, FANOUT_CHUNK):
+            with transaction.atomic():
+                ids = insert_bulk_emails(
+                    bulk=update.email,
+                    customers=audience.filter(pk__gte=low, pk__lt=low + FANOUT_CHUNK),
+                    key_prefix=f"incident-update:{update.pk}:customer:",
                     batch=update.batch,
-                    body_text=body,
-                    headers={
-                        "List-Unsubscribe": f"<{unsubscribe}>",
-                        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-                        "Auto-Submitted": "auto-generated",
-                    },
                 )
-            )
-        with transaction.atomic():
-            insert_emails(emails)
-        enqueue_send(
-            OutboundEmail.objects.filter(
-                batch=update.batch, customer_id__in=[c[0] for c in chunk], state="pending"
-            ).values_list("pk", flat=True)
-        )
+            enqueue_send(ids)
     recipients = OutboundEmail.objects.filter(batch=update.batch).count()
     with transaction.atomic():
         claimed = IncidentUpdate.objects.filter(pk=update.pk, fanned_out_at__isnull=True).update(

@@ -531,7 +531,7 @@ def public_incidents(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def service_notices(request: HttpRequest, token: str) -> HttpResponse:
     """Stop incident emails: the link in every notice (and one-click List-Unsubscribe-Post)."""
-    customer = services.customer_from_notices_token(token)
+    customer = crm_selectors.customer_from_notices_token(token)
     if customer is None:
         raise Http404
     if request.method == "POST":

@@ -186,6 +186,9 @@ CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]  # never unpickle broker data
 CELERY_TASK_IGNORE_RESULT = True  # state lives in the database; no result backend to lose
 CELERY_WORKER_MAX_TASKS_PER_CHILD = 1000  # caps slow leaks before the OOM killer acts
+# Celery closes every database connection around every task unless this is set (celery#9824);
+# config/celery.py applies CONN_MAX_AGE and health checks instead, as Django does for requests.
+CELERY_DB_REUSE_MAX = CELERY_WORKER_MAX_TASKS_PER_CHILD
 CELERY_BEAT_SCHEDULE = {
     "outbox-sweep": {"task": "crm.tasks.sweep_outbox", "schedule": OUTBOX_SWEEP_SECONDS},
     "promises-check": {"task": "complaints.tasks.check_promises", "schedule": 60.0},

@@ -214,6 +214,21 @@ def message_id_for(key: str) -> str:
     return f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@gemdesk>"
 
 
+class BulkEmail(models.Model):
+    """One message written once for many customers (an incident update to 100,000 of them).
+    Its outbox rows point here instead of each holding a copy of the text, and each is
+    personalised (crm.outbox.personalise) when it is sent."""
+
+    subject = models.CharField(max_length=250)
+    # Text and header values may hold the merge fields of crm.outbox.
+    body_text = models.TextField()
+    headers = models.JSONField(default=dict, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    def __str__(self) -> str:
+        return self.subject
+
+
 class OutboundEmail(models.Model):
     """One email the system means to send, written in the transaction of the action causing it.
 
@@ -224,11 +239,13 @@ class OutboundEmail(models.Model):
     to_email = models.EmailField(max_length=254)
     to_name = models.CharField(max_length=200, blank=True)
     subject = models.CharField(max_length=250)
-    body_text = models.TextField()
+    body_text = models.TextField(blank=True)
     body_html = models.TextField(blank=True)
     customer = models.ForeignKey(
         Customer, null=True, blank=True, on_delete=models.SET_NULL, related_name="outbound_emails"
     )
+    # Set for one copy of a bulk email: subject, text and headers come from there, for `customer`.
+    bulk = models.ForeignKey(BulkEmail, null=True, blank=True, on_delete=models.PROTECT, related_name="emails")
     state = models.CharField(max_length=10, choices=EmailState.choices, default=EmailState.PENDING)
     attempts = models.PositiveIntegerField(default=0)
     last_error = models.TextField(blank=True)

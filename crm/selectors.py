@@ -3,6 +3,7 @@
 import difflib
 
 from django.conf import settings
+from django.core import signing
 from django.db.models import Q, QuerySet
 
 from crm.models import Customer
@@ -66,3 +67,16 @@ def _similar_names(customers: QuerySet, name: str, limit: int) -> list[Customer]
         (difflib.SequenceMatcher(None, name.casefold(), c.full_name.casefold()).ratio(), c.pk, c) for c in candidates
     ]
     return [c for score, _, c in sorted(scored, key=lambda s: (-s[0], s[1])) if score >= 0.6][:limit]
+
+
+def notices_token(customer_id: int) -> str:
+    """The signed part of a customer's stop-service-notices link (no login, cannot be guessed)."""
+    return signing.dumps(customer_id, salt="service-notices")
+
+
+def customer_from_notices_token(token: str) -> Customer | None:
+    try:
+        customer_id = signing.loads(token, salt="service-notices")
+    except signing.BadSignature:
+        return None
+    return Customer.objects.filter(pk=customer_id).first()

@@ -12,6 +12,7 @@ from rest_framework.test import APIClient
 
 from config.celery import app as celery_app
 from tests.crm.factories import StaffFactory
+from tests.smtp_sink import Sink
 
 # Tests never lean on eager tasks (which run at once, hiding on-commit ordering): tasks go to the
 # broker (Redis, or Celery's in-memory transport without it) and integration tests run real workers.
@@ -99,3 +100,14 @@ def api_as():
 
 
 CI = os.environ.get("CI", "").lower() == "true"
+
+
+@pytest.fixture
+def sink(settings):
+    """A real SMTP server on 127.0.0.1 that Django sends to (no retry backoff, so retries can be driven)."""
+    server = Sink().start()
+    for name, value in server.email_settings().items():
+        setattr(settings, name, value)
+    settings.OUTBOX_RETRY_BACKOFF_SECONDS = 0
+    yield server
+    server.stop()

@@ -4,21 +4,12 @@ import pytest
 from django.db import transaction
 
 from crm import outbox
+from crm import selectors as crm_selectors
 from crm.exceptions import InvalidInput
-from crm.models import EmailState, OutboundEmail, message_id_for
-from tests.smtp_sink import Sink
+from crm.models import BulkEmail, Customer, EmailState, OutboundEmail, message_id_for
+from tests.crm.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def sink(settings):
-    server = Sink().start()
-    for name, value in server.email_settings().items():
-        setattr(settings, name, value)
-    settings.OUTBOX_RETRY_BACKOFF_SECONDS = 0
-    yield server
-    server.stop()
 
 
 def queue(key="welcome:1", to="ana@example.test", **extra):
@@ -182,3 +173,57 @@ def test_rate_limit_spreads_sending_over_seconds(sink, settings):
     outbox.send_pending([r.pk for r in rows])
     assert sink.count() == 11
     assert time.monotonic() - started >= 1.0  # 11 messages at 5 a second cross at least two second boundaries
+
+
+NOTICE = "{{ salutation }},\n\nThe network is down.\nStop: https://x.test/notices/{{ notices_token }}/"
+
+
+def bulk_to(customers):
+    bulk = BulkEmail.objects.create(
+        subject="Network down",
+        body_text=NOTICE,
+        headers={"List-Unsubscribe": "<https://x.test/n/{{ notices_token }}/>"},
+    )
+    ids = outbox.insert_bulk_emails(
+        bulk=bulk,
+        customers=Customer.objects.filter(pk__in=[c.pk for c in customers]),
+        key_prefix="notice:1:customer:",
+        batch="notice:1",
+    )
+    return bulk, ids
+
+
+def test_bulk_rows_are_written_once_each_with_the_derived_message_id():
+    customers = CustomerFactory.create_batch(3)
+    bulk, ids = bulk_to(customers)
+    assert len(ids) == 3
+    assert bulk_to(customers)[1] == []  # the same keys again: nothing new
+    for row in OutboundEmail.objects.filter(pk__in=ids).select_related("customer"):
+        assert row.key == f"notice:1:customer:{row.customer.pk}"
+        assert row.message_id == message_id_for(row.key)
+        assert (row.to_email, row.to_name, row.batch) == (row.customer.email, row.customer.full_name, "notice:1")
+
+
+def test_each_copy_of_a_bulk_email_is_personal_when_sent(sink):
+    formal = CustomerFactory(full_name="Ngozi Okafor", title="Dr", formal_name="Okafor")
+    other = CustomerFactory(full_name="Sam Lee")
+    _, ids = bulk_to([formal, other])
+    assert outbox.send_pending(ids)["sent"] == 2
+    by_recipient = {m["To"]: m for m in sink.messages}
+    message = by_recipient[f"Ngozi Okafor <{formal.email}>"]
+    assert message.get_payload(decode=True).decode().startswith("Dear Dr Okafor,\r\n")
+    token = "".join(message["List-Unsubscribe"].split()).removeprefix("<https://x.test/n/").removesuffix("/>")
+    assert crm_selectors.customer_from_notices_token(token) == formal
+    assert f"/notices/{token}/" in message.get_payload(decode=True).decode()
+    assert other.email not in message.as_string()
+    assert by_recipient[f"Sam Lee <{other.email}>"]["Message-ID"] == message_id_for(f"notice:1:customer:{other.pk}")
+
+
+def test_a_bulk_copy_for_a_deleted_customer_fails_with_the_reason(sink):
+    customer = CustomerFactory()
+    _, ids = bulk_to([customer])
+    customer.delete()
+    assert outbox.send_pending(ids)["failed"] == 1
+    row = OutboundEmail.objects.get(pk=ids[0])
+    assert row.state == EmailState.FAILED and "deleted" in row.last_error
+    assert sink.count() == 0

@@ -1,12 +1,15 @@
 """Incidents: who is told, publishing once, the fan-out into the outbox, the API and pages."""
 
 import pytest
+from django.conf import settings
 from django.core import signing
 from django.urls import reverse
 
 from complaints import selectors, services, tasks
 from complaints.exceptions import Conflict, InvalidInput, NotPermitted
 from complaints.models import IncidentStatus
+from crm import outbox
+from crm import selectors as crm_selectors
 from crm.models import Customer, OutboundEmail, Subscription
 from tests.complaints.factories import make_case
 from tests.complaints.incidents.helpers import subscribers
@@ -74,7 +77,7 @@ def test_publishing_the_same_update_twice_is_one_update(incident, lena):
     assert incident.updates.count() == 1
 
 
-def test_fan_out_writes_one_personal_row_per_customer_and_is_safe_to_run_twice(incident, lena, broadband):
+def test_fan_out_writes_one_row_per_customer_sent_as_a_personal_email(incident, lena, broadband, sink):
     customers = subscribers(5, service=broadband)
     Customer.objects.filter(pk=customers[0].pk).update(title="Dr", formal_name="Okafor")
     update = publish(incident, lena)
@@ -84,9 +87,14 @@ def test_fan_out_writes_one_personal_row_per_customer_and_is_safe_to_run_twice(i
     assert rows.count() == 5
     first = rows.get(customer=customers[0])
     assert first.key == f"incident-update:{update.pk}:customer:{customers[0].pk}"
-    assert first.body_text.startswith("Dear Dr Okafor,") and "Engineers are repairing" in first.body_text
-    assert first.headers["List-Unsubscribe"].startswith("<http")
     assert all(row.to_email == row.customer.email for row in rows.select_related("customer"))
+    outbox.send_pending(list(rows.values_list("pk", flat=True)))
+    message = next(m for m in sink.messages if customers[0].email in m["To"])
+    body = message.get_payload(decode=True).decode()
+    assert body.startswith("Dear Dr Okafor,") and "Engineers are repairing" in body
+    token = crm_selectors.notices_token(customers[0].pk)
+    assert "".join(message["List-Unsubscribe"].split()) == f"<{settings.GEMDESK_BASE_URL}/notices/{token}/>"
+    assert f"/notices/{token}/" in body and message["Subject"] == update.subject
 
 
 def test_a_second_update_waits_until_the_first_has_gone_out(incident, lena, broadband):
@@ -124,7 +132,7 @@ def test_stalled_fan_outs_are_restarted_by_beat(incident, lena, broadband, setti
 
 def test_the_unsubscribe_link_stops_notices(client, broadband):
     customer = subscribers(1, service=broadband)[0]
-    token = services.notices_token(customer.pk)
+    token = crm_selectors.notices_token(customer.pk)
     assert client.get(reverse("service-notices", args=[token])).status_code == 200
     assert client.post(reverse("service-notices", args=[token])).status_code == 200
     customer.refresh_from_db()
