@@ -201,14 +201,6 @@ class EmailState(models.TextChoices):
     FAILED = "failed"
 
 
-class OutboundEmailQuerySet(models.QuerySet):
-    def claimable(self, now) -> "OutboundEmailQuerySet":
-        """Rows a sender may take now: pending and due, or sending with a lease that ran out."""
-        return self.filter(
-            Q(state=EmailState.PENDING, next_attempt_at__lte=now) | Q(state=EmailState.SENDING, lease_until__lt=now)
-        )
-
-
 def message_id_for(key: str) -> str:
     """Message-ID derived from the outbox key, so a repeat after a crash is recognisably the same message."""
     return f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@gemdesk>"
@@ -259,8 +251,6 @@ class OutboundEmail(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     sent_at = models.DateTimeField(null=True, blank=True)
 
-    objects = OutboundEmailQuerySet.as_manager()
-
     class Meta:
         indexes = [
             # The sweeper's and sender's lookups: only unfinished rows, by state and due time.
@@ -274,3 +264,9 @@ class OutboundEmail(models.Model):
 
     def __str__(self) -> str:
         return self.key
+
+    def is_claimable(self, now) -> bool:
+        """A sender may take it now: pending and due, or sending with a lease that ran out."""
+        if self.state == EmailState.PENDING:
+            return self.next_attempt_at <= now
+        return self.state == EmailState.SENDING and self.lease_until is not None and self.lease_until < now

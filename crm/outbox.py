@@ -137,13 +137,15 @@ def _claim(email_ids: list[int]) -> list[OutboundEmail]:
     now = timezone.now()
     lease = now + timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
     with transaction.atomic():
-        rows = list(
+        # Locked by primary key alone, then checked here: a state condition in the query lets PostgreSQL
+        # scan the partial index of unfinished rows, which a large fan-out fills with dead entries.
+        locked = (
             OutboundEmail.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("customer")
             .filter(pk__in=email_ids)
-            .claimable(now)
             .order_by("pk")
         )
+        rows = [row for row in locked if row.is_claimable(now)]
         if rows:
             OutboundEmail.objects.filter(pk__in=[r.pk for r in rows]).update(
                 state=EmailState.SENDING, lease_until=lease
@@ -231,8 +233,9 @@ def _mark_for_retry(row: OutboundEmail, error: str) -> float | None:
 
 
 def _renew_lease(rows: list[OutboundEmail]) -> None:
-    """A slow server must not let our lease run out while we still hold these rows (the sweeper would re-send)."""
-    OutboundEmail.objects.filter(pk__in=[r.pk for r in rows], state=EmailState.SENDING).update(
+    """A slow server must not let our lease run out while we still hold these rows (the sweeper would re-send).
+    By primary key alone (see _claim); a row another worker took after our lease ran out only gets longer."""
+    OutboundEmail.objects.filter(pk__in=[r.pk for r in rows]).update(
         lease_until=timezone.now() + timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
     )
 
