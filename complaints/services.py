@@ -51,6 +51,7 @@ from crm.outbox import (
     HEADER_BREAKS,
     NOTICES_TOKEN_FIELD,
     SALUTATION_FIELD,
+    enqueue_batch,
     enqueue_send,
     insert_bulk_emails,
     personalise,
@@ -1131,8 +1132,9 @@ def incident_preview(*, incident: Incident, subject: str, body: str, next_update
 
 
 def incident_fan_out(*, update_id: int) -> int | None:
-    """Write one outbox row per affected customer, chunk by chunk of customer ids, and wake the senders.
-    Safe to run again (keys are unique; ON CONFLICT DO NOTHING). None: an earlier update is still going out."""
+    """Write one outbox row per affected customer, chunk by chunk of customer ids, then wake the senders
+    (sending meanwhile would slow the writing). Safe to run again: keys are unique, ON CONFLICT DO NOTHING.
+    None: an earlier update is still going out."""
     update = IncidentUpdate.objects.select_related("incident", "email").get(pk=update_id)
     if update.fanned_out_at is not None:
         return update.recipients
@@ -1143,13 +1145,12 @@ def incident_fan_out(*, update_id: int) -> int | None:
     if bounds["first"] is not None:
         for low in range(bounds["first"], bounds["last"] + 1, FANOUT_CHUNK):
             with transaction.atomic():
-                ids = insert_bulk_emails(
+                insert_bulk_emails(
                     bulk=update.email,
                     customers=audience.filter(pk__gte=low, pk__lt=low + FANOUT_CHUNK),
                     key_prefix=f"incident-update:{update.pk}:customer:",
                     batch=update.batch,
                 )
-            enqueue_send(ids)
     recipients = OutboundEmail.objects.filter(batch=update.batch).count()
     with transaction.atomic():
         claimed = IncidentUpdate.objects.filter(pk=update.pk, fanned_out_at__isnull=True).update(
@@ -1157,6 +1158,7 @@ def incident_fan_out(*, update_id: int) -> int | None:
         )
         if claimed and update.is_resolution:
             _tell_linked_case_owners(update)
+    enqueue_batch(update.batch)  # if this run dies first, the sweeper finds the pending rows
     return recipients
 
 

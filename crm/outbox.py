@@ -33,8 +33,10 @@ logger = logging.getLogger(__name__)
 # One send task handles this many rows over one SMTP connection: enough to amortise the
 # connection, few enough that a killed worker strands little and a lease stays short.
 SEND_BATCH_SIZE = 50
-# A live sender renews the lease of its remaining rows every this many messages.
-LEASE_RENEW_EVERY = 10
+# A live sender renews the lease of its remaining rows once this part of the lease has passed.
+LEASE_RENEW_AFTER = 1 / 3
+# enqueue_batch reads this many row ids at a time.
+ENQUEUE_PAGE = 5000
 # The sweeper re-queues at most this many rows per run; the next run takes the rest.
 SWEEP_LIMIT = 20_000
 HEADER_BREAKS = ("\r", "\n", "\u2028", "\u2029", "\x85")
@@ -100,10 +102,10 @@ def personalise(text: str, customer: Customer) -> str:
     return text.replace(NOTICES_TOKEN_FIELD, notices_token(customer.pk)) if NOTICES_TOKEN_FIELD in text else text
 
 
-def insert_bulk_emails(*, bulk: BulkEmail, customers: QuerySet, key_prefix: str, batch: str) -> list[int]:
+def insert_bulk_emails(*, bulk: BulkEmail, customers: QuerySet, key_prefix: str, batch: str) -> int:
     """One pending row of `bulk` per customer in `customers` (key `{key_prefix}{customer id}`), in a single
     INSERT ... SELECT: no customer passes through Python, so 100,000 rows cost one statement per chunk.
-    Keys already there are skipped. Returns the new rows' ids; the caller wakes the senders after commit."""
+    Keys already there are skipped. Returns how many rows are new; wake the senders with enqueue_batch."""
     audience, params = customers.order_by().values_list("pk", "email", "full_name").query.sql_with_params()
     key = "CAST(%s AS TEXT) || CAST(c.pk AS TEXT)"
     table = OutboundEmail._meta.db_table
@@ -113,14 +115,14 @@ def insert_bulk_emails(*, bulk: BulkEmail, customers: QuerySet, key_prefix: str,
         f"SELECT {key}, c.email, c.full_name, %s, '', '', c.pk, %s, %s, 0, '', %s, "
         f"{MESSAGE_ID_SQL[db_connection.vendor].format(key=key)}, %s, '{{}}', %s "
         f"FROM ({audience}) AS c WHERE true "  # WHERE: SQLite's rule for INSERT ... SELECT ... ON CONFLICT
-        "ON CONFLICT (key) DO NOTHING RETURNING id"
+        "ON CONFLICT (key) DO NOTHING"
     )
     now = timezone.now()
     # In the order of the placeholders; the key prefix twice (the key, and the Message-ID made from it).
     values = [key_prefix, bulk.subject, bulk.pk, EmailState.PENDING, now, key_prefix, batch, now, *params]
     with db_connection.cursor() as cursor:
         cursor.execute(sql, values)
-        return [row[0] for row in cursor.fetchall()]
+        return cursor.rowcount
 
 
 def enqueue_send(email_ids: Iterable[int]) -> None:
@@ -130,6 +132,15 @@ def enqueue_send(email_ids: Iterable[int]) -> None:
     ids = list(email_ids)
     for start in range(0, len(ids), SEND_BATCH_SIZE):
         send_emails.delay(ids[start : start + SEND_BATCH_SIZE])
+
+
+def enqueue_batch(batch: str) -> None:
+    """Wake the senders for every pending row of a batch, reading a page of ids at a time."""
+    pending = OutboundEmail.objects.filter(batch=batch, state=EmailState.PENDING).order_by("pk")
+    last_id = 0
+    while ids := list(pending.filter(pk__gt=last_id).values_list("pk", flat=True)[:ENQUEUE_PAGE]):
+        enqueue_send(ids)
+        last_id = ids[-1]
 
 
 def _claim(email_ids: list[int]) -> list[OutboundEmail]:
@@ -278,10 +289,13 @@ def send_pending(email_ids: list[int]) -> dict[str, int]:
         return counts
     retry_ids: list[int] = []
     bulks = BulkEmail.objects.in_bulk({row.bulk_id for row in rows if row.bulk_id})
+    renew_every = settings.OUTBOX_LEASE_SECONDS * LEASE_RENEW_AFTER
+    renew_at = time.monotonic() + renew_every
     try:
         for index, row in enumerate(rows):
-            if index and index % LEASE_RENEW_EVERY == 0:
+            if time.monotonic() >= renew_at:
                 _renew_lease(rows[index:])
+                renew_at = time.monotonic() + renew_every
             bulk = bulks.get(row.bulk_id)
             if bulk is not None and row.customer is None:
                 _mark_failed(row, "The customer was deleted before this email went out.")

@@ -1,5 +1,6 @@
 """A real SMTP server on 127.0.0.1 (aiosmtpd) that records raw messages and can refuse chosen recipients."""
 
+import asyncio
 import socket
 import threading
 from email import message_from_bytes
@@ -21,6 +22,7 @@ class Sink:
     def __init__(self) -> None:
         self.port = free_port()
         self.raw: list[bytes] = []
+        self.delay_seconds = 0.0  # a slow server: the wait before answering each message
         self.attempts: dict[str, int] = {}
         self._refusals: dict[str, list] = {}
         self._lock = threading.Lock()
@@ -88,5 +90,7 @@ class _Handler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.sink.delay_seconds:
+            await asyncio.sleep(self.sink.delay_seconds)
         self.sink.accept(envelope.original_content or envelope.content)
         return "250 Message accepted"

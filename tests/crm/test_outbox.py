@@ -1,6 +1,10 @@
 """The outbox: one row per key, sent after commit, exactly once, retried on 4xx, failed on 5xx."""
 
+import threading
+import time
+
 import pytest
+from django.db import connection as db_connection
 from django.db import transaction
 
 from crm import outbox
@@ -126,6 +130,24 @@ def test_a_row_leased_by_a_live_sender_is_not_sent_again(sink):
     assert sink.count() == 0
 
 
+@pytest.mark.django_db(transaction=True)
+def test_a_slow_server_does_not_let_a_live_senders_lease_run_out(sink, settings):
+    settings.OUTBOX_LEASE_SECONDS = 2
+    sink.delay_seconds = 0.3
+    ids = [queue(key=f"slow:{n}", to=f"slow{n}@example.test").pk for n in range(10)]
+
+    def first_sender():
+        outbox.send_pending(ids)
+        db_connection.close()
+
+    sending = threading.Thread(target=first_sender)
+    sending.start()
+    time.sleep(2.5)  # the first lease has run out; the first sender is still going
+    assert outbox.send_pending(ids)["sent"] == 0
+    sending.join()
+    assert sink.count() == 10
+
+
 def test_sweeper_finds_stale_pending_rows_and_expired_leases(settings):
     from datetime import timedelta
 
@@ -184,20 +206,21 @@ def bulk_to(customers):
         body_text=NOTICE,
         headers={"List-Unsubscribe": "<https://x.test/n/{{ notices_token }}/>"},
     )
-    ids = outbox.insert_bulk_emails(
+    written = outbox.insert_bulk_emails(
         bulk=bulk,
         customers=Customer.objects.filter(pk__in=[c.pk for c in customers]),
         key_prefix="notice:1:customer:",
         batch="notice:1",
     )
-    return bulk, ids
+    return written, list(OutboundEmail.objects.filter(bulk=bulk).values_list("pk", flat=True))
 
 
 def test_bulk_rows_are_written_once_each_with_the_derived_message_id():
     customers = CustomerFactory.create_batch(3)
-    bulk, ids = bulk_to(customers)
-    assert len(ids) == 3
-    assert bulk_to(customers)[1] == []  # the same keys again: nothing new
+    written, ids = bulk_to(customers)
+    assert written == len(ids) == 3
+    assert bulk_to(customers)[0] == 0  # the same keys again: nothing new
+    assert OutboundEmail.objects.count() == 3
     for row in OutboundEmail.objects.filter(pk__in=ids).select_related("customer"):
         assert row.key == f"notice:1:customer:{row.customer.pk}"
         assert row.message_id == message_id_for(row.key)
