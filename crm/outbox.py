@@ -32,7 +32,7 @@ logger = logging.getLogger(__name__)
 
 # One send task handles this many rows over one SMTP connection: enough to amortise the
 # connection, few enough that a killed worker strands little and a lease stays short.
-SEND_BATCH_SIZE = 50
+SEND_BATCH_SIZE = 100
 # A live sender renews the lease of its remaining rows once this part of the lease has passed.
 LEASE_RENEW_AFTER = 1 / 3
 # enqueue_batch reads this many row ids at a time.

@@ -2,5 +2,5 @@ from django.apps import AppConfig
 
 
 class RecognitionConfig(AppConfig):
-    default_auto_field = 'django.db.models.BigAutoField'
-    name = 'recognition'
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "recognition"

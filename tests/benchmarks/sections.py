@@ -416,24 +416,19 @@ def _tree_rss_mb(pid: int) -> float:
 
 
 def _raw_sink_rate(sink, message_bytes: bytes) -> float:
-    """What the sink takes from plain smtplib over reused connections, as many at a time as our senders."""
-    import smtplib
-    import threading
+    """What the sink takes from plain smtplib over reused connections, as many as our senders use,
+    sending from another process (threads beside the sink would share its interpreter and slow it)."""
+    import subprocess
+    import sys
 
-    per_thread = RAW_SINK_MESSAGES // SENDERS
-
-    def send() -> None:
-        with smtplib.SMTP("127.0.0.1", sink.port) as smtp:
-            for _ in range(per_thread):
-                smtp.sendmail("care@gemdesk.localhost", ["raw@example.test"], message_bytes)
-
-    threads = [threading.Thread(target=send) for _ in range(SENDERS)]
-    started = time.monotonic()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return per_thread * SENDERS / (time.monotonic() - started)
+    sender = Path(__file__).with_name("raw_sender.py")
+    result = subprocess.run(
+        [sys.executable, str(sender), str(sink.port), str(RAW_SINK_MESSAGES), str(SENDERS)],
+        input=message_bytes,
+        capture_output=True,
+        check=True,
+    )
+    return float(result.stdout)
 
 
 def incidents(report: Report) -> None:
