@@ -1,10 +1,10 @@
 """Customer pages: list with search, customer page, new (similar customers first), edit, confirm name."""
 
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 
+from config.pagination import CappedPaginator
 from crm import selectors, services
 from crm.exceptions import InvalidInput
 from crm.forms import CustomerForm, NewCustomerForm
@@ -17,7 +17,7 @@ PAGE_SIZE = 50
 @staff_required
 def customer_list(request: HttpRequest) -> HttpResponse:
     q = request.GET.get("q", "")[:200]
-    page = Paginator(selectors.customer_list(q=q), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(selectors.customer_list(q=q), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "crm/customer_list.html", {"page": page, "q": q})
 
 

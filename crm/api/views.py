@@ -5,6 +5,7 @@ from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
+from config.pagination import CappedCountPagination
 from crm import selectors, services
 from crm.api.filters import CustomerFilter
 from crm.api.serializers import CustomerInputSerializer, CustomerOutputSerializer, SimilarQuerySerializer
@@ -18,6 +19,7 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     permission_classes = [IsStaffMember]
     serializer_class = CustomerOutputSerializer
     filterset_class = CustomerFilter
+    pagination_class = CappedCountPagination
     queryset = Customer.objects.select_related("name_confirmed_by__staff_profile").order_by("full_name", "id")
 
     def _render(self, customer: Customer, code: int = status.HTTP_200_OK) -> Response:

@@ -3,6 +3,7 @@
 import pytest
 from django.contrib.auth import get_user_model
 
+from config import pagination
 from crm.models import Customer, NameChange
 from tests.crm.factories import CustomerFactory, ServiceFactory, SubscriptionFactory
 
@@ -102,6 +103,17 @@ def test_search_and_filters(api_as, alice):
     ):
         ids = [c["id"] for c in client.get(URL, params).json()["results"]]
         assert jackson.pk in ids and len(ids) == (1 if "name_confirmed" not in params else 2), params
+
+
+def test_a_search_matching_more_than_the_cap_says_so_instead_of_counting_them_all(api_as, alice, monkeypatch):
+    monkeypatch.setattr(pagination, "COUNT_CAP", 3)
+    CustomerFactory.create_batch(5, full_name="Alan Jackson")
+    CustomerFactory(full_name="Priya Sharma")
+    client = api_as(alice)
+    many = client.get(URL, {"q": "jackson"}).json()
+    assert (many["count"], many["count_capped"], len(many["results"])) == (3, True, 3)
+    few = client.get(URL, {"q": "sharma"}).json()
+    assert (few["count"], few["count_capped"], len(few["results"])) == (1, False, 1)
 
 
 def test_similar_endpoint_lists_possible_duplicates(api_as, alice):

@@ -4,6 +4,8 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
+from config import pagination
+from crm import views as crm_views
 from crm.models import Customer
 from tests.crm.factories import CustomerFactory
 
@@ -31,6 +33,14 @@ def test_list_searches_and_escapes_names(staff_client):
     page = staff_client.get(reverse("crm:customer-list"), {"q": "evil"}).content.decode()
     assert XSS not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
     assert "Priya" not in page
+
+
+def test_a_search_with_more_matches_than_the_cap_asks_to_refine_it(staff_client, monkeypatch):
+    monkeypatch.setattr(pagination, "COUNT_CAP", 4)
+    monkeypatch.setattr(crm_views, "PAGE_SIZE", 2)
+    CustomerFactory.create_batch(5, full_name="Alan Jackson")
+    page = staff_client.get(reverse("crm:customer-list"), {"q": "jackson"}).content.decode()
+    assert "Page 1 of 2+ (refine the search to see the rest)" in page
 
 
 def test_customer_page_shows_salutation_pronunciation_and_history(staff_client, alice):
