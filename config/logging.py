@@ -4,7 +4,8 @@ import logging
 import re
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
-PHONE = re.compile(r"\+?\d[\d ()-]{7,}\d")
+# Not inside a longer token: task ids (uuids) and durations keep their digits.
+PHONE = re.compile(r"(?<![\w.-])\+?\d[\d ()-]{7,}\d(?![\w-])")
 
 
 def mask(text: str) -> str:

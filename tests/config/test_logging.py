@@ -23,3 +23,13 @@ def test_log_messages_mask_emails_and_phone_numbers(caplog):
 
 def test_mask_keeps_ordinary_text():
     assert mask("case GD-000123 resolved in 2 hours") == "case GD-000123 resolved in 2 hours"
+
+
+def test_mask_catches_phone_numbers_in_their_usual_forms():
+    for number in ("+44 7700 900123", "07700900123", "+1 (555) 010-9999", "tel:+442079460000."):
+        assert "[phone]" in mask(f"called {number}"), number
+
+
+def test_mask_keeps_task_ids_and_durations():
+    line = "Task crm.tasks.send_emails[10cda450-c1df-4ed5-910d-d1234567890c] succeeded in 0.0123456789s"
+    assert mask(line) == line
