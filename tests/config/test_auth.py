@@ -1,8 +1,13 @@
 """Logging in and out of pages and the API, sessions, CSRF, tokens and the brute-force lockout."""
 
+from datetime import timedelta
+
 import pytest
 from django.contrib.sessions.models import Session
+from django.core.cache import cache
 from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
 from rest_framework.test import APIClient
 
 PASSWORD = "correct horse battery"
@@ -10,8 +15,6 @@ PASSWORD = "correct horse battery"
 
 @pytest.fixture(autouse=True)
 def _clear_caches():
-    from django.core.cache import cache
-
     cache.clear()  # throttle counters live in the cache
 
 
@@ -69,6 +72,20 @@ def test_token_endpoint_names_missing_fields():
     response = APIClient().post("/api/v1/auth/token/", {"username": "alice"}, format="json")
     assert response.status_code == 400
     assert "password" in response.json()["errors"]
+
+
+def test_a_session_ends_after_thirty_idle_minutes_and_each_request_restarts_the_clock(client, alice):
+    login(client, "alice", PASSWORD)
+    key = client.session.session_key
+    first = Session.objects.get(session_key=key).expire_date
+    assert timedelta(minutes=29) < first - timezone.now() <= timedelta(minutes=30)
+    assert client.get(reverse("complaints:my-cases")).status_code == 200
+    assert Session.objects.get(session_key=key).expire_date > first  # activity extends it
+    # Thirty minutes pass with nothing from this browser.
+    Session.objects.filter(session_key=key).update(expire_date=timezone.now() - timedelta(seconds=1))
+    cache.clear()  # sessions are cached in front of the database
+    assert client.get("/api/v1/customers/").status_code == 401
+    assert client.get(reverse("complaints:my-cases")).status_code == 302
 
 
 def test_deactivated_user_loses_sessions_and_tokens(client, alice):
