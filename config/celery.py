@@ -3,7 +3,7 @@
 import os
 
 from celery import Celery
-from celery.signals import task_postrun, task_prerun
+from celery.signals import after_setup_logger, after_setup_task_logger, task_postrun, task_prerun
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -23,3 +23,13 @@ def _recycle_database_connections(task=None, **kwargs) -> None:
     from django.db import close_old_connections
 
     close_old_connections()
+
+
+@after_setup_logger.connect
+@after_setup_task_logger.connect
+def _mask_personal_data(logger=None, **kwargs) -> None:
+    """A worker replaces the handlers of Django's LOGGING with its own: give them the same mask."""
+    from config.logging import MaskPersonalDataFilter
+
+    for handler in logger.handlers:
+        handler.addFilter(MaskPersonalDataFilter())

@@ -5,6 +5,7 @@ in-process SMTP sink, and are killed with their whole process group when a test 
 """
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -170,6 +171,9 @@ def own_redis():
     server.stop()
 
 
+CUSTOMER_ADDRESS = re.compile(r"[\w.+-]+@example\.(test|org|com)")
+
+
 @pytest.fixture
 def start_worker(request):
     workers: list[Worker] = []
@@ -185,6 +189,9 @@ def start_worker(request):
             print(f"--- worker log ---\n{worker.log()}")
         worker.stop()
     connection.close()
+    # The customers' addresses in these tests are canaries (RELIABILITY 22): no worker may log one.
+    leaked = [str(w.log_path) for w in workers if CUSTOMER_ADDRESS.search(w.log_path.read_text(errors="replace"))]
+    assert not leaked, f"customer email addresses in worker logs: {leaked}"
 
 
 @pytest.hookimpl(tryfirst=True, hookwrapper=True)
