@@ -976,8 +976,8 @@ def email_ingest(raw: bytes) -> InboundEmail | RejectedEmail:
 
 # --- Incidents: proactive notices -------------------------------------------------------------
 
-# Outbox rows are written for this many customer ids at a time, one INSERT ... SELECT each:
-# memory stays flat whatever the number of customers, and senders start after the first chunk.
+# Outbox rows are written for this many customer ids at a time, one INSERT ... SELECT each, so
+# memory stays flat whatever the number of customers and no transaction holds 100,000 rows.
 FANOUT_CHUNK = 5000
 # Publishing the same update again within this time (double click, retried request) changes nothing.
 REPUBLISH_WINDOW = timedelta(minutes=10)
