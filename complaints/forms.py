@@ -5,7 +5,7 @@ from django.contrib.auth import get_user_model
 
 from complaints.models import AGENT_LOGGED_CHANNELS, Category, Channel, EscalationLevel, RootCause, Severity
 from crm.exceptions import InvalidInput
-from crm.forms import DomainErrorsMixin
+from crm.forms import DomainErrorsMixin, UtcDateTimeField
 from crm.models import Customer, Role
 from crm.validation import clean_customer_fields
 
@@ -28,7 +28,7 @@ class MessageForm(DomainErrorsMixin, forms.Form):
 
 class PromiseForm(DomainErrorsMixin, forms.Form):
     text = forms.CharField(label="What we promise", max_length=500)
-    due_at = forms.DateTimeField(label="By when", widget=DATETIME_INPUT)
+    due_at = UtcDateTimeField(label="By when", widget=DATETIME_INPUT)
 
 
 class KeepForm(DomainErrorsMixin, forms.Form):
@@ -37,7 +37,7 @@ class KeepForm(DomainErrorsMixin, forms.Form):
 
 class RescheduleForm(DomainErrorsMixin, forms.Form):
     promise = forms.IntegerField(widget=forms.HiddenInput)
-    due_at = forms.DateTimeField(label="New date", widget=DATETIME_INPUT)
+    due_at = UtcDateTimeField(label="New date", widget=DATETIME_INPUT)
     reason = forms.CharField(label="Why (the customer is told at once)", max_length=2_000)
 
 
@@ -269,7 +269,7 @@ class IncidentUpdateForm(DomainErrorsMixin, forms.Form):
         widget=forms.Textarea(attrs={"rows": 6}),
         max_length=20_000,
     )
-    next_update_by = forms.DateTimeField(required=False, label="We will write again by", widget=DATETIME_INPUT)
+    next_update_by = UtcDateTimeField(required=False, label="We will write again by", widget=DATETIME_INPUT)
     is_resolution = forms.BooleanField(required=False, label="This is the resolution (closes the incident)")
 
 

@@ -37,7 +37,9 @@ def _keep_the_test_transaction():
 @pytest.mark.django_db
 @pytest.mark.parametrize("persona", ["alice", "mona"])
 @schema.parametrize()
-@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
+# Derandomized: the same inputs each run, so CI does not turn red by chance; a change to the
+# schema or the code changes the inputs.
+@settings(max_examples=25, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 def test_no_generated_request_gets_a_server_error(case, persona, request):
     user = request.getfixturevalue(persona)
     token, _ = Token.objects.get_or_create(user=user)

@@ -2,6 +2,11 @@ import django_filters
 from django.utils import timezone
 
 from complaints.models import Case, Severity, Status
+from crm.forms import UtcDateTimeField
+
+
+class UtcDateTimeFilter(django_filters.DateTimeFilter):
+    field_class = UtcDateTimeField
 
 
 class CaseFilter(django_filters.FilterSet):
@@ -11,8 +16,8 @@ class CaseFilter(django_filters.FilterSet):
     customer = django_filters.NumberFilter(field_name="customer_id")
     category = django_filters.CharFilter(field_name="category__slug")
     overdue = django_filters.BooleanFilter(method="with_overdue_promise", label="Has an open promise past due")
-    opened_after = django_filters.IsoDateTimeFilter(field_name="opened_at", lookup_expr="gte")
-    opened_before = django_filters.IsoDateTimeFilter(field_name="opened_at", lookup_expr="lt")
+    opened_after = UtcDateTimeFilter(field_name="opened_at", lookup_expr="gte")
+    opened_before = UtcDateTimeFilter(field_name="opened_at", lookup_expr="lt")
     ordering = django_filters.OrderingFilter(
         fields=["opened_at", "severity", "status", "next_promise_due_at"], label="Order by"
     )

@@ -215,6 +215,17 @@ def test_filters(api_as, alice, bob):
     assert client.get("/api/v1/cases/", {"status": "nonsense"}).status_code == 400
 
 
+def test_opened_filters_take_any_offset_and_refuse_impossible_times(api_as, alice):
+    case = make_case(by=alice)
+    client = api_as(alice)
+    # 22:10 behind UTC: Python reads it, PostgreSQL would refuse it; compared in UTC instead.
+    before = (case.opened_at - timedelta(hours=1)).astimezone(timezone.get_fixed_timezone(-(22 * 60 + 10)))
+    found = client.get("/api/v1/cases/", {"opened_after": before.isoformat()})
+    assert found.status_code == 200 and [c["reference"] for c in found.json()["results"]] == [case.reference]
+    refused = client.get("/api/v1/cases/", {"opened_before": "9999-12-31T23:00:00-22:00"})
+    assert refused.status_code == 400 and "opened_before" in refused.json()["errors"]
+
+
 @pytest.mark.parametrize("rows", [5, 40])
 def test_list_and_timeline_query_counts_do_not_grow(api_as, alice, rows, django_assert_max_num_queries):
     cases = [make_case(by=alice) for _ in range(rows)]

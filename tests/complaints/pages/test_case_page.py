@@ -139,6 +139,19 @@ def test_a_promise_due_time_is_read_in_the_site_time_zone(as_user, alice, settin
     assert Promise.objects.get(case=case).due_at == datetime(2030, 1, 15, 22, 0, tzinfo=UTC)
 
 
+def test_a_due_time_with_any_offset_is_kept_and_an_impossible_one_is_a_form_error(as_user, alice):
+    case = make_case(by=alice)
+    client = as_user(alice)
+    # 22:10 behind UTC: valid to Python, refused by PostgreSQL unless turned to UTC first.
+    assert (
+        client.post(case_url(case, "promise"), {"text": "Call back", "due_at": "2030-01-15T17:00-22:10"}).status_code
+        == 302
+    )
+    assert Promise.objects.get(case=case).due_at == datetime(2030, 1, 16, 15, 10, tzinfo=UTC)
+    refused = client.post(case_url(case, "promise"), {"text": "Later", "due_at": "9999-12-31T23:00-22:00"})
+    assert refused.status_code == 400 and Promise.objects.filter(case=case).count() == 1
+
+
 def test_keep_and_reschedule_a_promise_from_the_page(as_user, alice):
     case = make_case(by=alice)
     client = as_user(alice)
