@@ -16,7 +16,12 @@ from tests.complaints.factories import make_case
 
 pytestmark = pytest.mark.django_db
 
-PEOPLE = ("alice", "bob", "charlie", "lena", "mona")
+# People by their relation to the case, so that generated sequences reach accepted changes as
+# often as refusals: the owner (alice when there is none), a teammate, the team's lead, an agent of
+# another team, a manager.
+PEOPLE = ("owner", "teammate", "lead", "other team", "manager")
+# Whom to hand over to: hypothesis favours the first choice, so not the owner (always refused).
+HANDOVER_TARGETS = ("teammate", "other team", "lead", "owner", "manager")
 OPEN_STATUSES = (Status.OPEN, Status.WAITING_ON_CUSTOMER)
 
 
@@ -28,6 +33,17 @@ class CaseLifecycle(RuleBasedStateMachine):
     def a_web_complaint_arrives(self):
         self.case = make_case()
         self.events = self.case.events.count()
+
+    def person(self, relation: str):
+        owner = Case.objects.get(pk=self.case.pk).owner or self.staff["alice"]
+        teammate = self.staff["bob"] if owner == self.staff["alice"] else self.staff["alice"]
+        return {
+            "owner": owner,
+            "teammate": teammate,
+            "lead": self.staff["lena"],
+            "other team": self.staff["charlie"],
+            "manager": self.staff["mona"],
+        }[relation]
 
     def attempt(self, action, expected_events=1) -> None:
         """Run one action; accepted, it adds the expected events; refused, it changes nothing."""
@@ -45,13 +61,13 @@ class CaseLifecycle(RuleBasedStateMachine):
 
     @rule(who=st.sampled_from(PEOPLE))
     def take(self, who):
-        self.attempt(lambda: services.case_take(case=self.case, agent=self.staff[who]))
+        self.attempt(lambda: services.case_take(case=self.case, agent=self.person(who)))
 
-    @rule(who=st.sampled_from(PEOPLE), to=st.sampled_from(PEOPLE))
+    @rule(who=st.sampled_from(PEOPLE), to=st.sampled_from(HANDOVER_TARGETS))
     def hand_over(self, who, to):
         self.attempt(
             lambda: services.case_handover(
-                case=self.case, to=to, reason="Going on leave for two weeks", by=self.staff[who]
+                case=self.case, to=self.person(to).username, reason="Going on leave for two weeks", by=self.person(who)
             )
         )
 
@@ -59,20 +75,20 @@ class CaseLifecycle(RuleBasedStateMachine):
     def escalate(self, who, level):
         owner = Case.objects.get(pk=self.case.pk).owner_id
         self.attempt(
-            lambda: services.case_escalate(case=self.case, by=self.staff[who], reason="Customer asked", level=level)
+            lambda: services.case_escalate(case=self.case, by=self.person(who), reason="Customer asked", level=level)
         )
         assert Case.objects.get(pk=self.case.pk).owner_id == owner  # the owner keeps the case
 
     @rule(who=st.sampled_from(PEOPLE))
     def add_note(self, who):
-        self.attempt(lambda: services.case_add_note(case=self.case, by=self.staff[who], text="Called the depot."))
+        self.attempt(lambda: services.case_add_note(case=self.case, by=self.person(who), text="Called the depot."))
 
     @rule(who=st.sampled_from(PEOPLE), await_reply=st.booleans())
     def message_customer(self, who, await_reply):
         target = Status.WAITING_ON_CUSTOMER if await_reply else Status.OPEN
         self.attempt(
             lambda: services.case_message_customer(
-                case=self.case, by=self.staff[who], text="We are on it.", await_reply=await_reply
+                case=self.case, by=self.person(who), text="We are on it.", await_reply=await_reply
             ),
             # The message, and a status change of its own when it moves the case.
             expected_events=lambda before: 1 + (before.status != target),
@@ -82,13 +98,13 @@ class CaseLifecycle(RuleBasedStateMachine):
     def resolve(self, who):
         self.attempt(
             lambda: services.case_resolve(
-                case=self.case, by=self.staff[who], resolution_summary="Refunded the days.", root_cause="process"
+                case=self.case, by=self.person(who), resolution_summary="Refunded the days.", root_cause="process"
             )
         )
 
     @rule(who=st.sampled_from(PEOPLE))
     def reopen(self, who):
-        self.attempt(lambda: services.case_reopen(case=self.case, by=self.staff[who], reason="Still broken"))
+        self.attempt(lambda: services.case_reopen(case=self.case, by=self.person(who), reason="Still broken"))
 
     @invariant()
     def an_open_case_has_exactly_one_owner(self):
@@ -108,9 +124,10 @@ def test_any_sequence_of_actions_keeps_the_case_consistent(alice, bob, charlie, 
     run_state_machine_as_test(
         CaseLifecycle,
         settings=settings(
-            max_examples=60,
+            max_examples=100,
             stateful_step_count=20,
             deadline=None,
+            derandomize=True,  # the same sequences each run: CI cannot fail by chance
             suppress_health_check=[HealthCheck.too_slow],
         ),
     )
