@@ -1081,13 +1081,6 @@ def _enqueue_fan_out(update_id: int) -> None:
     fan_out_incident_update.delay(update_id)
 
 
-@transaction.atomic
-def customer_stop_service_notices(*, customer: Customer) -> Customer:
-    Customer.objects.filter(pk=customer.pk).update(service_notices_opt_out=True)
-    customer.refresh_from_db()
-    return customer
-
-
 def _earlier_update_unfinished(update: IncidentUpdate) -> bool:
     """Customers get updates in order: update N waits until every email of the earlier ones is settled."""
     earlier = IncidentUpdate.objects.filter(incident_id=update.incident_id, pk__lt=update.pk)  # ids follow publishing

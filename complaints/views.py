@@ -24,6 +24,7 @@ from complaints import forms, permissions, selectors, services
 from complaints.models import ActorKind, Case, Incident, IncidentUpdate, Promise, PromiseStatus, Status
 from complaints.throttling import PublicComplaintThrottle
 from crm import selectors as crm_selectors
+from crm import services as crm_services
 from crm.exceptions import DomainError
 from crm.models import Customer, Role
 from crm.permissions import staff_required
@@ -535,5 +536,5 @@ def service_notices(request: HttpRequest, token: str) -> HttpResponse:
     if customer is None:
         raise Http404
     if request.method == "POST":
-        customer = services.customer_stop_service_notices(customer=customer)
+        customer = crm_services.customer_stop_service_notices(customer=customer)
     return render(request, "complaints/public/notices.html", {"customer": customer, "token": token})

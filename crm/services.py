@@ -100,3 +100,11 @@ def customer_confirm_name(*, customer: Customer, by) -> Customer:
     Customer.objects.filter(pk=customer.pk).update(name_confirmed_at=timezone.now(), name_confirmed_by=by)
     customer.refresh_from_db()
     return customer
+
+
+@transaction.atomic
+def customer_stop_service_notices(*, customer: Customer) -> Customer:
+    """The customer's stop link in a notice: no more incident emails (crm.selectors.notices_token)."""
+    Customer.objects.filter(pk=customer.pk).update(service_notices_opt_out=True)
+    customer.refresh_from_db()
+    return customer

@@ -1,7 +1,6 @@
 """Incidents: who is told, publishing once, the fan-out into the outbox, the API and pages."""
 
 import pytest
-from django.conf import settings
 from django.core import signing
 from django.urls import reverse
 
@@ -77,7 +76,7 @@ def test_publishing_the_same_update_twice_is_one_update(incident, lena):
     assert incident.updates.count() == 1
 
 
-def test_fan_out_writes_one_row_per_customer_sent_as_a_personal_email(incident, lena, broadband, sink):
+def test_fan_out_writes_one_row_per_customer_sent_as_a_personal_email(incident, lena, broadband, sink, settings):
     customers = subscribers(5, service=broadband)
     Customer.objects.filter(pk=customers[0].pk).update(title="Dr", formal_name="Okafor")
     update = publish(incident, lena)
