@@ -1,6 +1,18 @@
 from django.apps import AppConfig
+from django.db.backends.signals import connection_created
 
 
 class CrmConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "crm"
+
+    def ready(self) -> None:
+        connection_created.connect(_register_sqlite_functions, dispatch_uid="crm.sqlite_functions")
+
+
+def _register_sqlite_functions(sender, connection, **kwargs) -> None:
+    """SQLite has no sha256() of bytes: the outbox's bulk INSERT computes Message-IDs with this instead."""
+    if connection.vendor == "sqlite":
+        from crm.models import message_id_for
+
+        connection.connection.create_function("gemdesk_message_id", 1, message_id_for, deterministic=True)

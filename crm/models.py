@@ -2,6 +2,7 @@
 and the outbox every email leaves through."""
 
 import hashlib
+import hmac
 
 from django.conf import settings
 from django.db import models
@@ -201,9 +202,18 @@ class EmailState(models.TextChoices):
     FAILED = "failed"
 
 
+def message_id_key() -> bytes:
+    """The secret behind every Message-ID, derived from SECRET_KEY for this one use."""
+    return hashlib.sha256(b"gemdesk.outbox.message-id:" + settings.SECRET_KEY.encode()).digest()
+
+
 def message_id_for(key: str) -> str:
-    """Message-ID derived from the outbox key, so a repeat after a crash is recognisably the same message."""
-    return f"<{hashlib.sha256(key.encode()).hexdigest()[:32]}@gemdesk>"
+    """Message-ID derived from the outbox key, so a repeat after a crash is recognisably the same message.
+
+    Keyed with a secret (HMAC-SHA256): keys are guessable ("case:4:acknowledgement"), and a Message-ID anyone
+    could compute would let a stranger thread a forged reply into any case."""
+    digest = hmac.new(message_id_key(), key.encode(), hashlib.sha256).hexdigest()
+    return f"<{digest[:32]}@gemdesk>"
 
 
 class BulkEmail(models.Model):

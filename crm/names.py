@@ -1,27 +1,37 @@
 """Names right: the one salutation every letter and screen uses, and the title rule."""
 
 import re
+import unicodedata
 
 from crm.models import KnownTitle
 
-# Line breaks and other control characters never reach a letter or an email header.
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# Line breaks and other control characters never reach a letter or an email header. Lone
+# surrogates (possible in JSON) cannot be stored or sent either.
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 _KNOWN_BY_KEY = {title.value.casefold(): title.value for title in KnownTitle}
-# The customer's own title: letters in any script (with combining marks), spaces, dots, hyphens, apostrophes.
-OWN_TITLE = re.compile(r"^[^\W\d_](?:[^\W\d_]|[\u0300-\u036f\u0900-\u097f\u0e00-\u0e7f .'\u2019-])*$")
 TITLE_MAX_LENGTH = 40
+# Besides letters and marks of every script and spaces, a title may hold these: dots (Latin, full-width,
+# ideographic), apostrophes (ASCII, typographic, Hebrew geresh) and hyphens (ASCII, Unicode, Hebrew maqaf).
+TITLE_PUNCTUATION = frozenset(".．。'’ʼ׳-‐‑־")
 
 
 def clean_text(value: str) -> str:
-    """A name part as stored, without control characters, with spaces collapsed at the ends."""
-    return " ".join(CONTROL_CHARACTERS.sub(" ", value or "").split())
+    """A name part as the customer wrote it: the ends trimmed, every character inside kept
+    (an ideographic space stays an ideographic space). Control characters are refused at input
+    (crm.validation); anything that reached a record some other way becomes a space here."""
+    return CONTROL_CHARACTERS.sub(" ", value or "").strip()
+
+
+def _is_title_character(character: str) -> bool:
+    category = unicodedata.category(character)
+    return category[0] in "LM" or category == "Zs" or character in TITLE_PUNCTUATION
 
 
 def normalise_title(raw: str) -> str:
     """A known title in its usual spelling ('mrs.' -> 'Mrs'), the customer's own title as written, or ''.
 
     Raises ValueError with the reason for anything that cannot be a title."""
-    title = clean_text(raw)
+    title = (raw or "").strip()
     if not title:
         return ""
     known = _KNOWN_BY_KEY.get(title.rstrip(".").casefold())
@@ -29,7 +39,7 @@ def normalise_title(raw: str) -> str:
         return known
     if len(title) > TITLE_MAX_LENGTH:
         raise ValueError(f"A title can have at most {TITLE_MAX_LENGTH} characters.")
-    if not OWN_TITLE.match(title):
+    if not unicodedata.category(title[0]).startswith("L") or not all(map(_is_title_character, title)):
         raise ValueError("A title can only contain letters, spaces, dots, hyphens and apostrophes.")
     return title
 

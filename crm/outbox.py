@@ -13,6 +13,7 @@ import smtplib
 import time
 from collections.abc import Iterable
 from datetime import timedelta
+from email.utils import formataddr
 
 from django.conf import settings
 from django.core.cache import cache
@@ -24,7 +25,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 
 from crm.exceptions import InvalidInput
-from crm.models import BulkEmail, Customer, EmailState, OutboundEmail, message_id_for
+from crm.models import BulkEmail, Customer, EmailState, OutboundEmail, message_id_for, message_id_key
 from crm.names import salutation
 from crm.selectors import notices_token
 
@@ -89,11 +90,23 @@ def queue_email(
 SALUTATION_FIELD = "{{ salutation }}"
 NOTICES_TOKEN_FIELD = "{{ notices_token }}"  # noqa: S105 - a placeholder, not a secret
 
-# The Message-ID of message_id_for(), computed by the database for rows it writes itself.
+# The Message-ID of message_id_for(), computed by the database for rows it writes itself: HMAC-SHA256
+# spelled out with PostgreSQL's sha256() (the padded secret comes as two parameters, outer then inner),
+# and on SQLite the function crm.apps registers on each connection.
 MESSAGE_ID_SQL = {
-    "postgresql": "'<' || LEFT(ENCODE(SHA256(CONVERT_TO({key}, 'UTF8')), 'hex'), 32) || '@gemdesk>'",
-    "sqlite": "'<' || SUBSTR(SHA256({key}), 1, 32) || '@gemdesk>'",  # Django registers SHA256 on SQLite
+    "postgresql": (
+        "'<' || LEFT(ENCODE(SHA256(%s || SHA256(%s || CONVERT_TO({key}, 'UTF8'))), 'hex'), 32) || '@gemdesk>'"
+    ),
+    "sqlite": "gemdesk_message_id({key})",
 }
+
+
+def _message_id_sql_params() -> list:
+    """The parameters MESSAGE_ID_SQL takes before the key's own: HMAC's outer and inner padded keys."""
+    if db_connection.vendor != "postgresql":
+        return []
+    key = message_id_key().ljust(64, b"\0")
+    return [bytes(b ^ 0x5C for b in key), bytes(b ^ 0x36 for b in key)]
 
 
 def personalise(text: str, customer: Customer) -> str:
@@ -119,7 +132,18 @@ def insert_bulk_emails(*, bulk: BulkEmail, customers: QuerySet, key_prefix: str,
     )
     now = timezone.now()
     # In the order of the placeholders; the key prefix twice (the key, and the Message-ID made from it).
-    values = [key_prefix, bulk.subject, bulk.pk, EmailState.PENDING, now, key_prefix, batch, now, *params]
+    values = [
+        key_prefix,
+        bulk.subject,
+        bulk.pk,
+        EmailState.PENDING,
+        now,
+        *_message_id_sql_params(),
+        key_prefix,
+        batch,
+        now,
+        *params,
+    ]
     with db_connection.cursor() as cursor:
         cursor.execute(sql, values)
         return cursor.rowcount
@@ -164,8 +188,15 @@ def _claim(email_ids: list[int]) -> list[OutboundEmail]:
     return rows
 
 
+def recipient_address(name: str, email: str) -> str:
+    """One To address, whatever the name holds: quoted when it has commas, quotes, '<', '@', ':' or ';',
+    RFC 2047-encoded when it is not ASCII. Never "name <email>" pasted together: Django would read
+    "Doe, Jane <j@x>" as two addresses and refuse it."""
+    return formataddr((name, email), charset="utf-8") if name else email
+
+
 def _message(row: OutboundEmail, bulk: BulkEmail | None, connection) -> EmailMultiAlternatives:
-    recipient = f"{row.to_name} <{row.to_email}>" if row.to_name else row.to_email
+    recipient = recipient_address(row.to_name, row.to_email)
     if bulk is None:
         subject, body, headers = row.subject, row.body_text, row.headers
     else:
@@ -320,6 +351,12 @@ def send_pending(email_ids: list[int]) -> dict[str, int]:
                 continue
             except OSError as error:
                 lost = f"network: {error}"
+            except Exception as error:  # noqa: BLE001 - whatever this row holds, it must not stop the others
+                # Django builds the whole message before it talks to the server, so the connection is intact.
+                logger.warning("Outbox: email %s cannot be built; marked failed", row.pk, exc_info=True)
+                _mark_failed(row, f"This email could not be built: {type(error).__name__}: {error}")
+                counts["failed"] += 1
+                continue
             else:
                 # The server accepted the message before we mark it sent: a kill right here
                 # repeats this one message, with the same Message-ID.

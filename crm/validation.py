@@ -36,7 +36,7 @@ EDITABLE_FIELDS = [
 ]
 NAME_FIELDS = ["full_name", "preferred_name", "title", "formal_name", "pronouns", "name_pronunciation"]
 MULTILINE_FIELDS = {"notes"}
-CONTROL_EXCEPT_LINE_BREAKS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029]")
+CONTROL_EXCEPT_LINE_BREAKS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 
 
 def _max_length(field: str) -> int | None:

@@ -1,4 +1,5 @@
 import logging
+import sys
 
 from config.logging import mask
 
@@ -30,6 +31,32 @@ def test_mask_catches_phone_numbers_in_their_usual_forms():
         assert "[phone]" in mask(f"called {number}"), number
 
 
-def test_mask_keeps_task_ids_and_durations():
+def test_mask_keeps_task_ids_durations_and_timestamps():
     line = "Task crm.tasks.send_emails[10cda450-c1df-4ed5-910d-d1234567890c] succeeded in 0.0123456789s"
     assert mask(line) == line
+    stamp = "Cleaned up attempts older than 2026-11-25 20:37:40.272855+00:00"
+    assert mask(stamp) == stamp
+
+
+def _masked_output(record: logging.LogRecord) -> str:
+    [handler] = [h for h in logging.getLogger().handlers if h.name == "console"]
+    for log_filter in handler.filters:
+        log_filter.filter(record)
+    return logging.Formatter().format(record)
+
+
+def test_a_traceback_in_the_log_masks_the_addresses_in_the_exception():
+    try:
+        raise ValueError('Invalid address "Doe, Jane <canary.jane@example.com>"')
+    except ValueError:
+        record = logging.getLogger("gemdesk.canary").makeRecord(
+            "gemdesk.canary", logging.ERROR, __file__, 1, "send failed", (), sys.exc_info()
+        )
+    text = _masked_output(record)
+    assert "Traceback" in text and "ValueError" in text
+    assert "canary.jane@example.com" not in text and "[email]" in text
+
+
+def test_private_link_tokens_are_masked_like_addresses():
+    line = "Conflict: /status/YwxV3Oeb4ImEgfI3JGe1/reopen/ and /notices/NA:1tT:abc/ and /api/v1/public/cases/XyZ/"
+    assert mask(line) == "Conflict: /status/[token]/reopen/ and /notices/[token]/ and /api/v1/public/cases/[token]/"

@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 def test_customer_keeps_name_as_written_and_normalises_contact_details(alice):
     customer = services.customer_create(
         by=alice,
-        full_name="  Siân   Llewellyn ",
+        full_name="  Siân Llewellyn ",
         title="ms.",
         formal_name="Llewellyn",
         email="Sian@Example.ORG ",

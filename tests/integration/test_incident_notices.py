@@ -1,13 +1,15 @@
 """Incident notices through real workers and a real SMTP server: every affected customer gets
 each update exactly once, addressed to them alone, in order, whatever fails on the way."""
 
+import email
+import email.policy
 import time
 from collections import Counter
 
 import pytest
 
 from complaints import services
-from crm.models import EmailState, OutboundEmail
+from crm.models import Customer, EmailState, OutboundEmail, Subscription
 from tests.complaints.incidents.helpers import subscribers
 from tests.crm.factories import ServiceFactory, StaffFactory
 from tests.integration.conftest import wait_until
@@ -118,3 +120,47 @@ def test_redis_restarted_mid_send_completes_by_the_sweeper(sink, own_redis, star
     time.sleep(2)
     ids = sink.message_ids()
     assert len(set(ids)) == 1000 and len(ids) - 1000 <= 4
+
+
+def test_hostile_names_are_delivered_quoted_and_one_unsendable_row_holds_back_no_one(
+    sink, shared_redis_url, start_worker, setup
+):
+    """Customers' names from real input: commas, quotes, angle brackets, '@', ':' and ';' in the display
+    name. Each gets their notice, quoted; one row that cannot become an email at all (a line break in a
+    name written past the checks) fails alone, with its reason, and the next update still goes out."""
+    lead, broadband, incident = setup
+    names = ["Doe, Jane", 'George "Bob" King', "O'Brien <boss>", "a@b.example", "Ana: Sales", "Smith; Jones"]
+    customers = Customer.objects.bulk_create(
+        Customer(full_name=name, email=f"hostile{n}@example.test") for n, name in enumerate(names)
+    )
+    # Written past the checks: a line break in a name, an address no mail system reads. The second makes
+    # Django's error (and so the worker's logged traceback) quote the address: the canary must be masked.
+    unsendable = [
+        Customer.objects.create(full_name="Eve\nBcc: x@evil.test", email="eve@example.test"),
+        Customer.objects.create(full_name="Mallory", email="mallory.canary@example.test>"),
+    ]
+    plain = subscribers(200, service=broadband)
+    Subscription.objects.bulk_create(
+        Subscription(customer=c, service=broadband, region="north") for c in [*customers, *unsendable]
+    )
+    start_worker(redis_url=shared_redis_url, sink=sink)
+    first = publish(incident, lead, subject="First update")
+    wait_until(lambda: settled(first), timeout=90, what="the first update")
+    second = publish(incident, lead, subject="Second update", body="Repaired.")
+    wait_until(lambda: settled(second), timeout=90, what="the second update, not held back")
+    time.sleep(2)
+
+    delivered = Counter()
+    for raw in sink.raw:
+        message = email.message_from_bytes(raw, policy=email.policy.default)
+        [address] = message["To"].addresses
+        delivered[(address.addr_spec, address.display_name, message["Subject"])] += 1
+    expected = {(c.email, c.full_name) for c in [*customers, *plain]}
+    for subject in ("First update", "Second update"):
+        assert {(a, n) for a, n, s in delivered if s == subject} == expected
+    assert set(delivered.values()) == {1}
+    failed = OutboundEmail.objects.filter(customer__in=unsendable)
+    assert [row.state for row in failed] == [EmailState.FAILED] * 4
+    assert all("could not be built" in row.last_error for row in failed)
+    # The worker logged each failure with its traceback; start_worker's canary check then fails the test
+    # if "mallory.canary@example.test", quoted in the traceback, reached the log unmasked.
