@@ -3,7 +3,7 @@ so every change is an event and no reassignment is silent. Categories are edited
 
 from django.contrib import admin
 
-from complaints.models import Case, CaseEvent, Category, Collaborator, Promise
+from complaints.models import Case, CaseEvent, Category, Collaborator, InboundEmail, Promise, RejectedEmail
 from crm.admin import ReadOnlyAdmin
 
 
@@ -76,3 +76,22 @@ class PromiseAdmin(ReadOnlyAdmin):
 class CollaboratorAdmin(ReadOnlyAdmin):
     list_display = ["case", "user", "level", "added_at"]
     list_select_related = ["case", "user"]
+
+
+@admin.register(InboundEmail)
+class InboundEmailAdmin(ReadOnlyAdmin):
+    list_display = ["received_at", "from_address", "subject", "outcome", "reason", "case"]
+    list_filter = ["outcome"]
+    search_fields = ["from_address", "subject", "message_id"]
+    list_select_related = ["case"]
+    exclude = ["raw"]
+
+
+@admin.register(RejectedEmail)
+class RejectedEmailAdmin(ReadOnlyAdmin):
+    """Read here; staff download the raw message and open a case from it on the Mail page (/cases/mail/)."""
+
+    list_display = ["received_at", "from_address", "subject", "reason", "size", "case"]
+    search_fields = ["from_address", "subject", "reason"]
+    list_select_related = ["case"]
+    exclude = ["raw"]

@@ -66,6 +66,15 @@ TRANSITIONS: dict[str, set[str]] = {
 ACTIVE_STATUSES = (Status.NEW, Status.OPEN, Status.WAITING_ON_CUSTOMER)
 
 
+class IntakeMatch(models.TextChoices):
+    """How a complaint from outside (form, API, email) found its customer: what staff may trust about who wrote."""
+
+    NEW_CUSTOMER = "new_customer", "New customer"
+    EMAIL = "email", "Matched an existing customer by email address"
+    PHONE = "phone", "Matched an existing customer by phone number only: identity not verified"
+    UNVERIFIED_SENDER = "unverified_sender", "Email that failed the mail server's sender checks: not verified"
+
+
 class RootCause(models.TextChoices):
     POLICY = "policy", "Policy"
     PROCESS = "process", "Process"
@@ -124,6 +133,8 @@ class Case(models.Model):
     title_as_given = models.CharField(max_length=40, blank=True)
     name_needs_confirming = models.BooleanField(default=False)
     acknowledged_by_phone = models.BooleanField(default=False)
+    # Blank when staff logged the case (they spoke to the customer).
+    intake_match = models.CharField(max_length=20, choices=IntakeMatch.choices, blank=True)
     incident = models.ForeignKey(
         "Incident", null=True, blank=True, on_delete=models.SET_NULL, related_name="linked_cases"
     )
@@ -190,6 +201,9 @@ class EventKind(models.TextChoices):
     NOTE = "note"
     MESSAGE_OUT = "message_out"
     MESSAGE_IN = "message_in"
+    # Someone other than the case's customer (or a message failing sender checks) wrote on the case:
+    # shown to staff, marked, never as the customer's voice and never on the customer's status page.
+    MESSAGE_IN_UNVERIFIED = "message_in_unverified", "Unverified message"
     CALL_LOGGED = "call_logged"
     PROMISE_MADE = "promise_made"
     PROMISE_KEPT = "promise_kept"
@@ -319,6 +333,7 @@ class Collaborator(models.Model):
 class InboundOutcome(models.TextChoices):
     NEW_CASE = "new_case", "Opened a new case"
     REPLY = "reply", "Added to a case"
+    UNVERIFIED = "unverified", "Added to a case, sender not verified"
     AUTOMATIC = "automatic", "Ignored: auto-reply or bounce"
     DUPLICATE = "duplicate", "Ignored: already received"
 
@@ -326,6 +341,9 @@ class InboundOutcome(models.TextChoices):
 class InboundEmail(models.Model):
     """Every message that came in by email, and what became of it."""
 
+    # What makes a second reading of the same message a duplicate: its Message-ID, or for a message
+    # without one, a hash of its content (complaints.inbound_email.message_identity).
+    identity = models.CharField(max_length=300)
     message_id = models.CharField(max_length=300, blank=True)
     from_address = models.CharField(max_length=254)
     subject = models.CharField(max_length=250, blank=True)
@@ -333,14 +351,14 @@ class InboundEmail(models.Model):
     outcome = models.CharField(max_length=12, choices=InboundOutcome.choices)
     reason = models.CharField(max_length=200, blank=True)
     case = models.ForeignKey(Case, null=True, blank=True, on_delete=models.PROTECT, related_name="inbound_emails")
+    # Kept for messages that opened nothing (ignored auto-replies), so staff can read what was ignored.
+    raw = models.BinaryField(null=True, blank=True)
 
     class Meta:
         ordering = ["-received_at", "-id"]
         constraints = [
-            # The same message piped twice (a retrying mail server) is recognised and ignored.
-            models.UniqueConstraint(
-                fields=["message_id"], condition=~Q(message_id=""), name="inbound_email_message_id_unique"
-            )
+            # The same message read twice (a retrying mail server, a Maildir re-scan) is recognised and ignored.
+            models.UniqueConstraint(fields=["identity"], name="inbound_email_identity_unique")
         ]
 
     def __str__(self) -> str:
@@ -348,15 +366,27 @@ class InboundEmail(models.Model):
 
 
 class RejectedEmail(models.Model):
-    """A message that could not become a case, kept whole with the reason: nothing is dropped silently."""
+    """A message that could not become a case, kept with the reason: nothing is dropped silently.
+    Staff can read it and turn it into a case."""
 
+    identity = models.CharField(max_length=300)
     received_at = models.DateTimeField(default=timezone.now)
     reason = models.CharField(max_length=500)
+    # Whatever could be read of the sender and subject, for the list staff look through.
+    from_address = models.CharField(max_length=254, blank=True)
+    subject = models.CharField(max_length=250, blank=True)
     raw = models.BinaryField()
-    size = models.PositiveIntegerField()
+    size = models.PositiveIntegerField(help_text="The size of the message as received; raw may be cut short.")
+    case = models.ForeignKey(
+        Case, null=True, blank=True, on_delete=models.PROTECT, related_name="rejected_emails_turned_into"
+    )
+    converted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
 
     class Meta:
         ordering = ["-received_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["identity"], name="rejected_email_identity_unique")]
 
     def __str__(self) -> str:
         return f"rejected {self.received_at:%Y-%m-%d %H:%M}: {self.reason}"

@@ -13,7 +13,7 @@ from complaints.models import Case, Collaborator
 from crm.models import Role, StaffProfile
 from crm.permissions import roles_of
 
-__all__ = ["roles_of", "visible_cases", "can_change", "can_take", "lead_of"]
+__all__ = ["roles_of", "visible_cases", "can_change", "can_take", "can_review_inbound_mail", "lead_of"]
 
 SEE_ALL_ROLES = {Role.MANAGER, Role.EXECUTIVE}
 TAKE_ROLES = {Role.AGENT, Role.LEAD}
@@ -65,3 +65,8 @@ def can_change(user, case: Case) -> bool:
 
 def can_take(user) -> bool:
     return bool(roles_of(user) & TAKE_ROLES)
+
+
+def can_review_inbound_mail(user) -> bool:
+    """Leads and managers read the mail that opened no case, and turn refused messages into cases."""
+    return bool(roles_of(user) & {Role.LEAD, Role.MANAGER})

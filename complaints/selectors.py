@@ -8,7 +8,17 @@ from django.db.models import Count, F, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from complaints import permissions
-from complaints.models import Case, CaseEvent, Collaborator, Promise, PromiseStatus, Status
+from complaints.models import (
+    Case,
+    CaseEvent,
+    Collaborator,
+    InboundEmail,
+    InboundOutcome,
+    Promise,
+    PromiseStatus,
+    RejectedEmail,
+    Status,
+)
 from crm.models import Customer, Subscription
 
 
@@ -227,3 +237,13 @@ def team_promise_counts(*, lead) -> list[tuple[Any, dict[str, int]]]:
     }
     none = {"kept_on_time": 0, "kept_late": 0, "rescheduled_before_due": 0, "broken": 0, "open": 0}
     return [(member, counts.get(member.pk, none)) for member in members]
+
+
+def inbound_mail_to_review(*, limit: int = 100) -> dict[str, list]:
+    """Mail that opened no case: refusals (those not yet made into a case first), then what was ignored."""
+    rejected = RejectedEmail.objects.select_related("case").defer("raw")
+    ignored = InboundEmail.objects.filter(outcome=InboundOutcome.AUTOMATIC).defer("raw")
+    return {
+        "rejected": list(rejected.order_by(F("case_id").asc(nulls_first=True), "-received_at", "-pk")[:limit]),
+        "ignored": list(ignored.order_by("-received_at", "-pk")[:limit]),
+    }

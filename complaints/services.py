@@ -6,21 +6,31 @@ Web views, API views, Celery tasks and commands all call these; none of them ass
 """
 
 import re
+import uuid
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max, Min
 from django.template.loader import get_template, render_to_string
 from django.utils import timezone
 
 from complaints import permissions, selectors
 from complaints.exceptions import AlreadyOwned, Conflict, InvalidInput, NotAllowedInStatus, NotPermitted
-from complaints.inbound_email import MalformedEmail, ParsedEmail, parse_email
+from complaints.inbound_email import Attachment as InboundAttachment
+from complaints.inbound_email import (
+    MalformedEmail,
+    ParsedEmail,
+    best_effort_headers,
+    message_identity,
+    parse_email,
+)
 from complaints.models import (
     AGENT_LOGGED_CHANNELS,
     ActorKind,
@@ -37,6 +47,7 @@ from complaints.models import (
     Incident,
     IncidentStatus,
     IncidentUpdate,
+    IntakeMatch,
     Promise,
     PromiseStatus,
     RejectedEmail,
@@ -69,6 +80,25 @@ BEAT_BATCH = 500
 
 
 # --- Small building blocks ----------------------------------------------------------
+
+
+def violated_constraint(error: IntegrityError) -> str:
+    """The name of the unique constraint an INSERT broke (PostgreSQL names it; SQLite names the columns)."""
+    diag = getattr(error.__cause__, "diag", None)
+    if diag is not None and diag.constraint_name:
+        return diag.constraint_name
+    text = str(error)
+    for name, columns in SQLITE_UNIQUE_COLUMNS.items():
+        if columns in text:
+            return name
+    return ""
+
+
+# How SQLite reports our named unique constraints (it names the columns, not the constraint).
+SQLITE_UNIQUE_COLUMNS = {
+    "inbound_email_identity_unique": "complaints_inboundemail.identity",
+    "rejected_email_identity_unique": "complaints_rejectedemail.identity",
+}
 
 
 def record_event(
@@ -175,15 +205,20 @@ def case_create(
     name_as_given: str = "",
     title_as_given: str = "",
     acknowledged_by_phone: bool = False,
+    intake_match: str = "",
+    acknowledge: bool = True,
 ) -> Case:
     """Open a case and queue its acknowledgement. A staff member who logs it owns it from the
-    start; web and email complaints (no `by`) wait unowned in the team queue."""
+    start; web and email complaints (no `by`) wait unowned in the team queue.
+
+    `acknowledge=False` when the complainant did not give the customer's address themselves (a phone
+    number matched someone on file): the acknowledgement, and its private link, go only to an
+    address the complainant gave."""
     if channel not in Channel.values:
         raise InvalidInput("Unknown channel.", errors={"channel": [f"Choose one of {', '.join(Channel.values)}."]})
     if severity not in Severity.values:
         raise InvalidInput("Unknown severity.", errors={"severity": [f"Choose one of {', '.join(Severity.values)}."]})
-    if not subject.strip():
-        raise InvalidInput("A subject is required.", errors={"subject": ["This field may not be blank."]})
+    subject = require_subject(subject)
     if not description.strip():
         raise InvalidInput("A description is required.", errors={"description": ["This field may not be blank."]})
     if by is not None and not permissions.roles_of(by):
@@ -193,7 +228,7 @@ def case_create(
     case = Case.objects.create(
         customer=customer,
         channel=channel,
-        subject=subject.strip(),
+        subject=subject,
         description=description,
         outcome_wanted=outcome_wanted,
         category=category,
@@ -209,6 +244,7 @@ def case_create(
         name_needs_confirming=bool(name_as_given or title_as_given),
         acknowledged_by_phone=acknowledged_by_phone and by is not None,
         acknowledged_at=now if acknowledged_by_phone and by is not None else None,
+        intake_match=intake_match,
     )
     # The reference comes from the primary key, unique under any concurrency.
     case.reference = format_reference(case.pk)
@@ -225,16 +261,51 @@ def case_create(
     )
     if by is not None and channel in AGENT_LOGGED_CHANNELS:
         record_event(case, EventKind.CALL_LOGGED, by=by, at=now, channel=channel, text=description)
-    _queue_acknowledgement(case)
+    if acknowledge:
+        _queue_acknowledgement(case)
     return case
+
+
+def require_subject(subject: str, *, field: str = "subject") -> str:
+    """A case subject: one line, because it becomes the subject of every email about the case."""
+    subject = (subject or "").strip()
+    if not subject:
+        raise InvalidInput("A subject is required.", errors={field: ["This field may not be blank."]})
+    if HEADER_CONTROL_CHARACTERS.search(subject):
+        raise InvalidInput("A subject is one line.", errors={field: ["Remove the line breaks and control characters."]})
+    return subject
 
 
 def acknowledgement_key(case: Case) -> str:
     return f"case:{case.pk}:acknowledgement"
 
 
+def _acknowledgements_sent_recently(case: Case) -> int:
+    """How many of this customer's other cases opened in the last hour were acknowledged by email:
+    by the outbox keys of those few cases, so the lookup is a handful of unique-index probes."""
+    since = case.opened_at - timedelta(hours=1)
+    recent = Case.objects.filter(customer_id=case.customer_id, opened_at__gte=since).exclude(pk=case.pk)
+    keys = [acknowledgement_key(other) for other in recent.only("pk")[:100]]
+    return OutboundEmail.objects.filter(key__in=keys).count() if keys else 0
+
+
 def _queue_acknowledgement(case: Case) -> None:
-    """Exactly one acknowledgement per case (its outbox key), on every channel, in the creating transaction."""
+    """Exactly one acknowledgement per case (its outbox key), on every channel, in the creating transaction.
+    At most ACKNOWLEDGEMENTS_PER_ADDRESS_PER_HOUR to one address: anyone can complain in someone else's
+    name, and the cases still open, but their inbox is not flooded from ours."""
+    if not case.customer.email:
+        return
+    if _acknowledgements_sent_recently(case) >= settings.ACKNOWLEDGEMENTS_PER_ADDRESS_PER_HOUR:
+        record_event(
+            case,
+            EventKind.NOTE,
+            at=case.opened_at,
+            text=(
+                f"No acknowledgement was emailed: {settings.ACKNOWLEDGEMENTS_PER_ADDRESS_PER_HOUR} went to this "
+                "address in the last hour. Contact the customer before you rely on them having the reference."
+            ),
+        )
+        return
     first_response_due = case.opened_at + timedelta(hours=settings.FIRST_RESPONSE_HOURS)
     _email_customer(
         case,
@@ -376,8 +447,8 @@ def case_update(*, case: Case, by, **fields: Any) -> Case:
         raise InvalidInput("These fields cannot be edited.", errors={f: ["Not editable."] for f in sorted(unknown)})
     case = _lock(case)
     _require_change(by, case)
-    if "subject" in fields and not str(fields["subject"]).strip():
-        raise InvalidInput("A subject is required.", errors={"subject": ["This field may not be blank."]})
+    if "subject" in fields:
+        fields["subject"] = require_subject(str(fields["subject"]))
     if "severity" in fields and fields["severity"] not in Severity.values:
         raise InvalidInput("Unknown severity.", errors={"severity": [f"Choose one of {', '.join(Severity.values)}."]})
     changes = {}
@@ -596,13 +667,16 @@ def case_reopen(*, case: Case, by, reason: str, actor_kind: str = ActorKind.STAF
     case = _lock(case)
     if actor_kind == ActorKind.STAFF:
         _require_change(by, case)
-    elif case.resolved_at and case.resolved_at < timezone.now() - timedelta(days=settings.CUSTOMER_REOPEN_DAYS):
-        raise Conflict(
-            f"This case was resolved more than {settings.CUSTOMER_REOPEN_DAYS} days ago; please tell us about "
-            "it as a new complaint and mention this reference."
-        )
+    elif (deadline := customer_reopen_deadline(case)) is not None and deadline < timezone.now():
+        raise _reopen_window_closed(case)
     if case.status not in (Status.RESOLVED, Status.CLOSED):
         raise NotAllowedInStatus(action="reopen", status=case.status)
+    _reopen(case, by=by if actor_kind == ActorKind.STAFF else None, actor_kind=actor_kind, reason=reason)
+    return case
+
+
+def _reopen(case: Case, *, by, actor_kind: str, reason: str) -> None:
+    """Move a locked, resolved or closed case back to open, with its owner (or their lead if they left)."""
     before = _move(case, Status.OPEN, action="reopen")
     data: dict[str, Any] = {"from_status": before, "to_status": Status.OPEN, "reason": reason}
     owner = case.owner
@@ -620,10 +694,7 @@ def case_reopen(*, case: Case, by, reason: str, actor_kind: str = ActorKind.STAF
     case.closed_at = None
     case.resolved_on_first_contact = None
     case.save(update_fields=["status", "owner", "resolved_at", "closed_at", "resolved_on_first_contact", "updated_at"])
-    record_event(
-        case, EventKind.REOPENED, by=by if actor_kind == ActorKind.STAFF else None, actor_kind=actor_kind, **data
-    )
-    return case
+    record_event(case, EventKind.REOPENED, by=by, actor_kind=actor_kind, **data)
 
 
 # --- Beat jobs -----------------------------------------------------------------------------
@@ -718,8 +789,14 @@ def cases_close_resolved(*, now: datetime | None = None) -> int:
 # --- Customers reaching us: the public form, the status page, email in ------------------------
 
 PUBLIC_CHANNELS = {Channel.WEB, Channel.EMAIL}
-TEXT_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u2028\u2029]")
+# Text a customer writes: line breaks and tabs are theirs; other control characters and lone surrogates
+# (which PostgreSQL cannot store) are not text.
+TEXT_CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\u2028\u2029\ud800-\udfff]")
+# Text bound for an email header (a subject): one line.
+HEADER_CONTROL_CHARACTERS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 SUBJECT_LENGTH = 80
+# The whole text of a long email is kept as a file of this name on the case.
+FULL_MESSAGE_FILENAME = "full-message.txt"
 
 
 def _customer_text(value: str, *, field: str, max_length: int, required: bool, errors: dict) -> str:
@@ -735,6 +812,7 @@ def _customer_text(value: str, *, field: str, max_length: int, required: bool, e
 
 def subject_from(text: str) -> str:
     first_line = next((line.strip() for line in text.splitlines() if line.strip()), "Complaint")
+    first_line = HEADER_CONTROL_CHARACTERS.sub(" ", first_line).strip() or "Complaint"
     return first_line if len(first_line) <= SUBJECT_LENGTH else first_line[: SUBJECT_LENGTH - 1].rstrip() + "…"
 
 
@@ -742,6 +820,19 @@ def _same_name(customer: Customer, name: str, title: str) -> bool:
     return clean_text(customer.full_name).casefold() == clean_text(name).casefold() and (
         not title or customer.title.casefold() == title.casefold()
     )
+
+
+def _customer_for_new_email(email: str, **fields: str) -> Customer:
+    """The customer with this address, created if there is none. Two first messages from one new address
+    at the same moment both find the one customer: the loser of the insert reads the winner's row."""
+    existing = Customer.objects.filter(email=email).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            return customer_create(by=None, email=email, **fields)
+    except IntegrityError:
+        return Customer.objects.get(email=email)
 
 
 @transaction.atomic(durable=True)
@@ -757,7 +848,11 @@ def complaint_submit(
     service: Service | None = None,
 ) -> Case:
     """A complaint from the public form or API: find or create the customer, open an unowned case,
-    queue the acknowledgement. Never overwrites a stored customer's name or title."""
+    queue the acknowledgement. Never overwrites a stored customer's name or title.
+
+    The customer is found by the email address when one is given (a different address is a different
+    person, even with a known phone: people share phones), by the phone number only when no email is
+    given. Whoever typed a known number has proved nothing, so nothing is emailed to the address on file."""
     errors: dict[str, list[str]] = {}
     limit = settings.PUBLIC_TEXT_MAX_LENGTH
     description = _customer_text(description, field="description", max_length=limit, required=True, errors=errors)
@@ -778,18 +873,21 @@ def complaint_submit(
     except ValidationError as error:
         errors["email"] = list(error.messages)
     if not errors and not contact.get("email") and not contact.get("phone"):
-        errors["email"] = ["Give an email address or a phone number, so we can answer you."]
+        errors["email"] = [CONTACT_REQUIRED]
     if errors:
         raise InvalidInput("Some answers need another look.", errors=errors)
 
     customer = None
+    match = IntakeMatch.NEW_CUSTOMER
     if contact["email"]:
         customer = Customer.objects.filter(email=contact["email"]).first()
-    if customer is None and contact["phone"]:
+        match = IntakeMatch.EMAIL if customer is not None else match
+    elif contact["phone"]:
         customer = Customer.objects.filter(phone=contact["phone"]).order_by("pk").first()
+        match = IntakeMatch.PHONE if customer is not None else match
     name_as_given = title_as_given = ""
     if customer is None:
-        customer = customer_create(by=None, **contact)
+        customer = _customer_for_new_email(**contact) if contact["email"] else customer_create(by=None, **contact)
     elif not _same_name(customer, contact["full_name"], contact["title"]):
         name_as_given, title_as_given = contact["full_name"], contact["title"]
     return case_create(
@@ -802,7 +900,13 @@ def complaint_submit(
         service=service,
         name_as_given=name_as_given,
         title_as_given=title_as_given,
+        intake_match=match,
+        acknowledge=match != IntakeMatch.PHONE,
     )
+
+
+# Said by the form, the API and the service alike.
+CONTACT_REQUIRED = "Give an email address or a phone number, so we can answer you."
 
 
 def _notify_owner(case: Case, *, key: str, template: str, subject: str, **context: Any) -> None:
@@ -810,15 +914,39 @@ def _notify_owner(case: Case, *, key: str, template: str, subject: str, **contex
         _email_staff(case.owner, key=key, template=template, subject=subject, case=case, **context)
 
 
-@transaction.atomic
+def customer_reopen_deadline(case: Case) -> datetime | None:
+    """Until when the customer may reopen a resolved case themselves (None: it is not resolved)."""
+    if case.status not in (Status.RESOLVED, Status.CLOSED) or case.resolved_at is None:
+        return None
+    return case.resolved_at + timedelta(days=settings.CUSTOMER_REOPEN_DAYS)
+
+
+def _reopen_window_closed(case: Case) -> Conflict:
+    return Conflict(
+        f"This case was resolved more than {settings.CUSTOMER_REOPEN_DAYS} days ago; please tell us about "
+        "it as a new complaint and mention this reference.",
+        errors={"status": [case.status]},
+    )
+
+
+@transaction.atomic(durable=True)
 def case_customer_message(*, case: Case, text: str, channel: str = Channel.WEB) -> CaseEvent:
-    """The customer writes to us (status page or email): a message_in event; a waiting case opens again."""
+    """The customer writes to us (status page or email): a message_in event; a waiting case opens again,
+    and so does a resolved one within CUSTOMER_REOPEN_DAYS (after that: 409, a new complaint)."""
     errors: dict[str, list[str]] = {}
     text = _customer_text(text, field="text", max_length=settings.PUBLIC_TEXT_MAX_LENGTH, required=True, errors=errors)
     if errors:
         raise InvalidInput("Your message needs another look.", errors=errors)
-    case = _lock(case)
+    return _receive_customer_message(_lock(case), text=text, channel=channel)
+
+
+def _receive_customer_message(case: Case, *, text: str, channel: str) -> CaseEvent:
     now = timezone.now()
+    deadline = customer_reopen_deadline(case)
+    if deadline is not None:
+        if deadline < now:
+            raise _reopen_window_closed(case)
+        _reopen(case, by=None, actor_kind=ActorKind.CUSTOMER, reason="The customer wrote after the resolution.")
     event = record_event(case, EventKind.MESSAGE_IN, actor_kind=ActorKind.CUSTOMER, at=now, text=text, channel=channel)
     fields = ["updated_at"]
     if case.awaiting_reply_since is None:
@@ -846,6 +974,30 @@ def case_customer_message(*, case: Case, text: str, channel: str = Channel.WEB) 
     return event
 
 
+def _receive_unverified_message(case: Case, *, text: str, sender: str, reason: str) -> CaseEvent:
+    """Someone wrote on the case whom we cannot take for its customer: kept and shown to staff, marked,
+    never as the customer's words, never changing the case, never on the customer's status page."""
+    event = record_event(
+        case,
+        EventKind.MESSAGE_IN_UNVERIFIED,
+        actor_kind=ActorKind.SYSTEM,
+        text=text,
+        sender=sender,
+        reason=reason,
+        channel=Channel.EMAIL,
+    )
+    _notify_owner(
+        case,
+        key=f"case:{case.pk}:unverified-message:{event.pk}",
+        template="unverified_message",
+        subject=f"[{case.reference}] An unverified message (not from the customer's address)",
+        text=text,
+        sender=sender,
+        reason=reason,
+    )
+    return event
+
+
 @transaction.atomic(durable=True)
 def case_rate(*, case: Case, score: int, comment: str = "") -> CaseEvent:
     """The customer rates a resolved case, once per resolution."""
@@ -865,15 +1017,26 @@ def case_rate(*, case: Case, score: int, comment: str = "") -> CaseEvent:
 
 @transaction.atomic(durable=True)
 def case_customer_escalation(*, case: Case, reason: str) -> CaseEvent:
-    """The customer asks for a manager: recorded, and the owner's lead (or a manager) is told and added."""
+    """The customer asks for a manager: recorded, and the owner's lead (or a manager) is told and added.
+    Once per senior person: asking again while they are on the case changes nothing and emails nobody."""
     errors: dict[str, list[str]] = {}
     reason = _customer_text(reason, field="reason", max_length=5_000, required=True, errors=errors)
     if errors:
         raise InvalidInput("Please tell us why.", errors=errors)
     case = _lock(case)
+    if case.status in (Status.RESOLVED, Status.CLOSED):
+        raise Conflict(
+            "This case is resolved. If it is not fixed, reopen it first; the manager then joins the reopened case.",
+            errors={"status": [case.status]},
+        )
     senior = permissions.lead_of(case.owner)
     if senior is None or not senior.is_active:
         senior = User.objects.filter(groups__name=EscalationLevel.MANAGER, is_active=True).order_by("pk").first()
+    if senior is not None and Collaborator.objects.filter(case=case, user=senior).exists():
+        raise Conflict(
+            f"{staff_display_name(senior)} is already on your case and will answer you.",
+            errors={"to": [staff_display_name(senior)]},
+        )
     event = record_event(
         case,
         EventKind.ESCALATED,
@@ -884,10 +1047,11 @@ def case_customer_escalation(*, case: Case, reason: str) -> CaseEvent:
         reason=reason,
     )
     if senior is not None:
-        Collaborator.objects.get_or_create(
+        Collaborator.objects.create(
             case=case,
             user=senior,
-            defaults={"level": EscalationLevel.MANAGER, "reason": f"The customer asked for a manager: {reason}"},
+            level=EscalationLevel.MANAGER,
+            reason=f"The customer asked for a manager: {reason}",
         )
         _email_staff(
             senior,
@@ -901,77 +1065,250 @@ def case_customer_escalation(*, case: Case, reason: str) -> CaseEvent:
     return event
 
 
-def _case_for_reply(parsed: ParsedEmail) -> Case | None:
-    """The case a message answers: one of our Message-IDs in its thread, or its reference in the
-    subject when it comes from that case's customer (a reference alone is not proof of who writes)."""
+@dataclass(frozen=True)
+class ReplyTarget:
+    """The case a message answers, and whether its sender is that case's customer."""
+
+    case: Case
+    verified: bool
+    why_unverified: str = ""
+
+
+def _reply_target(parsed: ParsedEmail) -> ReplyTarget | None:
+    """The case a message answers: one of our Message-IDs in its thread (unguessable: keyed with a secret),
+    or a case reference in the subject. It speaks for the customer only when it comes from the case's
+    customer (or the address our message went to) and the trusted mail server found no forged sender."""
+    sender = parsed.from_address.lower()
+    case = None
+    addressed_to: set[str] = set()
     if parsed.thread_ids:
-        keys = OutboundEmail.objects.filter(message_id__in=parsed.thread_ids[-20:]).values_list("key", flat=True)
-        for key in keys:
+        ours = OutboundEmail.objects.filter(message_id__in=parsed.thread_ids[-20:]).values_list(
+            "key", "to_email", "customer_id"
+        )
+        for key, to_email, customer_id in ours:
             kind, _, rest = key.partition(":")
             object_id = rest.partition(":")[0]
             if kind == "case" and object_id.isdigit():
-                return Case.objects.filter(pk=int(object_id)).first()
-            if kind == "promise" and object_id.isdigit():
-                return Case.objects.filter(promises__pk=int(object_id)).first()
-    if parsed.reference:
-        return Case.objects.filter(reference=parsed.reference, customer__email=parsed.from_address.lower()).first()
-    return None
+                case = Case.objects.select_related("customer").filter(pk=int(object_id)).first()
+            elif kind == "promise" and object_id.isdigit():
+                case = Case.objects.select_related("customer").filter(promises__pk=int(object_id)).first()
+            if case is not None:
+                if customer_id == case.customer_id:
+                    addressed_to.add(to_email.lower())
+                break
+    if case is None and parsed.reference:
+        case = Case.objects.select_related("customer").filter(reference=parsed.reference).first()
+    if case is None:
+        return None
+    if parsed.authentication_failures:
+        why = f"the mail server's checks failed ({', '.join(parsed.authentication_failures)})"
+        return ReplyTarget(case, verified=False, why_unverified=why)
+    if sender != case.customer.email.lower() and sender not in addressed_to:
+        return ReplyTarget(case, verified=False, why_unverified=f"sent from {sender}, not the customer's address")
+    return ReplyTarget(case, verified=True)
 
 
-def _store_attachments(case: Case, event: CaseEvent | None, parsed: ParsedEmail) -> None:
-    for attachment in parsed.attachments:
+def _store_attachments(case: Case, event: CaseEvent | None, attachments: list) -> None:
+    """Each file under a generated name (the name the sender gave is data, shown but never a path)."""
+    for attachment in attachments:
+        extension = Path(attachment.filename.replace("\\", "/")).suffix.lower()
+        stored_as = f"{uuid.uuid4().hex}{extension if SAFE_EXTENSION.fullmatch(extension) else ''}"
         Attachment.objects.create(
             case=case,
             event=event,
             filename=attachment.filename,
             content_type=attachment.content_type[:100],
             size=attachment.size,
-            file=ContentFile(attachment.content, name=attachment.filename),
+            file=ContentFile(attachment.content, name=stored_as),
         )
 
 
-@transaction.atomic
+SAFE_EXTENSION = re.compile(r"\.[a-z0-9]{1,10}")
+
+
+def _case_text(parsed: ParsedEmail) -> tuple[str, list]:
+    """The message's text for the case, and files to add. A text longer than the case can hold is kept
+    up to the limit, and the whole of it as a file beside, so nothing the customer wrote is lost."""
+    limit = settings.PUBLIC_TEXT_MAX_LENGTH
+    text = TEXT_CONTROL_CHARACTERS.sub("", parsed.full_text).strip() or "(no text; see the attachments)"
+    files = list(parsed.attachments)
+    if len(text) > limit:
+        note = f"\n\n[This message is longer than {limit:,} characters: the whole of it is in {FULL_MESSAGE_FILENAME}.]"
+        files.append(InboundAttachment(FULL_MESSAGE_FILENAME, "text/plain", text.encode()))
+        text = text[: limit - len(note)].rstrip() + note
+    return text, files
+
+
+def _reject(*, identity: str, raw: bytes, reason: str) -> RejectedEmail:
+    sender, subject, _ = best_effort_headers(raw[: settings.INBOUND_REJECTED_KEEP_BYTES])
+    return RejectedEmail.objects.create(
+        identity=identity,
+        reason=reason[:500],
+        from_address=sender[:254],
+        subject=subject[:250],
+        raw=raw[: settings.INBOUND_REJECTED_KEEP_BYTES],
+        size=len(raw),
+    )
+
+
+@transaction.atomic(durable=True)
+def email_keep_rejected(raw: bytes, *, reason: str) -> RejectedEmail:
+    """Keep a message that could not be processed, with the reason; keeping it again changes nothing."""
+    identity = message_identity(raw, best_effort_headers(raw[:INBOUND_HEADER_BYTES])[2])
+    existing = RejectedEmail.objects.filter(identity=identity).first()
+    return existing or _reject(identity=identity, raw=raw, reason=reason)
+
+
+def already_received(identity: str) -> bool:
+    return (
+        InboundEmail.objects.filter(identity=identity).exists()
+        or RejectedEmail.objects.filter(identity=identity).exists()
+    )
+
+
 def email_ingest(raw: bytes) -> InboundEmail | RejectedEmail:
-    """One raw message from the mail server: a reply on its case, a new case, or a recorded refusal.
-    Auto-replies and bounces never open cases nor trigger acknowledgements (no mail loops)."""
+    """One raw message from the mail server: a reply on its case, a new case, an ignored auto-reply or
+    bounce, or a refusal kept with its reason. Reading the same message again changes nothing.
+
+    Raises only when the message could not be stored (the database is down): the caller then tells the
+    mail server to try again later."""
+    identity = message_identity(raw, best_effort_headers(raw[:INBOUND_HEADER_BYTES])[2])
     try:
-        parsed = parse_email(raw, attachment_max_bytes=settings.INBOUND_ATTACHMENT_MAX_BYTES)
+        return _email_ingest(raw, identity)
+    except IntegrityError as error:
+        # The same message read twice at the same moment: the other reading stored it.
+        if violated_constraint(error) in IDENTITY_CONSTRAINTS:
+            return _duplicate(identity)
+        raise
+
+
+INBOUND_HEADER_BYTES = 256 * 1024
+IDENTITY_CONSTRAINTS = {"inbound_email_identity_unique", "rejected_email_identity_unique"}
+
+
+def _duplicate(identity: str) -> InboundEmail:
+    return InboundEmail(identity=identity, outcome=InboundOutcome.DUPLICATE)
+
+
+@transaction.atomic(durable=True)
+def _email_ingest(raw: bytes, identity: str) -> InboundEmail | RejectedEmail:
+    if already_received(identity):
+        return _duplicate(identity)
+    if len(raw) > settings.INBOUND_MESSAGE_MAX_BYTES:
+        return _reject(
+            identity=identity,
+            raw=raw,
+            reason=f"larger than {settings.INBOUND_MESSAGE_MAX_BYTES:,} bytes ({len(raw):,}); the start is kept",
+        )
+    try:
+        parsed = parse_email(
+            raw,
+            attachment_max_bytes=settings.INBOUND_ATTACHMENT_MAX_BYTES,
+            trusted_authserv_id=settings.INBOUND_TRUSTED_AUTHSERV_ID,
+        )
     except MalformedEmail as error:
-        return RejectedEmail.objects.create(reason=str(error)[:500], raw=raw, size=len(raw))
-    message_id = parsed.message_id[:300]
-    if message_id and InboundEmail.objects.filter(message_id=message_id).exists():
-        return InboundEmail(message_id=message_id, from_address=parsed.from_address, outcome=InboundOutcome.DUPLICATE)
-    record = InboundEmail(message_id=message_id, from_address=parsed.from_address[:254], subject=parsed.subject[:250])
+        return _reject(identity=identity, raw=raw, reason=str(error))
+    record = InboundEmail(
+        identity=identity,
+        message_id=parsed.message_id[:300],
+        from_address=parsed.from_address[:254],
+        subject=parsed.subject[:250],
+    )
     if parsed.automatic_reason:
-        record.outcome, record.reason = InboundOutcome.AUTOMATIC, parsed.automatic_reason[:200]
+        record.outcome, record.reason, record.raw = InboundOutcome.AUTOMATIC, parsed.automatic_reason[:200], raw
         record.save()
         return record
-    text = parsed.full_text[: settings.PUBLIC_TEXT_MAX_LENGTH * 10] or "(no text; see the attachments)"
-    text = TEXT_CONTROL_CHARACTERS.sub("", text)
-    case = _case_for_reply(parsed)
-    if case is not None:
-        event = case_customer_message(case=case, text=text, channel=Channel.EMAIL)
-        record.outcome = InboundOutcome.REPLY
-    else:
-        email = parsed.from_address.lower()
-        customer = Customer.objects.filter(email=email).first()
-        if customer is None:
-            name = clean_text(parsed.from_name) or email.partition("@")[0]
-            customer = Customer.objects.create(full_name=name[:200], email=email)
-        case = case_create(
-            customer=customer,
-            channel=Channel.EMAIL,
-            subject=(parsed.subject or subject_from(text))[:200],
-            description=text,
-        )
-        event = None
+    text, files = _case_text(parsed)
+    event = None
+    target = _reply_target(parsed)
+    if target is not None:
+        case = _lock(target.case)
+        if not target.verified:
+            event = _receive_unverified_message(
+                case, text=text, sender=parsed.from_address, reason=target.why_unverified
+            )
+            record.outcome, record.reason = InboundOutcome.UNVERIFIED, target.why_unverified[:200]
+        elif (deadline := customer_reopen_deadline(case)) is not None and deadline < timezone.now():
+            target = None  # long closed: the customer's new message is a new complaint
+            text = f"(About the earlier case {case.reference}.)\n\n{text}"
+        else:
+            event = _receive_customer_message(case, text=text, channel=Channel.EMAIL)
+            record.outcome = InboundOutcome.REPLY
+    if target is None:
+        try:
+            case = _new_email_case(parsed, text)
+        except InvalidInput as error:
+            problems = "; ".join(f"{field}: {' '.join(messages)}" for field, messages in error.errors.items())
+            return _reject(identity=identity, raw=raw, reason=f"cannot open a case: {problems or error.detail}")
         record.outcome = InboundOutcome.NEW_CASE
-    if parsed.skipped_attachments:
-        record.reason = "; ".join(f"{a.filename}: {a.reason}" for a in parsed.skipped_attachments)[:200]
+    notes = [f"{a.filename}: {a.reason}" for a in parsed.skipped_attachments]
+    if any(f.filename == FULL_MESSAGE_FILENAME for f in files):
+        notes.append(f"long message: the whole text is in {FULL_MESSAGE_FILENAME}")
+    record.reason = "; ".join(filter(None, [record.reason, *notes]))[:200]
     record.case = case
     record.save()
-    _store_attachments(case, event, parsed)
+    _store_attachments(case, event, files)
     return record
+
+
+@transaction.atomic(durable=True)
+def rejected_email_open_case(
+    *, rejected: RejectedEmail, by, email: str, name: str, subject: str, description: str
+) -> Case:
+    """Staff read a refused message and open the case it should have been: the customer by the address
+    they checked, the raw message attached to the case, and a note saying who did it and why it was refused."""
+    if not permissions.can_review_inbound_mail(by):
+        raise NotPermitted("Only leads and managers handle refused mail.")
+    rejected = RejectedEmail.objects.select_for_update().get(pk=rejected.pk)
+    if rejected.case_id is not None:
+        raise Conflict(
+            f"This message already opened {rejected.case.reference}.", errors={"case": [rejected.case.reference]}
+        )
+    errors: dict[str, list[str]] = {}
+    description = _customer_text(
+        description, field="description", max_length=settings.PUBLIC_TEXT_MAX_LENGTH, required=True, errors=errors
+    )
+    if errors:
+        raise InvalidInput("The case needs its text.", errors=errors)
+    contact = clean_customer_fields({"full_name": name, "email": email})
+    if not contact["email"]:
+        raise InvalidInput("Whose complaint is it?", errors={"email": ["Give the sender's address."]})
+    existing = Customer.objects.filter(email=contact["email"]).first()
+    customer = existing or customer_create(by=by, **contact)
+    case = case_create(
+        customer=customer,
+        channel=Channel.EMAIL,
+        subject=subject or subject_from(description),
+        description=description,
+        intake_match=IntakeMatch.EMAIL if existing is not None else IntakeMatch.NEW_CUSTOMER,
+    )
+    record_event(case, EventKind.NOTE, by=by, text=f"Opened from an email that was refused ({rejected.reason}).")
+    _store_attachments(case, None, [InboundAttachment("original-message.eml", "message/rfc822", bytes(rejected.raw))])
+    rejected.case, rejected.converted_by = case, by
+    rejected.save(update_fields=["case", "converted_by"])
+    return case
+
+
+def _new_email_case(parsed: ParsedEmail, text: str) -> Case:
+    """A message that answers nothing of ours: a new case for the customer with the sender's address."""
+    email = parsed.from_address.lower()
+    name = (parsed.from_name or email.partition("@")[0])[:200]
+    existing = Customer.objects.filter(email=email).first()
+    customer = existing or _customer_for_new_email(email, full_name=name)
+    verified = not parsed.authentication_failures
+    if not verified:
+        match = IntakeMatch.UNVERIFIED_SENDER
+    else:
+        match = IntakeMatch.EMAIL if existing is not None else IntakeMatch.NEW_CUSTOMER
+    return case_create(
+        customer=customer,
+        channel=Channel.EMAIL,
+        subject=(parsed.subject or subject_from(text))[:200],
+        description=text,
+        intake_match=match,
+        # A forged sender would have us mail someone who never wrote (backscatter): acknowledge real ones only.
+        acknowledge=verified,
+    )
 
 
 # --- Incidents: proactive notices -------------------------------------------------------------
@@ -1021,11 +1358,12 @@ def incident_declare(
 def incident_link_case(*, case: Case, incident: Incident | None, by) -> Case:
     """Link a case to an incident (or unlink with None): its customer then hears every update."""
     case = _lock(case)
-    if not permissions.visible_cases(by).filter(pk=case.pk).exists():
-        raise NotPermitted("You cannot see this case.")
+    # Linking signs the customer up for the incident's emails: a change to the case, not a note.
+    _require_change(by, case)
+    previous = case.incident_id
     case.incident = incident
     case.save(update_fields=["incident", "updated_at"])
-    record_event(case, EventKind.UPDATED, by=by, changes={"incident": [None, incident.pk if incident else None]})
+    record_event(case, EventKind.UPDATED, by=by, changes={"incident": [previous, incident.pk if incident else None]})
     return case
 
 

@@ -21,8 +21,25 @@ from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from complaints import forms, permissions, selectors, services
-from complaints.models import ActorKind, Case, Incident, IncidentUpdate, Promise, PromiseStatus, Status
-from complaints.throttling import PublicComplaintThrottle
+from complaints.inbound_email import readable_text, split_address
+from complaints.intake_messages import what_happens_next
+from complaints.models import (
+    ActorKind,
+    Case,
+    InboundEmail,
+    Incident,
+    IncidentUpdate,
+    Promise,
+    PromiseStatus,
+    RejectedEmail,
+    Status,
+)
+from complaints.throttling import (
+    PublicComplaintThrottle,
+    StatusActionAddressThrottle,
+    StatusActionLinkThrottle,
+    first_refusal,
+)
 from crm import selectors as crm_selectors
 from crm import services as crm_services
 from crm.exceptions import DomainError
@@ -350,27 +367,33 @@ def complain(request: HttpRequest) -> HttpResponse:
     """The public complaint form. Whatever the customer typed comes back on any error."""
     form = forms.ComplaintForm(request.POST or None)
     if request.method == "POST":
-        throttle = PublicComplaintThrottle()
-        if not throttle.allow_request(request, None):
-            wait = int(throttle.wait() or 60)
-            response = render(request, "complaints/public/too_many.html", {"minutes": max(1, wait // 60)}, status=429)
-            response["Retry-After"] = str(wait)
-            return response
+        refusal = first_refusal(request, [PublicComplaintThrottle()])
+        if refusal is not None:
+            return _too_many(request, refusal)
         if form.is_valid():
             data = form.cleaned_data
             if data.pop("website"):
                 # A bot filled the honeypot: thank it, keep nothing.
-                return render(request, "complaints/public/thanks.html", {"case": None})
+                return render(request, "complaints/public/thanks.html", {})
             try:
                 case = services.complaint_submit(**data)
             except DomainError as error:
                 form.add_domain_error(error)
             else:
-                return render(request, "complaints/public/thanks.html", {"case": case}, status=201)
+                # Never the status link here: it goes by email to the address typed, the proof it is theirs.
+                context = {"reference": case.reference, "next_step": what_happens_next(data)}
+                return render(request, "complaints/public/thanks.html", context, status=201)
     status = 400 if request.method == "POST" else 200
     # Known problems first: the customer may see theirs is already being fixed.
     known = Incident.objects.exclude(status="resolved").prefetch_related("services").order_by("-started_at")[:5]
     return render(request, "complaints/public/complain.html", {"form": form, "incidents": known}, status=status)
+
+
+def _too_many(request: HttpRequest, throttle) -> HttpResponse:
+    wait = int(throttle.wait() or 60)
+    response = render(request, "complaints/public/too_many.html", {"minutes": max(1, wait // 60)}, status=429)
+    response["Retry-After"] = str(wait)
+    return response
 
 
 CUSTOMER_ACTIONS = {
@@ -398,6 +421,9 @@ def case_status(request: HttpRequest, token: str, action: str | None = None) -> 
     if request.method == "POST":
         if action not in CUSTOMER_ACTIONS:
             raise Http404
+        refusal = first_refusal(request, [StatusActionLinkThrottle(token), StatusActionAddressThrottle()])
+        if refusal is not None:
+            return _too_many(request, refusal)
         form = CUSTOMER_ACTIONS[action](request.POST, prefix=action)
         if form.is_valid():
             try:
@@ -513,7 +539,10 @@ def link_incident(request: HttpRequest, reference: str) -> HttpResponse:
     case = _case_or_404(request, reference)
     form = forms.LinkIncidentForm(request.POST)
     if form.is_valid():
-        services.incident_link_case(case=case, incident=form.cleaned_data["incident"], by=request.user)
+        try:
+            services.incident_link_case(case=case, incident=form.cleaned_data["incident"], by=request.user)
+        except DomainError as error:
+            messages.error(request, error.detail)
     return redirect("complaints:case-detail", reference=case.reference)
 
 
@@ -538,3 +567,60 @@ def service_notices(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "POST":
         customer = crm_services.customer_stop_service_notices(customer=customer)
     return render(request, "complaints/public/notices.html", {"customer": customer, "token": token})
+
+
+# --- Mail that opened no case (leads and managers) -------------------------------------------------
+
+
+def _require_mail_reviewer(request: HttpRequest) -> None:
+    if not permissions.can_review_inbound_mail(request.user):
+        raise PermissionDenied
+
+
+@staff_required
+def inbound_mail(request: HttpRequest) -> HttpResponse:
+    _require_mail_reviewer(request)
+    return render(request, "complaints/inbound_mail.html", selectors.inbound_mail_to_review())
+
+
+@staff_required
+def inbound_mail_raw(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
+    """The message exactly as it arrived, to open in a mail program (never shown inline)."""
+    _require_mail_reviewer(request)
+    model = {"rejected": RejectedEmail, "ignored": InboundEmail}.get(kind)
+    if model is None:
+        raise Http404
+    email = get_object_or_404(model.objects.exclude(raw=None), pk=pk)
+    response = HttpResponse(bytes(email.raw), content_type="message/rfc822")
+    response["Content-Disposition"] = f'attachment; filename="{kind}-{pk}.eml"'
+    return response
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def rejected_open_case(request: HttpRequest, pk: int) -> HttpResponse:
+    _require_mail_reviewer(request)
+    rejected = get_object_or_404(RejectedEmail, pk=pk)
+    status = 200
+    if request.method == "POST":
+        form = forms.RejectedToCaseForm(request.POST)
+        status = 400
+        if form.is_valid():
+            try:
+                case = services.rejected_email_open_case(rejected=rejected, by=request.user, **form.cleaned_data)
+            except DomainError as error:
+                form.add_domain_error(error)
+                status = error.status_code
+            else:
+                messages.success(request, f"{case.reference} is open and waiting in the team queue.")
+                return redirect("complaints:case-detail", reference=case.reference)
+    else:
+        name, email = split_address(rejected.from_address)
+        initial = {
+            "email": email,
+            "name": name,
+            "subject": rejected.subject,
+            "description": readable_text(bytes(rejected.raw))[:10_000],
+        }
+        form = forms.RejectedToCaseForm(initial=initial)
+    return render(request, "complaints/rejected_open_case.html", {"rejected": rejected, "form": form}, status=status)

@@ -5,6 +5,8 @@ Errors are always {"detail": "...", "errors": {"field": ["reason", ...]}}.
 
 import logging
 
+from django.conf import settings
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
@@ -36,6 +38,13 @@ def exception_handler(exc, context):
             else {"non_field_errors": [str(m) for m in exc.messages]}
         )
         return Response({"detail": "Invalid input.", "errors": errors}, status=status.HTTP_400_BAD_REQUEST)
+    if isinstance(exc, RequestDataTooBig):
+        logger.info("API request body over the size limit: %s", context["request"].path)
+        limit = f"{settings.DATA_UPLOAD_MAX_MEMORY_SIZE:,}"
+        body = {"detail": f"The request body is too large (at most {limit} bytes).", "errors": {}}
+        return Response(body, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+    if isinstance(exc, TooManyFieldsSent):
+        return Response({"detail": "Too many fields in the request.", "errors": {}}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
 

@@ -42,7 +42,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.postgres",
     "rest_framework",
-    "rest_framework.authtoken",
+    "knox",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -247,12 +247,15 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_CALLABLE = "config.api.axes_lockout_response"
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
+# The client address the throttles use too (NUM_PROXIES): behind a proxy, REMOTE_ADDR is the proxy for
+# everyone, and five bad passwords would lock a staff member out for every client.
+AXES_CLIENT_IP_CALLABLE = "config.client_address.client_address"
 
 REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_AUTHENTICATION_CLASSES": [
         # Token first: an unauthenticated request then gets 401 with WWW-Authenticate, not 403.
-        "rest_framework.authentication.TokenAuthentication",
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_THROTTLE_CLASSES": [
@@ -265,6 +268,8 @@ REST_FRAMEWORK = {
         "user": env.str("THROTTLE_USER", default="1000/min"),
         "login": env.str("THROTTLE_LOGIN", default="20/min"),
         "public_complaint": env.str("THROTTLE_PUBLIC_COMPLAINT", default="10/hour"),
+        "status_action_link": env.str("THROTTLE_STATUS_ACTIONS", default="10/hour"),
+        "status_action_address": env.str("THROTTLE_STATUS_ACTIONS_PER_ADDRESS", default="30/hour"),
     },
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -273,13 +278,19 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "config.api.exception_handler",
 }
+# API tokens (django-rest-knox): hashed at rest, one per login, ending after this many hours.
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(hours=env.float("TOKEN_TTL_HOURS", default=10.0)),
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
+}
 SPECTACULAR_SETTINGS = {
     "TITLE": "Gemdesk API",
     "DESCRIPTION": "Customer-service CRM: customers, complaint cases, incidents, feedback and recognition.",
     "VERSION": "1",
     "SERVE_INCLUDE_SCHEMA": False,
-    # Deliberate: the schema and docs describe staff endpoints, so they need a login (ASVS 13.4.5).
-    "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
+    # Deliberate: the schema and docs describe staff endpoints, so they need a staff login (ASVS 13.4.5).
+    "SERVE_PERMISSIONS": ["crm.permissions.IsStaffMember"],
     "COMPONENT_SPLIT_REQUEST": True,
     # Swagger UI served from our own static files (no CDN), so the CSP can stay 'self'.
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -308,4 +319,12 @@ CRM_DEFAULT_PHONE_REGION = env.str("CRM_DEFAULT_PHONE_REGION", default="GB")
 FIRST_RESPONSE_HOURS = env.float("FIRST_RESPONSE_HOURS", default=24.0)  # promised in every acknowledgement
 CUSTOMER_REOPEN_DAYS = env.int("CUSTOMER_REOPEN_DAYS", default=30)  # how long after resolution a customer may reopen
 INBOUND_ATTACHMENT_MAX_BYTES = env.int("INBOUND_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
+# A whole message over this is refused (its start kept with the reason); set the mail server's limit lower.
+INBOUND_MESSAGE_MAX_BYTES = env.int("INBOUND_MESSAGE_MAX_BYTES", default=40 * 1024 * 1024)
+INBOUND_REJECTED_KEEP_BYTES = 1024 * 1024  # of a refused message, this much is kept for staff to read
+# The authserv-id of the receiving mail server whose Authentication-Results (DKIM, SPF, DMARC) we trust;
+# unset: those headers are ignored (anyone can write them).
+INBOUND_TRUSTED_AUTHSERV_ID = env.str("INBOUND_TRUSTED_AUTHSERV_ID", default="")
+# Acknowledgement emails to one address in an hour; complaints past it still open cases.
+ACKNOWLEDGEMENTS_PER_ADDRESS_PER_HOUR = env.int("ACKNOWLEDGEMENTS_PER_ADDRESS_PER_HOUR", default=3)
 PUBLIC_TEXT_MAX_LENGTH = 10_000  # what a public form or email body may hold, in characters

@@ -5,10 +5,12 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 from complaints import views as complaint_views
 from config import views
-from crm.api.auth import TokenView
+from crm.api.auth import LogoutAllView, LogoutView, TokenView
 
 api_v1 = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
+    path("auth/logout/", LogoutView.as_view(), name="api-logout"),
+    path("auth/logout-all/", LogoutAllView.as_view(), name="api-logout-all"),
     path("", include("crm.api.urls")),
     path("", include("complaints.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),

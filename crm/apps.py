@@ -7,7 +7,10 @@ class CrmConfig(AppConfig):
     name = "crm"
 
     def ready(self) -> None:
+        from crm import signals
+
         connection_created.connect(_register_sqlite_functions, dispatch_uid="crm.sqlite_functions")
+        signals.connect()
 
 
 def _register_sqlite_functions(sender, connection, **kwargs) -> None:

@@ -8,6 +8,7 @@ import os
 
 import pytest
 from django.conf import settings
+from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from config.celery import app as celery_app
@@ -51,6 +52,12 @@ def pytest_unconfigure(config):
 @pytest.fixture(autouse=True)
 def _fast_passwords(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def _empty_cache():
+    """Throttle counters and cached sessions live in the cache (Redis): every test starts without them."""
+    cache.clear()
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from complaints import selectors, services
+from complaints.intake_messages import what_happens_next
 from complaints.models import Case
 from complaints.throttling import PublicComplaintThrottle
 from crm.models import Service
@@ -34,8 +35,8 @@ class PublicComplaintSerializer(serializers.Serializer):
 
 class PublicComplaintResponseSerializer(serializers.Serializer):
     reference = serializers.CharField()
-    token = serializers.CharField()
-    status_url = serializers.CharField()
+    status = serializers.CharField()
+    detail = serializers.CharField(help_text="What happens next. The private status link is only ever emailed.")
 
 
 def status_url(case: Case) -> str:
@@ -53,7 +54,8 @@ class PublicComplaintView(APIView):
         data = PublicComplaintSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         case = services.complaint_submit(**data.validated_data)
-        body = {"reference": case.reference, "token": case.public_token, "status_url": status_url(case)}
+        # Never the status link: whoever typed an address may not own it. The link goes to that address.
+        body = {"reference": case.reference, "status": case.status, "detail": what_happens_next(data.validated_data)}
         return Response(body, status=status.HTTP_201_CREATED)
 
 

@@ -101,6 +101,7 @@ class CaseDetailSerializer(serializers.ModelSerializer):
             "root_cause",
             "resolution_summary",
             "resolved_on_first_contact",
+            "intake_match",
             "status_url",
         ]
         read_only_fields = fields

@@ -1,19 +1,25 @@
-"""POST /api/v1/auth/token/: username and password for a DRF token.
+"""API tokens: POST auth/token/ (username and password), POST auth/logout/, POST auth/logout-all/.
 
-Counted by django-axes (authenticate() with the request) and throttled by the "login" scope.
+Tokens come from django-rest-knox: stored hashed, expiring after TOKEN_TTL_HOURS, one per login
+(per device). They end on logout, and for every device when the password changes, the account is
+deactivated or the last staff role is removed (crm.signals). Logins are counted by django-axes
+(authenticate() with the request) and throttled by the "login" scope.
 """
 
 from django.contrib.auth import authenticate
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters
 from drf_spectacular.utils import extend_schema, inline_serializer
+from knox.models import AuthToken
+from knox.views import LogoutAllView as KnoxLogoutAllView
+from knox.views import LogoutView as KnoxLogoutView
 from rest_framework import serializers, status
-from rest_framework.authtoken.models import Token
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from crm.exceptions import InvalidInput
+from crm.exceptions import InvalidInput, NotPermitted
+from crm.permissions import is_staff_member
 
 
 class TokenRequestSerializer(serializers.Serializer):
@@ -29,7 +35,11 @@ class TokenView(APIView):
 
     @extend_schema(
         request=TokenRequestSerializer,
-        responses={200: inline_serializer("TokenResponse", {"token": serializers.CharField()})},
+        responses={
+            200: inline_serializer(
+                "TokenResponse", {"token": serializers.CharField(), "expiry": serializers.DateTimeField()}
+            )
+        },
         auth=[],
     )
     def post(self, request):
@@ -42,5 +52,23 @@ class TokenView(APIView):
                 "Unable to log in with these credentials.",
                 errors={"non_field_errors": ["Wrong username or password, or the account is inactive."]},
             )
-        token, _ = Token.objects.get_or_create(user=user)
-        return Response({"token": token.key}, status=status.HTTP_200_OK)
+        if not is_staff_member(user):
+            raise NotPermitted("Only Gemdesk staff can use the API.")
+        instance, token = AuthToken.objects.create(user=user)
+        return Response({"token": token, "expiry": instance.expiry}, status=status.HTTP_200_OK)
+
+
+class LogoutView(KnoxLogoutView):
+    """End the token this request was made with."""
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request, format=None):  # noqa: A002 - knox's signature
+        return super().post(request, format)
+
+
+class LogoutAllView(KnoxLogoutAllView):
+    """End every token of the caller (all devices)."""
+
+    @extend_schema(request=None, responses={204: None})
+    def post(self, request, format=None):  # noqa: A002 - knox's signature
+        return super().post(request, format)

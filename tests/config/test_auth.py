@@ -127,3 +127,140 @@ def test_admin_login_is_covered_by_the_lockout(client, alice):
         client.post("/admin/login/", {"username": "alice", "password": "x"}, REMOTE_ADDR="10.0.0.8")
     response = client.post("/admin/login/", {"username": "alice", "password": PASSWORD}, REMOTE_ADDR="10.0.0.8")
     assert response.status_code == 429
+
+
+# --- API tokens: hashed, expiring, revocable ---------------------------------------------------------
+
+
+def token_for(username: str = "alice", **extra) -> str:
+    response = APIClient(**extra).post("/api/v1/auth/token/", {"username": username, "password": PASSWORD})
+    assert response.status_code == 200, response.json()
+    return response.json()["token"]
+
+
+def as_token(token: str) -> APIClient:
+    return APIClient(HTTP_AUTHORIZATION=f"Token {token}")
+
+
+def test_tokens_are_stored_hashed_and_each_login_gets_its_own(alice):
+    from knox.models import AuthToken
+
+    first, second = token_for(), token_for()
+    assert first != second and AuthToken.objects.filter(user=alice).count() == 2
+    stored = AuthToken.objects.values_list("digest", flat=True)
+    assert first not in stored and second not in stored
+
+
+def test_a_token_expires_after_the_configured_lifetime(alice, settings):
+    from knox.models import AuthToken
+
+    token = token_for()
+    expiry = AuthToken.objects.get(user=alice).expiry
+    assert timedelta(hours=9, minutes=59) < expiry - timezone.now() <= timedelta(hours=10)
+    AuthToken.objects.filter(user=alice).update(expiry=timezone.now() - timedelta(seconds=1))
+    assert as_token(token).get("/api/v1/customers/").status_code == 401
+
+
+def test_logout_ends_that_token_and_logout_all_ends_every_device(alice):
+    laptop, phone, tablet = token_for(), token_for(), token_for()
+    assert as_token(laptop).post("/api/v1/auth/logout/").status_code == 204
+    assert as_token(laptop).get("/api/v1/customers/").status_code == 401
+    assert as_token(phone).get("/api/v1/customers/").status_code == 200
+    assert as_token(phone).post("/api/v1/auth/logout-all/").status_code == 204
+    assert as_token(tablet).get("/api/v1/customers/").status_code == 401
+
+
+def test_a_password_change_ends_every_token(alice):
+    token = token_for()
+    alice.set_password("Another-new-pass-2026!")
+    alice.save()
+    assert as_token(token).get("/api/v1/customers/").status_code == 401
+
+
+def test_deactivating_and_reactivating_does_not_bring_a_token_back(alice):
+    token = token_for()
+    alice.is_active = False
+    alice.save()
+    alice.is_active = True
+    alice.save()
+    assert as_token(token).get("/api/v1/customers/").status_code == 401
+
+
+def test_removing_the_last_staff_role_ends_every_token_and_a_remaining_role_keeps_them(alice, bob):
+    from django.contrib.auth.models import Group
+
+    alices, bobs = token_for("alice"), token_for("bob")
+    lead = Group.objects.get(name="lead")
+    bob.groups.add(lead)
+    bob.groups.remove(Group.objects.get(name="agent"))
+    assert as_token(bobs).get("/api/v1/customers/").status_code == 200
+    alice.groups.clear()
+    assert as_token(alices).get("/api/v1/customers/").status_code == 401
+
+
+def test_users_without_a_staff_role_get_no_token_no_schema_and_no_docs(db):
+    from django.contrib.auth import get_user_model
+
+    nogroup = get_user_model().objects.create_user("nogroup", password=PASSWORD)
+    response = APIClient().post("/api/v1/auth/token/", {"username": "nogroup", "password": PASSWORD})
+    assert response.status_code == 403 and "staff" in response.json()["detail"]
+    client = Client()
+    client.force_login(nogroup)
+    assert client.get("/api/v1/schema/").status_code == 403
+    assert client.get("/api/v1/docs/").status_code == 403
+
+
+def test_staff_can_read_the_schema_and_docs(client, alice):
+    client.force_login(alice)
+    assert client.get("/api/v1/schema/").status_code == 200
+    assert client.get("/api/v1/docs/").status_code == 200
+
+
+# --- The lockout behind a proxy ---------------------------------------------------------------------
+
+
+def test_behind_a_proxy_the_lockout_keys_on_the_client_the_proxy_reports(settings, alice):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    proxy = "10.0.0.1"
+    for _ in range(5):  # the attacker, behind the same proxy as everyone
+        Client().post(
+            "/login/", {"username": "alice", "password": "wrong"}, REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR="203.0.113.9"
+        )
+    attacker = Client().post(
+        "/login/", {"username": "alice", "password": PASSWORD}, REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR="203.0.113.9"
+    )
+    alice_herself = Client().post(
+        "/login/", {"username": "alice", "password": PASSWORD}, REMOTE_ADDR=proxy, HTTP_X_FORWARDED_FOR="198.51.100.7"
+    )
+    assert attacker.status_code == 429 and alice_herself.status_code == 302
+
+
+def test_behind_a_proxy_a_forged_forwarded_for_does_not_escape_the_lockout(settings, alice):
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "NUM_PROXIES": 1}
+    for n in range(5):
+        # The client sends its own X-Forwarded-For; the proxy appends the address it saw.
+        Client().post(
+            "/login/",
+            {"username": "alice", "password": "wrong"},
+            REMOTE_ADDR="10.0.0.1",
+            HTTP_X_FORWARDED_FOR=f"192.0.2.{n}, 203.0.113.9",
+        )
+    again = Client().post(
+        "/login/",
+        {"username": "alice", "password": PASSWORD},
+        REMOTE_ADDR="10.0.0.1",
+        HTTP_X_FORWARDED_FOR="192.0.2.99, 203.0.113.9",
+    )
+    assert again.status_code == 429
+
+
+def test_without_proxies_forwarded_for_is_ignored(alice):
+    for n in range(5):
+        Client().post(
+            "/login/",
+            {"username": "alice", "password": "wrong"},
+            REMOTE_ADDR="10.0.0.9",
+            HTTP_X_FORWARDED_FOR=f"192.0.2.{n}",
+        )
+    again = Client().post("/login/", {"username": "alice", "password": PASSWORD}, REMOTE_ADDR="10.0.0.9")
+    assert again.status_code == 429

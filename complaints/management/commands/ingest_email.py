@@ -2,20 +2,32 @@
 python manage.py ingest_email --maildir /var/mail/complaints
 
 One raw RFC 822 message on standard input (so a mail server can pipe to it), or every message
-in a Maildir, each moved to the Maildir's ".Processed" folder once handled. A reply becomes a
-message on its case; anything else opens a case; a malformed message is kept with its reason.
+in a Maildir. Whatever a message is, it is stored with its fate (a case, a reply, an ignored
+auto-reply, a refusal with its reason), one line says which, and the exit status is 0. Only a
+message that could not be stored (the database is down) exits 75, EX_TEMPFAIL: the mail server
+keeps it and tries again. In a Maildir, handled messages move to ".Processed" (refusals to
+".Rejected"); a message that could not be stored stays where it is for the next run.
 """
 
+import logging
 import mailbox
 import sys
 
 from django.core.management.base import BaseCommand, CommandError
-from django.db import IntegrityError
+from django.db import DatabaseError
 
 from complaints.models import InboundEmail, RejectedEmail
-from complaints.services import email_ingest
+from complaints.services import email_ingest, email_keep_rejected
+
+logger = logging.getLogger(__name__)
 
 PROCESSED_FOLDER = "Processed"
+REJECTED_FOLDER = "Rejected"
+TRY_AGAIN_LATER = 75  # sysexits.h EX_TEMPFAIL: Postfix and others keep the message and retry
+
+
+class NotStored(Exception):
+    """The message could not be stored; the mail server (or the next run) must try again."""
 
 
 class Command(BaseCommand):
@@ -25,25 +37,33 @@ class Command(BaseCommand):
         parser.add_argument("--maildir", help="process every message in this Maildir")
 
     def handle(self, *args, **options):
-        if options["maildir"]:
-            self.ingest_maildir(options["maildir"])
-        else:
-            raw = sys.stdin.buffer.read()
-            self.stdout.write(self.describe(self.ingest(raw)))
+        try:
+            if options["maildir"]:
+                self.ingest_maildir(options["maildir"])
+            else:
+                self.stdout.write(self.describe(self.ingest(sys.stdin.buffer.read())))
+        except NotStored as error:
+            raise CommandError(f"not stored, try again later: {error}", returncode=TRY_AGAIN_LATER) from error
 
-    def ingest(self, raw: bytes):
+    def ingest(self, raw: bytes) -> InboundEmail | RejectedEmail:
+        """Store one message, whatever it holds. Raises NotStored only when the database cannot take it."""
         try:
             return email_ingest(raw)
-        except IntegrityError:
-            # The same Message-ID arrived twice at the same moment; the other copy was recorded.
-            return None
+        except DatabaseError as error:
+            raise NotStored(f"database: {type(error).__name__}") from error
+        except Exception as error:  # noqa: BLE001 - a message that trips a bug is kept for staff, never lost
+            logger.exception("ingest_email: could not process a message; keeping it as rejected")
+            return self.keep_as_rejected(raw, f"could not be processed ({type(error).__name__}: {error})")
 
-    def describe(self, result) -> str:
-        if result is None:
-            return "duplicate: already received"
+    def keep_as_rejected(self, raw: bytes, reason: str) -> RejectedEmail:
+        try:
+            return email_keep_rejected(raw, reason=reason)
+        except DatabaseError as error:
+            raise NotStored(f"database: {type(error).__name__}") from error
+
+    def describe(self, result: InboundEmail | RejectedEmail) -> str:
         if isinstance(result, RejectedEmail):
             return f"rejected: {result.reason}"
-        assert isinstance(result, InboundEmail)
         where = f" {result.case.reference}" if result.case_id else ""
         return f"{result.outcome}{where}{': ' + result.reason if result.reason else ''}"
 
@@ -52,19 +72,22 @@ class Command(BaseCommand):
             box = mailbox.Maildir(path, factory=None, create=False)
         except (OSError, mailbox.Error) as error:
             raise CommandError(f"{path} is not a Maildir: {error}") from error
-        processed = (
-            box.add_folder(PROCESSED_FOLDER)
-            if PROCESSED_FOLDER not in box.list_folders()
-            else box.get_folder(PROCESSED_FOLDER)
-        )
+        folders = {name: self.folder(box, name) for name in (PROCESSED_FOLDER, REJECTED_FOLDER)}
         counts: dict[str, int] = {}
         for key in list(box.iterkeys()):
             raw = box.get_bytes(key)
-            outcome = self.describe(self.ingest(raw)).split(":")[0].split(" ")[0]
+            result = self.ingest(raw)  # NotStored ends the run: this and later messages wait for the next
+            line = self.describe(result)
+            self.stdout.write(line)
+            outcome = line.split(":")[0].split(" ")[0]
             counts[outcome] = counts.get(outcome, 0) + 1
-            # Moved only after the database has it: a crash here means it is read again, and
-            # the Message-ID makes the second reading a duplicate, not a second case.
-            processed.add(raw)
+            # Moved only after the database has it: a crash here means it is read again, and its
+            # identity makes the second reading a duplicate, not a second case.
+            folders[REJECTED_FOLDER if isinstance(result, RejectedEmail) else PROCESSED_FOLDER].add(raw)
             box.remove(key)
         summary = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items())) or "no messages"
         self.stdout.write(f"Maildir {path}: {summary}.")
+
+    @staticmethod
+    def folder(box: mailbox.Maildir, name: str) -> mailbox.Maildir:
+        return box.get_folder(name) if name in box.list_folders() else box.add_folder(name)

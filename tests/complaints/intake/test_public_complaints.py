@@ -29,12 +29,15 @@ def complaint(**overrides):
     }
 
 
-def test_api_complaint_opens_an_unowned_case_and_answers_with_reference_token_and_link(api):
+def test_api_complaint_opens_an_unowned_case_and_answers_with_the_reference_and_no_link(api):
     response = api.post(API, complaint(order_reference="ORD-1"), format="json")
     assert response.status_code == 201
     body = response.json()
     case = Case.objects.get(reference=body["reference"])
-    assert body["token"] == case.public_token and body["status_url"].endswith(f"/status/{case.public_token}/")
+    # The private link goes only to the address given, by email: whoever typed it may not own it.
+    assert set(body) == {"reference", "status", "detail"} and body["status"] == "new"
+    assert case.public_token not in response.content.decode()
+    assert "emailed a private link" in body["detail"] and "s•••@example.test" in body["detail"]
     assert (case.owner, case.status, case.channel) == (None, Status.NEW, "web")
     assert case.description == "My broadband has been down for three days.\nI work from home."
     assert case.subject == "My broadband has been down for three days." and case.order_reference == "ORD-1"
@@ -127,13 +130,14 @@ def test_the_eleventh_complaint_from_one_address_in_an_hour_is_429_with_retry_af
     assert Case.objects.count() == 11
 
 
-def test_the_form_works_without_javascript_and_shows_the_reference_and_link(client):
+def test_the_form_works_without_javascript_and_shows_the_reference_but_never_the_link(client):
     service = ServiceFactory(slug="broadband", name="Broadband")
     response = client.post(reverse("complain"), {**complaint(), "service": "broadband"})
     assert response.status_code == 201
     case = Case.objects.get()
     page = response.content.decode()
-    assert case.reference in page and f"/status/{case.public_token}/" in page
+    assert case.reference in page and case.public_token not in page and "/status/" not in page
+    assert "s•••@example.test" in page
     assert case.service == service
 
 

@@ -3,6 +3,7 @@
 from datetime import timedelta
 
 import pytest
+from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
@@ -107,3 +108,60 @@ def test_asking_for_a_manager_is_recorded_and_the_lead_is_told(client, case, len
 
 def test_status_pages_are_not_cached(client, case):
     assert "no-cache" in client.get(status_url(case))["Cache-Control"]
+
+
+@pytest.fixture
+def closed_long_ago(case, alice):
+    services.case_resolve(case=case, by=alice, resolution_summary="Line fixed", root_cause="product")
+    Case.objects.filter(pk=case.pk).update(status=Status.CLOSED, resolved_at=timezone.now() - timedelta(days=40))
+    return Case.objects.get(pk=case.pk)
+
+
+def test_asking_for_a_manager_again_emails_nobody_and_says_who_is_already_on_the_case(client, case, lena):
+    assert client.post(status_url(case, "escalate"), {"escalate-reason": "Third time"}).status_code == 302
+    for _ in range(4):
+        again = client.post(status_url(case, "escalate"), {"escalate-reason": "I want a manager now"})
+        assert again.status_code == 409 and "already on your case" in again.content.decode()
+    assert OutboundEmail.objects.filter(key__contains="customer-escalation").count() == 1
+    assert case.events.filter(kind=EventKind.ESCALATED).count() == 1
+
+
+def test_a_closed_case_cannot_ask_for_a_manager_nor_take_a_reply_after_the_window(client, closed_long_ago):
+    case = closed_long_ago
+    before = OutboundEmail.objects.count()
+    escalate = client.post(status_url(case, "escalate"), {"escalate-reason": "I want a manager now"})
+    reply = client.post(status_url(case, "reply"), {"reply-text": "reply after close"})
+    assert escalate.status_code == reply.status_code == 409
+    assert "new complaint" in reply.content.decode() and "reopen it first" in escalate.content.decode()
+    case.refresh_from_db()
+    assert case.status == Status.CLOSED and OutboundEmail.objects.count() == before
+    assert not case.events.filter(kind__in=[EventKind.MESSAGE_IN, EventKind.ESCALATED]).exists()
+
+
+def test_a_reply_on_a_recently_resolved_case_reopens_it_for_the_owner(client, case, alice):
+    services.case_resolve(case=case, by=alice, resolution_summary="Line fixed", root_cause="product")
+    assert client.post(status_url(case, "reply"), {"reply-text": "It is not fixed."}).status_code == 302
+    case.refresh_from_db()
+    assert (case.status, case.owner) == (Status.OPEN, alice)
+    assert case.events.filter(kind=EventKind.REOPENED, actor_kind="customer").count() == 1
+
+
+def test_status_page_actions_are_limited_per_link_with_retry_after(client, case, settings):
+    cache.clear()
+    for n in range(10):
+        response = client.post(status_url(case, "reply"), {"reply-text": f"Message {n}"}, REMOTE_ADDR=f"10.1.0.{n}")
+        assert response.status_code == 302
+    refused = client.post(status_url(case, "reply"), {"reply-text": "one more"}, REMOTE_ADDR="10.1.1.1")
+    assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
+    assert case.events.filter(kind=EventKind.MESSAGE_IN).count() == 10
+
+
+def test_status_page_actions_are_limited_per_address_across_links(client, alice):
+    cache.clear()
+    cases = [make_case(by=alice) for _ in range(4)]
+    codes = [
+        client.post(status_url(case, "reply"), {"reply-text": "hello"}, REMOTE_ADDR="10.2.0.1").status_code
+        for case in cases
+        for _ in range(8)
+    ]
+    assert codes.count(302) == 30 and codes[-1] == 429

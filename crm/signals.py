@@ -1,0 +1,37 @@
+"""API tokens end when the reason to trust them does: a new password, a deactivated account, no staff role.
+
+(Sessions need nothing here: Django ends them on a password change, and refuses inactive users.)"""
+
+from django.contrib.auth import get_user_model
+from django.db.models.signals import m2m_changed, pre_save
+from knox.models import AuthToken
+
+from crm.models import Role
+
+
+def end_tokens_on_password_or_deactivation(sender, instance, raw=False, **kwargs) -> None:
+    if raw or instance.pk is None:
+        return
+    stored = sender.objects.filter(pk=instance.pk).values("password", "is_active").first()
+    if stored is None:
+        return
+    if stored["password"] != instance.password or not instance.is_active:
+        AuthToken.objects.filter(user_id=instance.pk).delete()
+
+
+def end_tokens_without_a_staff_role(sender, instance, action: str, reverse: bool, pk_set=None, **kwargs) -> None:
+    if action not in ("post_remove", "post_clear"):
+        return
+    User = get_user_model()
+    # From the user's side (user.groups.remove) the instance is the user; from the group's side, pk_set holds users.
+    user_ids = set(pk_set or ()) if reverse else {instance.pk}
+    if reverse and action == "post_clear":
+        user_ids = set(User.objects.filter(auth_token_set__isnull=False).values_list("pk", flat=True))
+    without_role = User.objects.filter(pk__in=user_ids).exclude(groups__name__in=Role.values)
+    AuthToken.objects.filter(user__in=without_role).delete()
+
+
+def connect() -> None:
+    User = get_user_model()
+    pre_save.connect(end_tokens_on_password_or_deactivation, sender=User, dispatch_uid="crm.tokens.password")
+    m2m_changed.connect(end_tokens_without_a_staff_role, sender=User.groups.through, dispatch_uid="crm.tokens.roles")
