@@ -4,8 +4,10 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from complaints import views as complaint_views
-from config import views
+from config import converters, views
 from crm.api.auth import LogoutAllView, LogoutView, TokenView
+
+converters.register()
 
 api_v1 = [
     path("auth/token/", TokenView.as_view(), name="api-token"),
@@ -22,9 +24,9 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("complain/", complaint_views.complain, name="complain"),
     path("incidents/", complaint_views.public_incidents, name="public-incidents"),
-    path("notices/<str:token>/", complaint_views.service_notices, name="service-notices"),
-    path("status/<str:token>/", complaint_views.case_status, name="case-status"),
-    path("status/<str:token>/<str:action>/", complaint_views.case_status, name="case-status-action"),
+    path("notices/<token:token>/", complaint_views.service_notices, name="service-notices"),
+    path("status/<token:token>/", complaint_views.case_status, name="case-status"),
+    path("status/<token:token>/<word:action>/", complaint_views.case_status, name="case-status-action"),
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("customers/", include("crm.urls")),

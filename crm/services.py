@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from crm.exceptions import InvalidInput
 from crm.models import Customer, NameChange, Role, StaffProfile, Team
+from crm.names import CONTROL_CHARACTERS
 from crm.validation import NAME_FIELDS, clean_customer_fields
 
 User = get_user_model()
@@ -32,6 +33,9 @@ def staff_create_or_update(
         raise InvalidInput("A username is required.", errors={"username": ["This field may not be blank."]})
     if role not in Role.values:
         raise InvalidInput("Unknown role.", errors={"role": [f"Choose one of {', '.join(Role.values)}."]})
+    if CONTROL_CHARACTERS.search(display_name):
+        # The name customers see is also the name on every email to this person.
+        raise InvalidInput("One line, please.", errors={"display_name": ["Remove line breaks and control characters."]})
     user, _ = User.objects.get_or_create(username=username)
     if email:
         user.email = email.strip()

@@ -12,5 +12,5 @@ router.register("incidents", IncidentViewSet, basename="incident")
 urlpatterns = [
     path("", include(router.urls)),
     path("public/complaints/", PublicComplaintView.as_view(), name="public-complaint"),
-    path("public/cases/<str:token>/", PublicCaseView.as_view(), name="public-case"),
+    path("public/cases/<token:token>/", PublicCaseView.as_view(), name="public-case"),
 ]

@@ -45,3 +45,14 @@ def test_create_staff_refuses_a_weak_password(monkeypatch):
     with pytest.raises(CommandError, match="password"):
         call_command("create_staff", "dora", "--role", "agent", "--password-stdin", stdout=io.StringIO())
     assert not get_user_model().objects.filter(username="dora").exists()
+
+
+@pytest.mark.django_db
+def test_a_display_name_with_a_line_break_is_refused_naming_the_field():
+    from crm import services
+    from crm.exceptions import InvalidInput
+
+    with pytest.raises(InvalidInput) as refused:
+        services.staff_create_or_update(username="eve", role="agent", display_name="Eve\nBcc: x@evil.test")
+    assert "display_name" in refused.value.errors
+    assert not get_user_model().objects.filter(username="eve").exists()
