@@ -3,7 +3,18 @@ so every change is an event and no reassignment is silent. Categories are edited
 
 from django.contrib import admin
 
-from complaints.models import Case, CaseEvent, Category, Collaborator, InboundEmail, Promise, RejectedEmail
+from complaints.models import (
+    Attachment,
+    Case,
+    CaseEvent,
+    Category,
+    Collaborator,
+    InboundEmail,
+    Incident,
+    IncidentUpdate,
+    Promise,
+    RejectedEmail,
+)
 from crm.admin import ReadOnlyAdmin
 
 
@@ -95,3 +106,35 @@ class RejectedEmailAdmin(ReadOnlyAdmin):
     search_fields = ["from_address", "subject", "reason"]
     list_select_related = ["case"]
     exclude = ["raw"]
+
+
+@admin.register(Attachment)
+class AttachmentAdmin(ReadOnlyAdmin):
+    list_display = ["filename", "case", "content_type", "size", "created_at"]
+    list_select_related = ["case"]
+
+
+class IncidentUpdateInline(admin.StackedInline):
+    model = IncidentUpdate
+    fields = ["subject", "body", "published_at", "written_by", "is_resolution", "fanned_out_at", "recipients"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Incident)
+class IncidentAdmin(ReadOnlyAdmin):
+    """Incidents are declared and updated on their pages (/cases/incidents/), where updates are emailed."""
+
+    list_display = ["title", "status", "severity", "started_at", "resolved_at"]
+    list_filter = ["status", "severity"]
+    inlines = [IncidentUpdateInline]
+
+
+@admin.register(IncidentUpdate)
+class IncidentUpdateAdmin(ReadOnlyAdmin):
+    list_display = ["incident", "subject", "published_at", "fanned_out_at", "recipients"]
+    list_select_related = ["incident"]

@@ -1,3 +1,6 @@
+from datetime import datetime
+from typing import Any
+
 from django.apps import AppConfig
 
 
@@ -6,13 +9,13 @@ class ComplaintsConfig(AppConfig):
     name = "complaints"
 
     def ready(self) -> None:
-        from crm.outbox import email_sent
+        from crm.outbox.sending import email_sent
 
         # acknowledged_at is the time the mail server accepted the acknowledgement.
         email_sent.connect(_on_email_sent, dispatch_uid="complaints.acknowledgement_sent")
 
 
-def _on_email_sent(sender, key: str, sent_at, **kwargs) -> None:
-    from complaints.services import record_acknowledgement_sent
+def _on_email_sent(sender: type, key: str, sent_at: datetime, **kwargs: Any) -> None:
+    from complaints.cases.services import acknowledgement_sent
 
-    record_acknowledgement_sent(key=key, sent_at=sent_at)
+    acknowledgement_sent(key=key, sent_at=sent_at)

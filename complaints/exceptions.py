@@ -1,8 +1,7 @@
-"""Domain errors of complaints; config.api maps them to 400/403/404/409."""
+"""Domain errors of complaints; config.api maps every DomainError to 400/403/404/409.
+The shared ones (InvalidInput, NotPermitted, Conflict, NotAllowedInStatus) come from crm.exceptions."""
 
-from crm.exceptions import Conflict, InvalidInput, NotAllowedInStatus, NotFoundError, NotPermitted
-
-__all__ = ["AlreadyOwned", "Conflict", "InvalidInput", "NotAllowedInStatus", "NotFoundError", "NotPermitted"]
+from crm.exceptions import Conflict
 
 
 class AlreadyOwned(Conflict):

@@ -1,42 +1,47 @@
-"""Who may see and change a case. The one place these rules live; every rule has a test.
+"""Every rule of who may see and do what in complaints: services, API, pages and the navigation all ask here.
 
 - Managers and executives see every case.
 - Agents and leads see the team queue (unowned cases), cases owned by anyone in their team,
   and cases they were escalated to.
 - The owner changes a case; so do the lead of the owner's team and managers.
 - Any staff member who can see a case may add an internal note.
+- Agents and leads take cases. Leads and managers lead teams (the team view), run incidents and
+  read the mail that opened no case; executives also see incidents.
 """
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from complaints.models import Case, Collaborator
+from crm.exceptions import NotPermitted
 from crm.models import Role, StaffProfile
-from crm.permissions import roles_of
-
-__all__ = ["roles_of", "visible_cases", "can_change", "can_take", "can_review_inbound_mail", "lead_of"]
+from crm.permissions import StaffUser, roles_of
 
 SEE_ALL_ROLES = {Role.MANAGER, Role.EXECUTIVE}
 TAKE_ROLES = {Role.AGENT, Role.LEAD}
+LEAD_TEAM_ROLES = {Role.LEAD, Role.MANAGER}
+SEE_INCIDENTS_ROLES = {Role.LEAD, Role.MANAGER, Role.EXECUTIVE}
+RUN_INCIDENTS_ROLES = {Role.LEAD, Role.MANAGER}
+CHANGE_RULE = "Only the owner, their team lead or a manager can change this case."
 
 
-def team_id_of(user) -> int | None:
+def team_id_of(user: StaffUser) -> int | None:
     profile = getattr(user, "staff_profile", None)
     return profile.team_id if profile else None
 
 
-def lead_of(user):
+def lead_of(user: StaffUser | None) -> StaffUser | None:
     """The lead of the user's team, or None (no user, no team, or a team without a lead)."""
     profile = getattr(user, "staff_profile", None) if user is not None else None
     return profile.team.lead if profile and profile.team_id else None
 
 
-def leads_team_of(lead, owner) -> bool:
+def leads_team_of(lead: StaffUser, owner: StaffUser) -> bool:
     """Whether `lead` is the lead of `owner`'s team."""
     profile = getattr(owner, "staff_profile", None)
     return bool(profile and profile.team_id and profile.team.lead_id == lead.pk)
 
 
-def visible_cases(user, queryset=None):
+def visible_cases(user: StaffUser, queryset: QuerySet[Case] | None = None) -> QuerySet[Case]:
     """The cases `user` may know exist. Everything else answers 404."""
     queryset = Case.objects.all() if queryset is None else queryset
     roles = roles_of(user)
@@ -54,7 +59,16 @@ def visible_cases(user, queryset=None):
     return queryset.filter(Q(owner__isnull=True) | Q(owner_id__in=sorted(owners)) | Q(pk__in=escalated))
 
 
-def can_change(user, case: Case) -> bool:
+def can_see(user: StaffUser, case: Case) -> bool:
+    return visible_cases(user).filter(pk=case.pk).exists()
+
+
+def require_see(user: StaffUser, case: Case) -> None:
+    if not can_see(user, case):
+        raise NotPermitted("You cannot see this case.")
+
+
+def can_change(user: StaffUser, case: Case) -> bool:
     roles = roles_of(user)
     if not roles:
         return False
@@ -63,10 +77,39 @@ def can_change(user, case: Case) -> bool:
     return Role.LEAD in roles and case.owner_id is not None and leads_team_of(user, case.owner)
 
 
-def can_take(user) -> bool:
+def require_change(user: StaffUser, case: Case) -> None:
+    if not can_change(user, case):
+        raise NotPermitted(CHANGE_RULE)
+
+
+def can_take(user: StaffUser) -> bool:
     return bool(roles_of(user) & TAKE_ROLES)
 
 
-def can_review_inbound_mail(user) -> bool:
+def can_own(user: StaffUser) -> bool:
+    """Cases are owned by agents and leads (a handover's target, too)."""
+    return can_take(user)
+
+
+def can_lead_team(user: StaffUser) -> bool:
+    """The team view: cases, promises at risk and escalations of the teams a lead leads."""
+    return bool(roles_of(user) & LEAD_TEAM_ROLES)
+
+
+def can_see_incidents(user: StaffUser) -> bool:
+    return bool(roles_of(user) & SEE_INCIDENTS_ROLES)
+
+
+def can_run_incidents(user: StaffUser) -> bool:
+    """Declare incidents, publish updates, retry failed notices."""
+    return bool(roles_of(user) & RUN_INCIDENTS_ROLES)
+
+
+def require_run_incidents(user: StaffUser) -> None:
+    if not can_run_incidents(user):
+        raise NotPermitted("Only leads and managers run incidents.")
+
+
+def can_review_inbound_mail(user: StaffUser) -> bool:
     """Leads and managers read the mail that opened no case, and turn refused messages into cases."""
-    return bool(roles_of(user) & {Role.LEAD, Role.MANAGER})
+    return bool(roles_of(user) & LEAD_TEAM_ROLES)

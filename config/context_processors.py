@@ -1,7 +1,21 @@
+from typing import Any
+
+from django.http import HttpRequest
+
+from complaints import permissions as complaint_permissions
 from crm.permissions import roles_of
 
 
-def staff_roles(request) -> dict:
-    """The user's roles, so the navigation shows only the pages they may open."""
+def staff_roles(request: HttpRequest) -> dict[str, Any]:
+    """What the navigation shows: only the pages this user may open, asked of each app's permissions."""
     user = getattr(request, "user", None)
-    return {"staff_roles": roles_of(user) if user is not None else set()}
+    if user is None or not roles_of(user):
+        return {"staff_roles": set(), "nav": {}}
+    return {
+        "staff_roles": roles_of(user),
+        "nav": {
+            "team": complaint_permissions.can_lead_team(user),
+            "incidents": complaint_permissions.can_see_incidents(user),
+            "mail": complaint_permissions.can_review_inbound_mail(user),
+        },
+    }

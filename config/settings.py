@@ -151,6 +151,7 @@ else:
 
 # Email: console unless EMAIL_URL is smtp://[user:password@]host:port (smtp+tls:// or smtps:// for TLS).
 EMAIL_CONFIG = env.email_url("EMAIL_URL", default="consolemail://")
+# Sets EMAIL_BACKEND, EMAIL_HOST, EMAIL_PORT, EMAIL_HOST_USER, EMAIL_HOST_PASSWORD, EMAIL_USE_TLS, EMAIL_USE_SSL.
 vars().update(EMAIL_CONFIG)
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)  # default None can block a worker forever
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Gemdesk <care@gemdesk.localhost>")
@@ -166,9 +167,12 @@ OUTBOX_SWEEP_SECONDS = env.float("OUTBOX_SWEEP_SECONDS", default=60.0)
 OUTBOX_STALE_PENDING_SECONDS = env.int("OUTBOX_STALE_PENDING_SECONDS", default=30)
 OUTBOX_RATE_PER_SECOND = env.int("OUTBOX_RATE_PER_SECOND", default=0)  # across all workers; 0 = no limit
 
-# Celery (see ../shared/RELIABILITY.md for why each value is what it is).
+# Celery. The database row is the truth and the broker only wakes workers: tasks are idempotent and
+# acked late, and a beat sweeper re-queues what Redis loses (README, "Email: the outbox").
 CELERY_BROKER_URL = REDIS_URL or "memory://"
-CELERY_TASK_ALWAYS_EAGER = not REDIS_URL  # eager only for `make run`; tests and production use Redis
+# Eager only for `make run` (no Redis). Tests switch it off (tests/conftest.py): without Redis they use the
+# in-memory transport, and the integration tests run real workers on Redis.
+CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True  # redeliver if a worker dies mid-task; tasks are idempotent via the row claim
 CELERY_TASK_REJECT_ON_WORKER_LOST = True  # else a SIGKILLed child's message is acked and lost
@@ -298,7 +302,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "ENUM_NAME_OVERRIDES": {
-        "CaseStatusEnum": "complaints.models.Status",
+        "CaseStatusEnum": "complaints.models.CaseStatus",
         "PromiseStatusEnum": "complaints.models.PromiseStatus",
         "EmailStateEnum": "crm.models.EmailState",
     },

@@ -1,8 +1,15 @@
+from typing import Any
+
+from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.http import HttpRequest
 
-from crm.models import Customer, NameChange, OutboundEmail, Service, StaffProfile, Subscription, Team
+from crm.customers.services import customer_create, customer_update
+from crm.exceptions import InvalidInput
+from crm.models import BulkEmail, Customer, NameChange, OutboundEmail, Service, StaffProfile, Subscription, Team
+from crm.validation import EDITABLE_FIELDS, clean_customer_fields
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -38,13 +45,43 @@ class SubscriptionInline(admin.TabularInline):
     autocomplete_fields = ["service"]
 
 
+class CustomerAdminForm(forms.ModelForm):
+    """The customer's fields by crm's rules, every problem shown on its field."""
+
+    class Meta:
+        model = Customer
+        fields = EDITABLE_FIELDS
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        try:
+            clean_customer_fields({name: cleaned.get(name, "") for name in EDITABLE_FIELDS}, instance=self.instance)
+        except InvalidInput as error:
+            for field, messages in error.errors.items():
+                for message in messages:
+                    self.add_error(field if field in self.fields else None, message)
+        return cleaned
+
+
 @admin.register(Customer)
 class CustomerAdmin(admin.ModelAdmin):
+    """Saved through crm's customer services, so an admin's change to a name is in the name history."""
+
+    form = CustomerAdminForm
     list_display = ["full_name", "title", "preferred_name", "email", "phone", "name_confirmed_at"]
     search_fields = ["full_name", "preferred_name", "email", "phone"]
     list_filter = ["preferred_channel", "language"]
-    readonly_fields = ["created_at", "updated_at", "name_confirmed_at", "name_confirmed_by"]
+    readonly_fields = ["service_notices_opt_out", "created_at", "updated_at", "name_confirmed_at", "name_confirmed_by"]
     inlines = [SubscriptionInline]
+
+    def save_model(self, request: HttpRequest, obj: Customer, form: forms.ModelForm, change: bool) -> None:
+        fields = {name: form.cleaned_data[name] for name in EDITABLE_FIELDS}
+        if change:
+            saved = customer_update(customer=Customer.objects.get(pk=obj.pk), by=request.user, **fields)
+        else:
+            saved = customer_create(by=request.user, **fields)
+        obj.pk = saved.pk
+        obj.refresh_from_db()
 
 
 @admin.register(NameChange)
@@ -85,3 +122,10 @@ class SubscriptionAdmin(admin.ModelAdmin):
     list_filter = ["service", "region", "active"]
     list_select_related = ["customer", "service"]
     autocomplete_fields = ["customer", "service"]
+
+
+@admin.register(BulkEmail)
+class BulkEmailAdmin(ReadOnlyAdmin):
+    """One message written once for many customers (an incident update); its copies are outbox rows."""
+
+    list_display = ["subject", "created_at"]

@@ -3,11 +3,14 @@ and the outbox every email leaves through."""
 
 import hashlib
 import hmac
+from typing import Self
 
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+
+from crm.names import salutation
 
 # --- Staff ---------------------------------------------------------------------------
 
@@ -45,22 +48,9 @@ class StaffProfile(models.Model):
 # --- Customers -----------------------------------------------------------------------
 
 
-class KnownTitle(models.TextChoices):
-    """Titles offered in forms. A customer may also give their own (kept as written)."""
+class ContactChannel(models.TextChoices):
+    """How a customer likes to be contacted."""
 
-    MR = "Mr"
-    MRS = "Mrs"
-    MS = "Ms"
-    MISS = "Miss"
-    MX = "Mx"
-    DR = "Dr"
-    PROF = "Prof"
-    REV = "Rev"
-    SIR = "Sir"
-    DAME = "Dame"
-
-
-class Channel(models.TextChoices):
     EMAIL = "email", "Email"
     PHONE = "phone", "Phone"
     LETTER = "letter", "Letter"
@@ -68,7 +58,7 @@ class Channel(models.TextChoices):
 
 
 class CustomerQuerySet(models.QuerySet):
-    def search(self, q: str) -> "CustomerQuerySet":
+    def search(self, q: str) -> Self:
         """Names for words, email for text with '@', phone for digits. Each branch has a trigram
         index on PostgreSQL (migration 0004), so a search stays fast at hundreds of thousands."""
         q = q.strip()
@@ -80,9 +70,6 @@ class CustomerQuerySet(models.QuerySet):
         if digits.lstrip("+").isdigit():
             return self.filter(phone__icontains=digits.lstrip("+0"))
         return self.filter(Q(full_name__icontains=q) | Q(preferred_name__icontains=q))
-
-    def with_email(self, email: str) -> "CustomerQuerySet":
-        return self.filter(email=email)
 
 
 class Customer(models.Model):
@@ -100,7 +87,7 @@ class Customer(models.Model):
     postcode = models.CharField(max_length=20, blank=True)
     country = models.CharField(max_length=2, blank=True, help_text="ISO 3166 code, e.g. GB.")
     language = models.CharField(max_length=16, blank=True, default="en")
-    preferred_channel = models.CharField(max_length=10, choices=Channel.choices, default=Channel.EMAIL)
+    preferred_channel = models.CharField(max_length=10, choices=ContactChannel.choices, default=ContactChannel.EMAIL)
     service_notices_opt_out = models.BooleanField(
         default=False, help_text="They asked not to be emailed about incidents affecting their services."
     )
@@ -129,8 +116,6 @@ class Customer(models.Model):
 
     @property
     def salutation(self) -> str:
-        from crm.names import salutation
-
         return salutation(self)
 
 
@@ -169,7 +154,7 @@ class Service(models.Model):
 
 
 class SubscriptionQuerySet(models.QuerySet):
-    def active(self) -> "SubscriptionQuerySet":
+    def active(self) -> Self:
         return self.filter(active=True)
 
 
@@ -219,10 +204,10 @@ def message_id_for(key: str) -> str:
 class BulkEmail(models.Model):
     """One message written once for many customers (an incident update to 100,000 of them).
     Its outbox rows point here instead of each holding a copy of the text, and each is
-    personalised (crm.outbox.personalise) when it is sent."""
+    personalised (crm.outbox.services.personalise) when it is sent."""
 
     subject = models.CharField(max_length=250)
-    # Text and header values may hold the merge fields of crm.outbox.
+    # Text and header values may hold the merge fields of crm.outbox.services.
     body_text = models.TextField()
     headers = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(default=timezone.now, editable=False)

@@ -1,9 +1,38 @@
-"""Names right: the one salutation every letter and screen uses, and the title rule."""
+"""Names right: the one salutation every letter and screen uses, and the title rule. Pure: no tables here."""
 
 import re
 import unicodedata
+from typing import TYPE_CHECKING, Protocol
 
-from crm.models import KnownTitle
+from django.db.models import TextChoices
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
+
+
+class KnownTitle(TextChoices):
+    """Titles offered in forms. A customer may also give their own (kept as written)."""
+
+    MR = "Mr"
+    MRS = "Mrs"
+    MS = "Ms"
+    MISS = "Miss"
+    MX = "Mx"
+    DR = "Dr"
+    PROF = "Prof"
+    REV = "Rev"
+    SIR = "Sir"
+    DAME = "Dame"
+
+
+class NamedPerson(Protocol):
+    """What the salutation reads: a Customer, or anything with its name fields."""
+
+    full_name: str
+    preferred_name: str
+    title: str
+    formal_name: str
+
 
 # Line breaks and other control characters never reach a letter or an email header. Lone
 # surrogates (possible in JSON) cannot be stored or sent either.
@@ -44,7 +73,7 @@ def normalise_title(raw: str) -> str:
     return title
 
 
-def salutation(customer) -> str:
+def salutation(customer: NamedPerson) -> str:
     """'Dear Mrs Thomas' with a title and formal name; else 'Dear Bill' with a preferred name;
     else 'Dear <full name>'. Never guesses a title, never emits a line break."""
     title = clean_text(customer.title)
@@ -58,7 +87,7 @@ def salutation(customer) -> str:
     return f"Dear {full_name}" if full_name else "Dear customer"
 
 
-def staff_display_name(user) -> str:
+def staff_display_name(user: "User | None") -> str:
     """The name customers and colleagues see for a staff member: display name, else full name, else username."""
     if user is None:
         return ""

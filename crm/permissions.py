@@ -1,42 +1,50 @@
-"""Who is staff. Every staff role may read and edit customers; object rules live in each app."""
+"""Who is staff, and the roles. Every staff role may read and edit customers; object rules live in
+each app's permissions.py."""
 
 import functools
+from collections.abc import Callable
+from typing import Any
 
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse
 from rest_framework.permissions import BasePermission
 
 from crm.models import Role
 
+# A member of staff: a user holding one of the Role groups (Django's own user model).
+StaffUser = User
 
-def roles_of(user) -> set[str]:
+
+def roles_of(user: User | AnonymousUser | None) -> set[str]:
     """The user's staff roles (cached on the user object for the request)."""
-    if not user.is_authenticated or not user.is_active:
+    if user is None or not user.is_authenticated or not user.is_active:
         return set()
-    cached = getattr(user, "_gemdesk_roles", None)
+    cached: set[str] | None = getattr(user, "_gemdesk_roles", None)
     if cached is None:
         cached = set(user.groups.filter(name__in=Role.values).values_list("name", flat=True))
-        user._gemdesk_roles = cached
+        user._gemdesk_roles = cached  # type: ignore[union-attr]
     return cached
 
 
-def is_staff_member(user) -> bool:
+def is_staff_member(user: User | AnonymousUser | None) -> bool:
     return bool(roles_of(user))
 
 
 class IsStaffMember(BasePermission):
     message = "Only Gemdesk staff can do this."
 
-    def has_permission(self, request, view) -> bool:
+    def has_permission(self, request: Any, view: Any) -> bool:
         return is_staff_member(request.user)
 
 
-def staff_required(view):
+def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """Page decorator: log in first, then 403 unless the user holds a staff role."""
 
     @functools.wraps(view)
     @login_required
-    def wrapped(request, *args, **kwargs):
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not is_staff_member(request.user):
             raise PermissionDenied
         return view(request, *args, **kwargs)

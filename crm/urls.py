@@ -1,6 +1,9 @@
+"""Page routes of crm: the customer pages (namespace "crm", mounted at /customers/), and the public
+stop-notices page (public_urlpatterns, mounted at the root)."""
+
 from django.urls import path
 
-from crm import views
+from crm.customers import views
 
 app_name = "crm"
 
@@ -11,4 +14,8 @@ urlpatterns = [
     path("<int:pk>/", views.customer_detail, name="customer-detail"),
     path("<int:pk>/edit/", views.customer_edit, name="customer-edit"),
     path("<int:pk>/confirm-name/", views.customer_confirm_name, name="customer-confirm-name"),
+]
+
+public_urlpatterns = [
+    path("notices/<token:token>/", views.service_notices, name="service-notices"),
 ]

@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
 from crm.exceptions import InvalidInput
-from crm.models import Channel, Customer
+from crm.models import ContactChannel, Customer
 from crm.names import CONTROL_CHARACTERS, clean_text, normalise_title
 
 # Fields a person may set on a customer, and their longest allowed values (from the model).
@@ -100,8 +100,8 @@ def clean_customer_fields(fields: dict[str, Any], *, instance: Customer | None =
                 value = normalise_email(value)
             elif field == "phone":
                 value = normalise_phone(value)
-            elif field == "preferred_channel" and value not in Channel.values:
-                raise ValueError(f"Choose one of {', '.join(Channel.values)}.")
+            elif field == "preferred_channel" and value not in ContactChannel.values:
+                raise ValueError(f"Choose one of {', '.join(ContactChannel.values)}.")
             elif field == "country" and value and not (len(value) == 2 and value.isalpha()):
                 raise ValueError("Use the two-letter country code, e.g. GB.")
         except ValidationError as error:

@@ -9,6 +9,7 @@ import os
 import pytest
 from django.conf import settings
 from django.core.cache import cache
+from django.test import Client
 from rest_framework.test import APIClient
 
 from config.celery import app as celery_app
@@ -94,6 +95,18 @@ def erin(db):
 def api():
     """An anonymous API client; call .force_authenticate(user) or use api_as."""
     return APIClient()
+
+
+@pytest.fixture
+def as_user():
+    """as_user(alice) -> a page Client logged in as alice (a fresh client per call, so personas never share one)."""
+
+    def login(user):
+        client = Client()
+        client.force_login(user)
+        return client
+
+    return login
 
 
 @pytest.fixture

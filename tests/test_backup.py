@@ -9,7 +9,7 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
-from complaints import services
+from complaints.cases import services as case_services
 from tests.complaints.factories import make_case
 from tests.crm.factories import CustomerFactory
 
@@ -43,7 +43,7 @@ def _snapshot(cursor) -> dict:
 def test_a_dump_restores_into_an_empty_database_with_the_same_rows_and_history(alice, tmp_path):
     for n in range(20):
         case = make_case(by=alice, customer=CustomerFactory(full_name=f"Siân Llewellyn {n}"))
-        services.case_add_note(case=case, by=alice, text=f"Called back, note {n} — «quoted»")
+        case_services.case_add_note(case=case, by=alice, text=f"Called back, note {n} — «quoted»")
     with connection.cursor() as cursor:
         before = _snapshot(cursor)
     assert before["rows"]["complaints_caseevent"] >= 40 and before["history"]

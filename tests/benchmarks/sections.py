@@ -13,8 +13,10 @@ from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 
+from complaints.incidents import services as incident_services
+from complaints.models import IncidentUpdate
 from crm.models import Customer
-from crm.services import staff_create_or_update
+from crm.staff.services import staff_create_or_update
 from tests.benchmarks.harness import Report, measure_requests
 
 CUSTOMERS = 200_000
@@ -214,8 +216,8 @@ def _seed_cases() -> None:
 
 
 def cases(report: Report) -> None:
+    from complaints.cases.services import case_create
     from complaints.models import Case, CaseEvent
-    from complaints.services import case_create
 
     _seed_cases()
     agent = get_user_model().objects.get(username="bench-agent-07")
@@ -440,7 +442,6 @@ def incidents(report: Report) -> None:
 
     from django.conf import settings
 
-    from complaints import services as complaint_services
     from crm.models import OutboundEmail, Service, Subscription
     from tests.smtp_sink import Sink
 
@@ -456,7 +457,7 @@ def incidents(report: Report) -> None:
     lead = staff_create_or_update(username="bench-lead", role="lead", display_name="Bench Lead")
     client = Client()
     client.force_login(lead)
-    incident = complaint_services.incident_declare(by=lead, title="Bench outage", services=[service])
+    incident = incident_services.incident_declare(by=lead, title="Bench outage", services=[service])
 
     # Earlier sections leave acknowledgements queued (no worker ran): drop them so only this fan-out is measured,
     # and vacuum away the rows earlier runs deleted (autovacuum would, between real incidents).
@@ -522,10 +523,7 @@ def incidents(report: Report) -> None:
             peak = max(peak, memory)
             if not memory_early and sink.count() >= FANOUT_CUSTOMERS // 10:
                 memory_early = memory
-            if (
-                rows_at is None
-                and complaint_services.IncidentUpdate.objects.filter(pk=update_id, fanned_out_at__isnull=False).exists()
-            ):
+            if rows_at is None and IncidentUpdate.objects.filter(pk=update_id, fanned_out_at__isnull=False).exists():
                 rows_at = time.monotonic() - started
             if sink.count() >= FANOUT_CUSTOMERS:
                 sent_at = time.monotonic() - started

@@ -1,6 +1,6 @@
 import factory
 
-from complaints import services
+from complaints.cases import services as case_services
 from complaints.models import Category
 from tests.crm.factories import CustomerFactory
 
@@ -16,7 +16,7 @@ class CategoryFactory(factory.django.DjangoModelFactory):
 
 def make_case(*, by=None, customer=None, channel=None, **fields):
     """A case made the way the product makes it: through the service. `by` owns it; without, it is unowned."""
-    return services.case_create(
+    return case_services.case_create(
         customer=customer or CustomerFactory(),
         channel=channel or ("phone" if by is not None else "web"),
         subject=fields.pop("subject", "Broadband down for three days"),

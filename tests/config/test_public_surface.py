@@ -6,9 +6,9 @@ import json
 import pytest
 from django.urls import reverse
 
-from complaints import services
-from complaints.exceptions import NotPermitted
+from complaints.incidents import services as incident_services
 from complaints.models import Case, EventKind
+from crm.exceptions import NotPermitted
 from tests.complaints.factories import make_case
 from tests.crm.factories import CustomerFactory, ServiceFactory
 
@@ -40,7 +40,7 @@ def test_line_breaks_in_a_case_subject_are_400_naming_the_field_on_create_and_ed
 
 @pytest.fixture
 def incident(lena):
-    return services.incident_declare(by=lena, title="Outage", services=[ServiceFactory()])
+    return incident_services.incident_declare(by=lena, title="Outage", services=[ServiceFactory()])
 
 
 @pytest.mark.parametrize("persona", ["bob", "erin"])
@@ -48,7 +48,7 @@ def test_only_those_who_may_change_a_case_link_it_to_an_incident(request, client
     case = make_case(by=alice)
     user = request.getfixturevalue(persona)
     with pytest.raises(NotPermitted):
-        services.incident_link_case(case=case, incident=incident, by=user)
+        incident_services.incident_link_case(case=case, incident=incident, by=user)
     client.force_login(user)
     response = client.post(reverse("complaints:link-incident", args=[case.reference]), {"incident": incident.pk})
     case.refresh_from_db()
@@ -58,9 +58,9 @@ def test_only_those_who_may_change_a_case_link_it_to_an_incident(request, client
 
 def test_the_owner_links_and_the_event_records_the_incident_before_and_after(alice, incident, lena):
     case = make_case(by=alice)
-    services.incident_link_case(case=case, incident=incident, by=alice)
-    other = services.incident_declare(by=lena, title="Another", services=[ServiceFactory()])
-    services.incident_link_case(case=case, incident=other, by=alice)
+    incident_services.incident_link_case(case=case, incident=incident, by=alice)
+    other = incident_services.incident_declare(by=lena, title="Another", services=[ServiceFactory()])
+    incident_services.incident_link_case(case=case, incident=other, by=alice)
     changes = [e.data["changes"]["incident"] for e in case.events.filter(kind=EventKind.UPDATED)]
     assert changes == [[None, incident.pk], [incident.pk, other.pk]]
 

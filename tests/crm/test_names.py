@@ -4,8 +4,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from crm.models import Customer, KnownTitle
-from crm.names import clean_text, normalise_title, salutation
+from crm.models import Customer
+from crm.names import KnownTitle, clean_text, normalise_title, salutation
 
 names = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=0, max_size=300)
 KNOWN = set(KnownTitle.values)

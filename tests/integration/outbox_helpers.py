@@ -3,7 +3,7 @@
 from django.db import transaction
 
 from crm.models import OutboundEmail, message_id_for
-from crm.outbox import enqueue_send
+from crm.outbox.services import enqueue_send
 
 
 def recipients(count: int, prefix: str = "customer") -> list[str]:

@@ -8,13 +8,13 @@ import pytest
 from django.test import Client
 from rest_framework.test import APIClient
 
-from complaints import services
+from complaints.mail import services as mail_services
 from complaints.models import Case
 from tests.crm.factories import CustomerFactory
 from tests.integration.conftest import wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
-MAIL = Path(__file__).parents[1] / "complaints" / "mail"
+MAIL = Path(__file__).parents[1] / "complaints" / "mail" / "messages"
 
 
 def test_form_api_and_email_complaints_are_each_acknowledged_once(sink, shared_redis_url, start_worker):
@@ -33,7 +33,7 @@ def test_form_api_and_email_complaints_are_each_acknowledged_once(sink, shared_r
         REMOTE_ADDR="10.7.0.2",
     )
     assert api.status_code == 201
-    services.email_ingest((MAIL / "plain.eml").read_bytes())
+    mail_services.email_ingest((MAIL / "plain.eml").read_bytes())
     wait_until(
         lambda: sink.count() >= 3 and not Case.objects.filter(acknowledged_at__isnull=True).exists(),
         timeout=60,

@@ -8,9 +8,10 @@ from collections import Counter
 
 import pytest
 
-from complaints import services
+from complaints.emails import incident_update_batch
+from complaints.incidents import services as incident_services
 from crm.models import Customer, EmailState, OutboundEmail, Subscription
-from tests.complaints.incidents.helpers import subscribers
+from tests.complaints.incidents.factories import subscribers
 from tests.crm.factories import ServiceFactory, StaffFactory
 from tests.integration.conftest import wait_until
 
@@ -21,12 +22,12 @@ pytestmark = [pytest.mark.integration, pytest.mark.postgres, pytest.mark.django_
 def setup():
     lead = StaffFactory(username="lena", role="lead")
     broadband = ServiceFactory(slug="broadband", name="Broadband")
-    incident = services.incident_declare(by=lead, title="Broadband outage", services=[broadband])
+    incident = incident_services.incident_declare(by=lead, title="Broadband outage", services=[broadband])
     return lead, broadband, incident
 
 
 def publish(incident, lead, subject="Broadband outage", body="Engineers are on site."):
-    return services.incident_publish_update(incident=incident, by=lead, subject=subject, body=body)
+    return incident_services.incident_publish_update(incident=incident, by=lead, subject=subject, body=body)
 
 
 def settled(update) -> bool:
@@ -34,7 +35,7 @@ def settled(update) -> bool:
     return (
         update.fanned_out_at is not None
         and not OutboundEmail.objects.filter(
-            batch=update.batch, state__in=[EmailState.PENDING, EmailState.SENDING]
+            batch=incident_update_batch(update), state__in=[EmailState.PENDING, EmailState.SENDING]
         ).exists()
     )
 
@@ -68,7 +69,7 @@ def test_temporary_and_permanent_refusals(sink, shared_redis_url, start_worker, 
     update = publish(incident, lead)
     wait_until(lambda: settled(update), timeout=90, what="all notices settled")
     assert sink.count() == 299 and len(set(sink.message_ids())) == 299
-    failed = OutboundEmail.objects.get(batch=update.batch, state=EmailState.FAILED)
+    failed = OutboundEmail.objects.get(batch=incident_update_batch(update), state=EmailState.FAILED)
     assert failed.to_email == customers[1].email and failed.last_error.startswith("550")
 
 

@@ -16,8 +16,8 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DatabaseError
 
+from complaints.mail.services import email_ingest, email_keep_rejected
 from complaints.models import InboundEmail, RejectedEmail
-from complaints.services import email_ingest, email_keep_rejected
 
 logger = logging.getLogger(__name__)
 

@@ -12,10 +12,14 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from complaints import services as complaints
+from complaints.cases.services import case_create, case_escalate, case_resolve
+from complaints.incidents.services import incident_declare, incident_link_case
+from complaints.intake.services import complaint_submit
 from complaints.models import Case, Category, Incident
+from complaints.promises.services import promise_make
+from crm.customers.services import customer_create
 from crm.models import Customer, Service, Subscription
-from crm.services import customer_create, staff_create_or_update
+from crm.staff.services import staff_create_or_update
 
 DEMO_TEAM = "Customer Care"
 DEMO_STAFF = [
@@ -184,8 +188,8 @@ class Command(BaseCommand):
             ],
             strict=True,
         ):
-            complaints.complaint_submit(name=customer.full_name, email=customer.email, description=text)
-        owned = complaints.case_create(
+            complaint_submit(name=customer.full_name, email=customer.email, description=text)
+        owned = case_create(
             customer=customers[3],
             channel="phone",
             subject="Refund still missing",
@@ -193,33 +197,33 @@ class Command(BaseCommand):
             by=agent,
             category=billing,
         )
-        complaints.promise_make(
+        promise_make(
             case=owned, by=agent, text="Refund of £42 on your card", due_at=timezone.now() + timedelta(hours=3)
         )
-        escalated = complaints.case_create(
+        escalated = case_create(
             customer=customers[4],
             channel="letter",
             subject="Third outage",
             description="Third outage this month; I want compensation.",
             by=agent2,
         )
-        complaints.case_escalate(case=escalated, by=agent2, level="lead", reason="Repeated outages, asks for goodwill")
-        done = complaints.case_create(
+        case_escalate(case=escalated, by=agent2, level="lead", reason="Repeated outages, asks for goodwill")
+        done = case_create(
             customer=customers[5],
             channel="phone",
             subject="Wrong tariff",
             description="Moved to the wrong tariff.",
             by=agent,
         )
-        complaints.case_resolve(
+        case_resolve(
             case=done, by=agent, resolution_summary="Tariff corrected, difference refunded", root_cause="process"
         )
         if not Incident.objects.exists():
-            incident = complaints.incident_declare(
+            incident = incident_declare(
                 by=lead,
                 title="Broadband outage in the north",
                 services=[s for s in services if s.slug == "broadband"],
                 regions=["north"],
                 description="Fibre cut near the exchange; engineers on site.",
             )
-            complaints.incident_link_case(case=escalated, incident=incident, by=lead)
+            incident_link_case(case=escalated, incident=incident, by=lead)

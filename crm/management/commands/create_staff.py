@@ -4,7 +4,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from crm.exceptions import InvalidInput
 from crm.models import Role
-from crm.services import staff_create_or_update
+from crm.staff.services import staff_create_or_update
 
 
 class Command(BaseCommand):

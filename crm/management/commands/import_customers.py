@@ -1,20 +1,17 @@
 """python manage.py import_customers FILE.csv
 
 Upsert customers by email. The header names customer fields (full_name, title, email, ...).
-Every row is checked with the same rules as the API (crm.validation); a bad row is reported by
-line number and reason and changes nothing, good rows land. Rows are written in chunks with
-bulk inserts and updates, so 100,000 rows take seconds, not minutes.
+Every row is checked with the same rules as the API (crm.customers.services.customers_import); a
+bad row is reported by line number and reason and changes nothing, good rows land. Rows are written
+in chunks with bulk inserts and updates, so 100,000 rows take seconds, not minutes.
 """
 
 import csv
 
-from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
-from django.db import transaction
 
-from crm.exceptions import InvalidInput
-from crm.models import Customer, NameChange
-from crm.validation import EDITABLE_FIELDS, NAME_FIELDS, clean_customer_fields, normalise_email
+from crm.customers.services import customers_import
+from crm.validation import EDITABLE_FIELDS
 
 # Rows per transaction: large enough for bulk statements to pay off, small enough to keep locks short.
 CHUNK_SIZE = 2000
@@ -108,55 +105,11 @@ class ImportReport:
         stdout.write(f"Imported: {self.created} new, {self.updated} updated, {len(self.failures)} bad rows.")
 
 
-def _clean_row(fields: dict) -> dict:
-    """The row's fields by the API's rules; the email is checked against the database in bulk, not here."""
-    cleaned = clean_customer_fields({k: v for k, v in fields.items() if k != "email"})
-    try:
-        cleaned["email"] = normalise_email(fields["email"])
-    except ValidationError as error:
-        raise InvalidInput("Bad email.", errors={"email": list(error.messages)}) from error
-    if not cleaned["email"]:
-        raise InvalidInput("No email.", errors={"email": ["needed to match the customer"]})
-    return cleaned
-
-
 def import_chunk(rows: list[tuple[int, dict]], report: ImportReport) -> None:
-    """Validate each row, then create and update the good ones of this chunk in one transaction."""
-    good: list[tuple[int, dict]] = []
-    for line, fields in rows:
-        try:
-            good.append((line, _clean_row(fields)))
-        except InvalidInput as error:
-            report.bad(line, "; ".join(f"{field}: {' '.join(msgs)}" for field, msgs in error.errors.items()))
-    existing = {c.email: c for c in Customer.objects.filter(email__in=[fields["email"] for _, fields in good])}
-    seen: set[str] = set()
-    to_create: list[Customer] = []
-    to_update: list[Customer] = []
-    name_changes: list[NameChange] = []
-    changed_fields: set[str] = set()
-    for line, fields in good:
-        if fields["email"] in seen:
-            report.bad(line, f"email: {fields['email']} appears twice in the file")
-            continue
-        seen.add(fields["email"])
-        current = existing.get(fields["email"])
-        if current is None:
-            to_create.append(Customer(**fields))
-            continue
-        for field, value in fields.items():
-            if getattr(current, field) != value:
-                if field in NAME_FIELDS:
-                    name_changes.append(
-                        NameChange(customer=current, field=field, before=getattr(current, field), after=value)
-                    )
-                setattr(current, field, value)
-                changed_fields.add(field)
-        to_update.append(current)
-    with transaction.atomic():
-        Customer.objects.bulk_create(to_create)
-        if changed_fields:
-            Customer.objects.bulk_update(to_update, sorted(changed_fields))
-        NameChange.objects.bulk_create(name_changes)
-    report.created += len(to_create)
-    report.updated += len(to_update)
+    """One transaction per chunk, through the customers service (so the name history is kept)."""
+    result = customers_import(rows)
+    for line, reason in result.failures:
+        report.bad(line, reason)
+    report.created += result.created
+    report.updated += result.updated
     report.progress()

@@ -4,14 +4,17 @@ import pytest
 from django.core import signing
 from django.urls import reverse
 
-from complaints import selectors, services, tasks
-from complaints.exceptions import Conflict, InvalidInput, NotPermitted
+from complaints import tasks
+from complaints.emails import incident_update_batch
+from complaints.incidents import selectors as incident_selectors
+from complaints.incidents import services as incident_services
 from complaints.models import IncidentStatus
-from crm import outbox
-from crm import selectors as crm_selectors
+from crm.customers import selectors as customer_selectors
+from crm.exceptions import Conflict, InvalidInput, NotPermitted
 from crm.models import Customer, OutboundEmail, Subscription
+from crm.outbox import sending as outbox_sending
 from tests.complaints.factories import make_case
-from tests.complaints.incidents.helpers import subscribers
+from tests.complaints.incidents.factories import subscribers
 from tests.crm.factories import CustomerFactory, ServiceFactory
 
 pytestmark = pytest.mark.django_db
@@ -24,11 +27,13 @@ def broadband(db):
 
 @pytest.fixture
 def incident(lena, broadband):
-    return services.incident_declare(by=lena, title="Broadband outage", services=[broadband], regions=["North"])
+    return incident_services.incident_declare(
+        by=lena, title="Broadband outage", services=[broadband], regions=["North"]
+    )
 
 
 def publish(incident, by, **extra):
-    return services.incident_publish_update(
+    return incident_services.incident_publish_update(
         incident=incident,
         by=by,
         subject="Broadband outage in the north",
@@ -45,21 +50,21 @@ def test_audience_is_subscribers_in_the_regions_with_email_not_opted_out_plus_li
     Customer.objects.filter(pk=north[0].pk).update(service_notices_opt_out=True)
     Subscription.objects.filter(customer=north[1]).update(active=False)
     linked = make_case(by=alice)
-    services.incident_link_case(case=linked, incident=incident, by=alice)
-    audience = set(selectors.incident_audience(incident=incident))
+    incident_services.incident_link_case(case=linked, incident=incident, by=alice)
+    audience = set(incident_selectors.incident_audience(incident=incident))
     assert audience == {north[2], linked.customer}
 
 
 def test_only_leads_and_managers_declare_and_publish(alice, broadband, incident):
     with pytest.raises(NotPermitted):
-        services.incident_declare(by=alice, title="x", services=[broadband])
+        incident_services.incident_declare(by=alice, title="x", services=[broadband])
     with pytest.raises(NotPermitted):
         publish(incident, alice)
 
 
 def test_declaring_needs_a_title_and_a_service(lena):
     with pytest.raises(InvalidInput) as refused:
-        services.incident_declare(by=lena, title=" ", services=[])
+        incident_services.incident_declare(by=lena, title=" ", services=[])
     assert set(refused.value.errors) == {"title", "services"}
 
 
@@ -82,16 +87,16 @@ def test_fan_out_writes_one_row_per_customer_sent_as_a_personal_email(incident, 
     update = publish(incident, lena)
     assert tasks.fan_out_incident_update(update.pk) == 5
     assert tasks.fan_out_incident_update(update.pk) == 5
-    rows = OutboundEmail.objects.filter(batch=update.batch)
+    rows = OutboundEmail.objects.filter(batch=incident_update_batch(update))
     assert rows.count() == 5
     first = rows.get(customer=customers[0])
     assert first.key == f"incident-update:{update.pk}:customer:{customers[0].pk}"
     assert all(row.to_email == row.customer.email for row in rows.select_related("customer"))
-    outbox.send_pending(list(rows.values_list("pk", flat=True)))
+    outbox_sending.send_pending(list(rows.values_list("pk", flat=True)))
     message = next(m for m in sink.messages if customers[0].email in m["To"])
     body = message.get_payload(decode=True).decode()
     assert body.startswith("Dear Dr Okafor,") and "Engineers are repairing" in body
-    token = crm_selectors.notices_token(customers[0].pk)
+    token = customer_selectors.notices_token(customers[0].pk)
     assert "".join(message["List-Unsubscribe"].split()) == f"<{settings.GEMDESK_BASE_URL}/notices/{token}/>"
     assert f"/notices/{token}/" in body and message["Subject"] == update.subject
 
@@ -99,39 +104,39 @@ def test_fan_out_writes_one_row_per_customer_sent_as_a_personal_email(incident, 
 def test_a_second_update_waits_until_the_first_has_gone_out(incident, lena, broadband):
     subscribers(3, service=broadband)
     first = publish(incident, lena)
-    second = services.incident_publish_update(
+    second = incident_services.incident_publish_update(
         incident=incident, by=lena, subject="Still working", body="Half of the cable is repaired."
     )
-    assert services.incident_fan_out(update_id=second.pk) is None  # first not fanned out yet
-    services.incident_fan_out(update_id=first.pk)
-    assert services.incident_fan_out(update_id=second.pk) is None  # first's emails still pending
-    OutboundEmail.objects.filter(batch=first.batch).update(state="sent")
-    assert services.incident_fan_out(update_id=second.pk) == 3
+    assert incident_services.incident_fan_out(update_id=second.pk) is None  # first not fanned out yet
+    incident_services.incident_fan_out(update_id=first.pk)
+    assert incident_services.incident_fan_out(update_id=second.pk) is None  # first's emails still pending
+    OutboundEmail.objects.filter(batch=incident_update_batch(first)).update(state="sent")
+    assert incident_services.incident_fan_out(update_id=second.pk) == 3
 
 
 def test_resolution_closes_the_incident_and_tells_linked_case_owners(incident, lena, alice):
     case = make_case(by=alice)
-    services.incident_link_case(case=case, incident=incident, by=alice)
+    incident_services.incident_link_case(case=case, incident=incident, by=alice)
     update = publish(incident, lena, is_resolution=True)
     incident.refresh_from_db()
     assert incident.status == IncidentStatus.RESOLVED
-    services.incident_fan_out(update_id=update.pk)
+    incident_services.incident_fan_out(update_id=update.pk)
     assert OutboundEmail.objects.get(key=f"incident-update:{update.pk}:owner-of:{case.pk}").to_email == alice.email
     with pytest.raises(Conflict):
-        services.incident_publish_update(incident=incident, by=lena, subject="more", body="more")
+        incident_services.incident_publish_update(incident=incident, by=lena, subject="more", body="more")
 
 
 def test_stalled_fan_outs_are_restarted_by_beat(incident, lena, broadband, settings):
     settings.OUTBOX_STALE_PENDING_SECONDS = -1
     update = publish(incident, lena)
-    assert services.incident_updates_to_restart() == [update.pk]
-    services.incident_fan_out(update_id=update.pk)
-    assert services.incident_updates_to_restart() == []
+    assert incident_selectors.updates_to_restart() == [update.pk]
+    incident_services.incident_fan_out(update_id=update.pk)
+    assert incident_selectors.updates_to_restart() == []
 
 
 def test_the_unsubscribe_link_stops_notices(client, broadband):
     customer = subscribers(1, service=broadband)[0]
-    token = crm_selectors.notices_token(customer.pk)
+    token = customer_selectors.notices_token(customer.pk)
     assert client.get(reverse("service-notices", args=[token])).status_code == 200
     assert client.post(reverse("service-notices", args=[token])).status_code == 200
     customer.refresh_from_db()
@@ -149,7 +154,7 @@ def test_api_declare_publish_and_deliveries(api_as, lena, broadband):
         f"/api/v1/incidents/{incident_id}/updates/", {"subject": "Outage", "body": "Fixing"}, format="json"
     )
     assert update.status_code == 201
-    services.incident_fan_out(update_id=update.json()["id"])
+    incident_services.incident_fan_out(update_id=update.json()["id"])
     OutboundEmail.objects.filter(to_email="sub0@example.test").update(state="failed", last_error="550 no such user")
     [deliveries] = client.get(f"/api/v1/incidents/{incident_id}/deliveries/").json()
     assert deliveries["counts"] == {"pending": 1, "sending": 0, "sent": 0, "failed": 1}

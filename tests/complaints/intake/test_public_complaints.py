@@ -4,7 +4,7 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
-from complaints.models import Case, EventKind, Status
+from complaints.models import Case, CaseStatus, EventKind
 from crm.models import Customer, OutboundEmail
 from tests.crm.factories import CustomerFactory, ServiceFactory
 
@@ -38,7 +38,7 @@ def test_api_complaint_opens_an_unowned_case_and_answers_with_the_reference_and_
     assert set(body) == {"reference", "status", "detail"} and body["status"] == "new"
     assert case.public_token not in response.content.decode()
     assert "emailed a private link" in body["detail"] and "s•••@example.test" in body["detail"]
-    assert (case.owner, case.status, case.channel) == (None, Status.NEW, "web")
+    assert (case.owner, case.status, case.channel) == (None, CaseStatus.NEW, "web")
     assert case.description == "My broadband has been down for three days.\nI work from home."
     assert case.subject == "My broadband has been down for three days." and case.order_reference == "ORD-1"
     assert case.customer.full_name == "Siân Llewellyn" and case.customer.title == "Ms"
@@ -101,7 +101,7 @@ def test_public_complaint_cannot_set_owner_status_or_flags(api, alice):
     )
     assert api.post(API, body, format="json").status_code == 201
     case = Case.objects.get()
-    assert (case.owner, case.status, case.severity, case.category) == (None, Status.NEW, "normal", None)
+    assert (case.owner, case.status, case.severity, case.category) == (None, CaseStatus.NEW, "normal", None)
 
 
 def test_a_known_customer_is_matched_and_their_name_never_overwritten(api):

@@ -7,8 +7,9 @@ from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
-from complaints import services
-from complaints.models import Case, Collaborator, EventKind, Status
+from complaints.cases import services as case_services
+from complaints.models import Case, CaseStatus, Collaborator, EventKind
+from complaints.promises import services as promise_services
 from crm.models import OutboundEmail
 from tests.complaints.factories import make_case
 
@@ -18,10 +19,10 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def case(alice):
     case = make_case()
-    services.case_take(case=case, agent=alice)
-    services.case_add_note(case=case, by=alice, text="INTERNAL: customer sounded angry")
-    services.case_message_customer(case=case, by=alice, text="We are sending an engineer.", await_reply=True)
-    services.promise_make(case=case, by=alice, text="Engineer visit", due_at=timezone.now() + timedelta(days=2))
+    case_services.case_take(case=case, agent=alice)
+    case_services.case_add_note(case=case, by=alice, text="INTERNAL: customer sounded angry")
+    case_services.case_send_message(case=case, by=alice, text="We are sending an engineer.", await_reply=True)
+    promise_services.promise_make(case=case, by=alice, text="Engineer visit", due_at=timezone.now() + timedelta(days=2))
     return Case.objects.get(pk=case.pk)
 
 
@@ -56,7 +57,7 @@ def test_customer_reply_reopens_a_waiting_case_and_tells_the_owner(client, case,
     response = client.post(status_url(case, "reply"), {"reply-text": "Tuesday works for me."})
     assert response.status_code == 302
     case.refresh_from_db()
-    assert case.status == Status.OPEN and case.awaiting_reply_since is not None
+    assert case.status == CaseStatus.OPEN and case.awaiting_reply_since is not None
     event = case.events.get(kind=EventKind.MESSAGE_IN)
     assert event.actor_kind == "customer" and event.data["text"] == "Tuesday works for me."
     assert OutboundEmail.objects.get(key=f"case:{case.pk}:customer-message:{event.pk}").to_email == alice.email
@@ -69,7 +70,7 @@ def test_an_empty_reply_shows_an_error_and_keeps_nothing(client, case):
 
 
 def test_rate_a_resolved_case_once(client, case, alice):
-    services.case_resolve(case=case, by=alice, resolution_summary="Line fixed", root_cause="product")
+    case_services.case_resolve(case=case, by=alice, resolution_summary="Line fixed", root_cause="product")
     assert client.post(status_url(case, "rate"), {"rate-score": "5", "rate-comment": "Brilliant"}).status_code == 302
     again = client.post(status_url(case, "rate"), {"rate-score": "1"})
     assert again.status_code == 409 and "already rated" in again.content.decode()
@@ -82,15 +83,15 @@ def test_rating_an_open_case_is_refused(client, case):
 
 
 def test_reopen_within_the_window_goes_back_to_the_same_owner(client, case, alice, settings):
-    services.case_resolve(case=case, by=alice, resolution_summary="Line fixed", root_cause="product")
+    case_services.case_resolve(case=case, by=alice, resolution_summary="Line fixed", root_cause="product")
     assert client.post(status_url(case, "reopen"), {"reopen-reason": "It dropped again"}).status_code == 302
     case.refresh_from_db()
-    assert (case.status, case.owner) == (Status.OPEN, alice)
+    assert (case.status, case.owner) == (CaseStatus.OPEN, alice)
     assert case.events.get(kind=EventKind.REOPENED).actor_kind == "customer"
 
 
 def test_reopen_after_the_window_is_refused_with_advice(client, case, alice, settings):
-    services.case_resolve(case=case, by=alice, resolution_summary="Line fixed", root_cause="product")
+    case_services.case_resolve(case=case, by=alice, resolution_summary="Line fixed", root_cause="product")
     Case.objects.filter(pk=case.pk).update(resolved_at=timezone.now() - timedelta(days=31))
     response = client.post(status_url(case, "reopen"), {"reopen-reason": "It dropped again"})
     assert response.status_code == 409 and "new complaint" in response.content.decode()
@@ -112,8 +113,8 @@ def test_status_pages_are_not_cached(client, case):
 
 @pytest.fixture
 def closed_long_ago(case, alice):
-    services.case_resolve(case=case, by=alice, resolution_summary="Line fixed", root_cause="product")
-    Case.objects.filter(pk=case.pk).update(status=Status.CLOSED, resolved_at=timezone.now() - timedelta(days=40))
+    case_services.case_resolve(case=case, by=alice, resolution_summary="Line fixed", root_cause="product")
+    Case.objects.filter(pk=case.pk).update(status=CaseStatus.CLOSED, resolved_at=timezone.now() - timedelta(days=40))
     return Case.objects.get(pk=case.pk)
 
 
@@ -134,15 +135,15 @@ def test_a_closed_case_cannot_ask_for_a_manager_nor_take_a_reply_after_the_windo
     assert escalate.status_code == reply.status_code == 409
     assert "new complaint" in reply.content.decode() and "reopen it first" in escalate.content.decode()
     case.refresh_from_db()
-    assert case.status == Status.CLOSED and OutboundEmail.objects.count() == before
+    assert case.status == CaseStatus.CLOSED and OutboundEmail.objects.count() == before
     assert not case.events.filter(kind__in=[EventKind.MESSAGE_IN, EventKind.ESCALATED]).exists()
 
 
 def test_a_reply_on_a_recently_resolved_case_reopens_it_for_the_owner(client, case, alice):
-    services.case_resolve(case=case, by=alice, resolution_summary="Line fixed", root_cause="product")
+    case_services.case_resolve(case=case, by=alice, resolution_summary="Line fixed", root_cause="product")
     assert client.post(status_url(case, "reply"), {"reply-text": "It is not fixed."}).status_code == 302
     case.refresh_from_db()
-    assert (case.status, case.owner) == (Status.OPEN, alice)
+    assert (case.status, case.owner) == (CaseStatus.OPEN, alice)
     assert case.events.filter(kind=EventKind.REOPENED, actor_kind="customer").count() == 1
 
 

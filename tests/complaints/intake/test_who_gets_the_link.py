@@ -5,7 +5,8 @@ import pytest
 from django.core.cache import cache
 from django.urls import reverse
 
-from complaints import services
+from complaints.cases import services as case_services
+from complaints.mail import services as mail_services
 from complaints.models import Case, IntakeMatch
 from crm.models import Customer, OutboundEmail
 from tests.complaints.factories import make_case
@@ -71,7 +72,7 @@ def test_email_in_from_a_new_address_is_a_new_person_whatever_name_it_gives(hous
         b"From: Margaret Thomas <bill@example.test>\r\nTo: care@example.test\r\nSubject: My bill\r\n"
         b"Message-ID: <household-1@example.test>\r\n\r\nThe bill is wrong.\r\n"
     )
-    case = services.email_ingest(raw).case
+    case = mail_services.email_ingest(raw).case
     assert case.customer != household and case.customer.email == "bill@example.test"
     assert [r.to_email for r in OutboundEmail.objects.all()] == ["bill@example.test"]
 
@@ -97,7 +98,7 @@ def test_the_thanks_page_says_the_same_for_a_phone_on_file_and_one_that_is_not(c
 
 def test_staff_see_how_the_complainant_was_matched(client, api, household, alice):
     case, _ = submit_by_api(api, phone="020 7946 0123")
-    services.case_take(case=case, agent=alice)
+    case_services.case_take(case=case, agent=alice)
     client.force_login(alice)
     page = client.get(reverse("complaints:case-detail", args=[case.reference])).content.decode()
     assert "phone number only" in page and "confirm who you are talking to" in page
@@ -106,8 +107,8 @@ def test_staff_see_how_the_complainant_was_matched(client, api, household, alice
 
 def test_a_message_to_the_customer_goes_to_the_stored_address_never_a_typed_one(api, household, alice):
     case, _ = submit_by_api(api, phone="020 7946 0123")
-    services.case_take(case=case, agent=alice)
-    services.case_message_customer(case=case, by=alice, text="We will call you today.")
+    case_services.case_take(case=case, agent=alice)
+    case_services.case_send_message(case=case, by=alice, text="We will call you today.")
     [message] = OutboundEmail.objects.filter(key__contains=":message:")
     assert message.to_email == household.email
 

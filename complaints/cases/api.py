@@ -1,0 +1,134 @@
+"""Cases API: parse, call one service or selector, render. Cases are addressed by reference.
+
+A case outside the caller's scope answers 404 (complaints.permissions.visible_cases); domain errors
+map to 400/403/409 in config.api.exception_handler. The promise endpoints come from promises.api.
+"""
+
+from django.db.models import QuerySet
+from django.http import Http404
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from complaints.cases import selectors, services
+from complaints.cases.filters import CaseFilter
+from complaints.cases.serializers import (
+    CaseCreateInput,
+    CaseDetailOutput,
+    CaseListOutput,
+    CaseUpdateInput,
+    EscalateInput,
+    EventOutput,
+    HandoverInput,
+    MessageInput,
+    ReasonInput,
+    ResolveInput,
+    TextInput,
+)
+from complaints.models import Case
+from complaints.promises.api import PromiseActions
+from crm.permissions import IsStaffMember
+
+
+class CaseViewSet(PromiseActions, mixins.ListModelMixin, viewsets.GenericViewSet):
+    permission_classes = [IsStaffMember]
+    lookup_field = "reference"
+    lookup_value_regex = r"[A-Za-z0-9-]+"
+    filterset_class = CaseFilter
+    serializer_class = CaseListOutput
+
+    def get_queryset(self) -> QuerySet[Case]:
+        if getattr(self, "swagger_fake_view", False):
+            return Case.objects.none()
+        return selectors.case_list(user=self.request.user)
+
+    def _case(self) -> Case:
+        try:
+            return selectors.case_detail(user=self.request.user, reference=self.kwargs["reference"])
+        except Case.DoesNotExist:
+            raise Http404 from None
+
+    def _render(self, case: Case, code: int = status.HTTP_200_OK) -> Response:
+        fresh = selectors.case_detail(user=self.request.user, reference=case.reference)
+        return Response(CaseDetailOutput(fresh).data, status=code)
+
+    @extend_schema(request=CaseCreateInput, responses={201: CaseDetailOutput})
+    def create(self, request: Request) -> Response:
+        data = CaseCreateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        case = services.case_create(by=request.user, **data.validated_data)
+        return self._render(case, status.HTTP_201_CREATED)
+
+    @extend_schema(responses=CaseDetailOutput)
+    def retrieve(self, request: Request, reference: str | None = None) -> Response:
+        return Response(CaseDetailOutput(self._case()).data)
+
+    @extend_schema(request=CaseUpdateInput, responses=CaseDetailOutput)
+    def partial_update(self, request: Request, reference: str | None = None) -> Response:
+        data = CaseUpdateInput(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        case = services.case_update(case=self._case(), by=request.user, **data.validated_data)
+        return self._render(case)
+
+    @extend_schema(request=None, responses=CaseDetailOutput)
+    @action(detail=True, methods=["post"])
+    def take(self, request: Request, reference: str | None = None) -> Response:
+        return self._render(services.case_take(case=self._case(), agent=request.user))
+
+    @extend_schema(request=HandoverInput, responses=CaseDetailOutput)
+    @action(detail=True, methods=["post"])
+    def handover(self, request: Request, reference: str | None = None) -> Response:
+        data = HandoverInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        return self._render(services.case_handover(case=self._case(), by=request.user, **data.validated_data))
+
+    @extend_schema(request=EscalateInput, responses=CaseDetailOutput)
+    @action(detail=True, methods=["post"])
+    def escalate(self, request: Request, reference: str | None = None) -> Response:
+        data = EscalateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        collaborator = services.case_escalate(case=self._case(), by=request.user, **data.validated_data)
+        return self._render(collaborator.case)
+
+    @extend_schema(request=TextInput, responses={201: EventOutput})
+    @action(detail=True, methods=["post"])
+    def notes(self, request: Request, reference: str | None = None) -> Response:
+        data = TextInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        event = services.case_add_note(case=self._case(), by=request.user, **data.validated_data)
+        return Response(EventOutput(event).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=MessageInput, responses={201: EventOutput})
+    @action(detail=True, methods=["post"])
+    def messages(self, request: Request, reference: str | None = None) -> Response:
+        data = MessageInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        event = services.case_send_message(case=self._case(), by=request.user, **data.validated_data)
+        return Response(EventOutput(event).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=ResolveInput, responses=CaseDetailOutput)
+    @action(detail=True, methods=["post"])
+    def resolve(self, request: Request, reference: str | None = None) -> Response:
+        data = ResolveInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        return self._render(services.case_resolve(case=self._case(), by=request.user, **data.validated_data))
+
+    @extend_schema(request=ReasonInput, responses=CaseDetailOutput)
+    @action(detail=True, methods=["post"])
+    def reopen(self, request: Request, reference: str | None = None) -> Response:
+        data = ReasonInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        return self._render(services.case_reopen(case=self._case(), by=request.user, **data.validated_data))
+
+    @extend_schema(
+        parameters=[OpenApiParameter("order", str, enum=["oldest", "newest"], required=False)],
+        responses=EventOutput(many=True),
+        filters=False,
+    )
+    @action(detail=True, methods=["get"], filterset_class=None)
+    def timeline(self, request: Request, reference: str | None = None) -> Response:
+        events = selectors.case_timeline(case=self._case(), newest_first=request.query_params.get("order") == "newest")
+        page = self.paginate_queryset(events)
+        return self.get_paginated_response(EventOutput(page, many=True).data)

@@ -1,0 +1,39 @@
+"""The filters of the case list (API): status, severity, owner, customer, category, overdue, opened, ordering."""
+
+import django_filters
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from complaints.models import Case, CaseStatus, Severity
+from crm.forms import UtcDateTimeField
+
+
+class UtcDateTimeFilter(django_filters.DateTimeFilter):
+    field_class = UtcDateTimeField
+
+
+class CaseFilter(django_filters.FilterSet):
+    status = django_filters.MultipleChoiceFilter(choices=CaseStatus.choices)
+    severity = django_filters.MultipleChoiceFilter(choices=Severity.choices)
+    owner = django_filters.CharFilter(method="owned_by", label="'me' or a staff username")
+    customer = django_filters.NumberFilter(field_name="customer_id")
+    category = django_filters.CharFilter(field_name="category__slug")
+    overdue = django_filters.BooleanFilter(method="with_overdue_promise", label="Has an open promise past due")
+    opened_after = UtcDateTimeFilter(field_name="opened_at", lookup_expr="gte")
+    opened_before = UtcDateTimeFilter(field_name="opened_at", lookup_expr="lt")
+    ordering = django_filters.OrderingFilter(
+        fields=["opened_at", "severity", "status", "next_promise_due_at"], label="Order by"
+    )
+
+    class Meta:
+        model = Case
+        fields = ["status", "severity", "owner", "customer", "category", "overdue", "opened_after", "opened_before"]
+
+    def owned_by(self, queryset: QuerySet[Case], name: str, value: str) -> QuerySet[Case]:
+        if value == "me":
+            return queryset.filter(owner=self.request.user)
+        return queryset.filter(owner__username=value)
+
+    def with_overdue_promise(self, queryset: QuerySet[Case], name: str, value: bool) -> QuerySet[Case]:
+        overdue = Case.objects.overdue(timezone.now()).values("pk")
+        return queryset.filter(pk__in=overdue) if value else queryset.exclude(pk__in=overdue)

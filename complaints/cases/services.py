@@ -1,0 +1,451 @@
+"""Every write to a case by staff, and the case's own life: opened, taken, handed over, escalated,
+edited, noted, written about, resolved, reopened, closed. One function per action, each in one
+transaction, writing its events (complaints.events) and queueing its emails (complaints.emails).
+
+Web views, API views, Celery tasks and commands all call these; none of them assigns
+`Case.status` or `Case.owner` itself.
+"""
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from complaints import emails, events, permissions
+from complaints.exceptions import AlreadyOwned
+from complaints.models import (
+    AGENT_LOGGED_CHANNELS,
+    ActorKind,
+    Case,
+    CaseAction,
+    CaseChannel,
+    CaseEvent,
+    CaseStatus,
+    Category,
+    Collaborator,
+    EscalationLevel,
+    EventKind,
+    RootCause,
+    Severity,
+    format_reference,
+    statuses_allowing,
+)
+from complaints.validation import HANDOVER_REASON_MIN_LENGTH, require_reason, require_subject, require_text
+from crm.customers.services import customer_create
+from crm.exceptions import Conflict, InvalidInput, NotAllowedInStatus, NotPermitted
+from crm.models import Customer, OutboundEmail, Service
+from crm.names import staff_display_name
+from crm.permissions import StaffUser, roles_of
+from crm.staff.selectors import active_staff_member, first_active_in_role
+
+# A beat run handles at most this many rows; the next run (a minute later) takes the rest.
+BEAT_BATCH = 500
+EDITABLE_CASE_FIELDS = ("subject", "category", "severity", "outcome_wanted")
+
+
+# --- Opening ---------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def case_create(
+    *,
+    customer: Customer,
+    channel: str,
+    subject: str,
+    description: str,
+    by: StaffUser | None = None,
+    category: Category | None = None,
+    severity: str = Severity.NORMAL,
+    outcome_wanted: str = "",
+    service: Service | None = None,
+    order_reference: str = "",
+    name_as_given: str = "",
+    title_as_given: str = "",
+    acknowledged_by_phone: bool = False,
+    intake_match: str = "",
+    acknowledge: bool = True,
+) -> Case:
+    """Open a case and queue its acknowledgement. A staff member who logs it owns it from the
+    start; web and email complaints (no `by`) wait unowned in the team queue.
+
+    `acknowledge=False` when the complainant did not give the customer's address themselves (a phone
+    number matched someone on file): the acknowledgement, and its private link, go only to an
+    address the complainant gave."""
+    if channel not in CaseChannel.values:
+        raise InvalidInput("Unknown channel.", errors={"channel": [f"Choose one of {', '.join(CaseChannel.values)}."]})
+    if severity not in Severity.values:
+        raise InvalidInput("Unknown severity.", errors={"severity": [f"Choose one of {', '.join(Severity.values)}."]})
+    subject = require_subject(subject)
+    if not description.strip():
+        raise InvalidInput("A description is required.", errors={"description": ["This field may not be blank."]})
+    if by is not None and not roles_of(by):
+        raise NotPermitted("Only staff can log cases.")
+
+    now = timezone.now()
+    logged = by is not None
+    case = Case.objects.create(
+        customer=customer,
+        channel=channel,
+        subject=subject,
+        description=description,
+        outcome_wanted=outcome_wanted,
+        category=category,
+        severity=severity,
+        owner=by,
+        status=CaseStatus.OPEN if logged else CaseStatus.NEW,
+        opened_at=now,
+        awaiting_reply_since=None if logged else now,
+        service=service,
+        order_reference=order_reference,
+        name_as_given=name_as_given,
+        title_as_given=title_as_given,
+        name_needs_confirming=bool(name_as_given or title_as_given),
+        acknowledged_by_phone=acknowledged_by_phone and logged,
+        acknowledged_at=now if acknowledged_by_phone and logged else None,
+        intake_match=intake_match,
+    )
+    # The reference comes from the primary key, unique under any concurrency.
+    case.reference = format_reference(case.pk)
+    Case.objects.filter(pk=case.pk).update(reference=case.reference)
+    events.case_created(case, by=by, at=now)
+    if by is not None and channel in AGENT_LOGGED_CHANNELS:
+        events.call_logged(case, by=by, at=now)
+    if acknowledge:
+        _queue_acknowledgement(case)
+    return case
+
+
+def _acknowledgements_sent_recently(case: Case) -> int:
+    """How many of this customer's other cases opened in the last hour were acknowledged by email:
+    by the outbox keys of those few cases, so the lookup is a handful of unique-index probes."""
+    since = case.opened_at - timedelta(hours=1)
+    recent = Case.objects.filter(customer_id=case.customer_id, opened_at__gte=since).exclude(pk=case.pk)
+    keys = [emails.acknowledgement_key(other) for other in recent.only("pk")[:100]]
+    return OutboundEmail.objects.filter(key__in=keys).count() if keys else 0
+
+
+def _queue_acknowledgement(case: Case) -> None:
+    """Exactly one acknowledgement per case (its outbox key), on every channel, in the creating transaction.
+    At most ACKNOWLEDGEMENTS_PER_ADDRESS_PER_HOUR to one address: anyone can complain in someone else's
+    name, and the cases still open, but their inbox is not flooded from ours."""
+    if not case.customer.email:
+        return
+    limit = settings.ACKNOWLEDGEMENTS_PER_ADDRESS_PER_HOUR
+    if _acknowledgements_sent_recently(case) >= limit:
+        events.note_added(
+            case,
+            by=None,
+            at=case.opened_at,
+            text=(
+                f"No acknowledgement was emailed: {limit} went to this address in the last hour. "
+                "Contact the customer before you rely on them having the reference."
+            ),
+        )
+        return
+    emails.email_customer(
+        case,
+        key=emails.acknowledgement_key(case),
+        template="cases/email/acknowledgement",
+        subject=f"We have your complaint: {case.subject}",
+        owner_name=staff_display_name(case.owner) if case.owner else "",
+        first_response_due=case.opened_at + timedelta(hours=settings.FIRST_RESPONSE_HOURS),
+    )
+
+
+def acknowledgement_sent(*, key: str, sent_at: datetime) -> None:
+    """Outbox hook (crm's email_sent signal): when a case's acknowledgement was accepted by the mail
+    server, that is when the customer was acknowledged."""
+    case_id = emails.acknowledged_case_id(key)
+    if case_id is not None:
+        Case.objects.filter(pk=case_id, acknowledged_at__isnull=True).update(acknowledged_at=sent_at)
+
+
+@transaction.atomic(durable=True)
+def case_log_contact(
+    *, by: StaffUser, customer: Customer | None = None, new_customer: dict | None = None, **case_fields: Any
+) -> Case:
+    """An agent logs a call, letter or visit: the customer (found or created) and a case the agent owns,
+    both or neither."""
+    if customer is None:
+        # full_name is always checked, so a call logged with no details cannot make a nameless customer.
+        customer = customer_create(by=by, **{"full_name": "", **(new_customer or {})})
+    return case_create(customer=customer, by=by, **case_fields)
+
+
+# --- Owning ------------------------------------------------------------------------------------------------
+
+
+@transaction.atomic(durable=True)
+def case_take(*, case: Case, agent: StaffUser) -> Case:
+    """Become the owner of an unowned case. Exactly one of many simultaneous takers wins."""
+    if not permissions.can_take(agent):
+        raise NotPermitted("Only agents and leads take cases.")
+    # Compare-and-swap: the row count says who won; no lock is held while others wait.
+    won = Case.objects.filter(pk=case.pk, owner__isnull=True, status__in=statuses_allowing(CaseAction.TAKE)).update(
+        owner=agent, status=CaseStatus.OPEN, updated_at=timezone.now()
+    )
+    case = Case.objects.select_related("owner", "customer").get(pk=case.pk)
+    if not won:
+        if case.owner is not None:
+            raise AlreadyOwned(owner_username=case.owner.username, owner_name=staff_display_name(case.owner))
+        raise NotAllowedInStatus(action=CaseAction.TAKE.label, status=case.status)
+    events.case_taken(case, by=agent, from_status=CaseStatus.NEW)
+    return case
+
+
+@transaction.atomic(durable=True)
+def case_handover(*, case: Case, to: str, reason: str, by: StaffUser) -> Case:
+    """Pass the case to another agent, with a reason the customer is told. Counts as a shuffle."""
+    reason = require_reason(reason, min_length=HANDOVER_REASON_MIN_LENGTH)
+    case = Case.objects.for_update().get(pk=case.pk)
+    permissions.require_change(by, case)
+    case.require(CaseAction.HANDOVER)
+    target = active_staff_member(to, field="to")
+    if not permissions.can_own(target):
+        raise InvalidInput("Cases are owned by agents and leads.", errors={"to": [f"{to} is not an agent or lead."]})
+    if target.pk == case.owner_id:
+        raise InvalidInput("Already the owner.", errors={"to": [f"{to} already owns this case."]})
+    previous = case.owner
+    case.owner = target
+    case.save(update_fields=["owner", "updated_at"])
+    event = events.case_handed_over(case, by=by, from_owner=previous, reason=reason)
+    emails.email_customer(
+        case,
+        key=emails.handover_key(case, event),
+        template="cases/email/handover",
+        subject="Your case has a new owner",
+        new_owner_name=staff_display_name(target),
+        reason=reason,
+    )
+    return case
+
+
+def _escalation_target(*, case: Case, level: str | None, to: str | None) -> tuple[StaffUser, str]:
+    if to:
+        return active_staff_member(to, field="to"), ""
+    if level not in EscalationLevel.values:
+        raise InvalidInput(
+            "Say who to escalate to.",
+            errors={"level": [f"Choose one of {', '.join(EscalationLevel.values)}, or name a person in 'to'."]},
+        )
+    if level == EscalationLevel.LEAD:
+        lead = permissions.lead_of(case.owner)
+        if lead is not None and lead.is_active:
+            return lead, level
+    # The first active member of that role: deterministic, and an executive is always reachable.
+    target = first_active_in_role(level)
+    if target is None:
+        raise InvalidInput("Nobody holds that role.", errors={"level": [f"No active {level} to escalate to."]})
+    return target, level
+
+
+@transaction.atomic(durable=True)
+def case_escalate(
+    *, case: Case, by: StaffUser, reason: str, level: str | None = None, to: str | None = None
+) -> Collaborator:
+    """Add a senior person to the case. The owner keeps the case."""
+    reason = require_reason(reason)
+    case = Case.objects.for_update().get(pk=case.pk)
+    permissions.require_change(by, case)
+    case.require(CaseAction.ESCALATE)
+    target, level = _escalation_target(case=case, level=level, to=to)
+    if target.pk == case.owner_id:
+        raise InvalidInput("The owner already has the case.", errors={"to": ["Escalate to someone else."]})
+    if Collaborator.objects.filter(case=case, user=target).exists():
+        raise Conflict(f"Already escalated to {staff_display_name(target)}.", errors={"to": [target.username]})
+    collaborator = Collaborator.objects.create(case=case, user=target, level=level, reason=reason, added_by=by)
+    events.case_escalated(case, by=by, to=target, level=level, reason=reason)
+    emails.email_staff(
+        target,
+        key=emails.escalation_key(case, collaborator),
+        template="cases/email/escalated",
+        subject=f"[{case.reference}] Escalated to you: {case.subject}",
+        case=case,
+        reason=reason,
+        by_name=staff_display_name(by),
+    )
+    return collaborator
+
+
+@transaction.atomic(durable=True)
+def case_update(*, case: Case, by: StaffUser, **fields: Any) -> Case:
+    """Edit what the case is about (not who owns it, nor its status: those have their own actions)."""
+    unknown = set(fields) - set(EDITABLE_CASE_FIELDS)
+    if unknown:
+        raise InvalidInput("These fields cannot be edited.", errors={f: ["Not editable."] for f in sorted(unknown)})
+    case = Case.objects.for_update().get(pk=case.pk)
+    permissions.require_change(by, case)
+    case.require(CaseAction.EDIT)
+    if "subject" in fields:
+        fields["subject"] = require_subject(str(fields["subject"]))
+    if "severity" in fields and fields["severity"] not in Severity.values:
+        raise InvalidInput("Unknown severity.", errors={"severity": [f"Choose one of {', '.join(Severity.values)}."]})
+    changes: dict[str, list[str | int | None]] = {}
+    for field, value in fields.items():
+        before = getattr(case, field)
+        if before != value:
+            changes[field] = [str(getattr(before, "slug", before) or ""), str(getattr(value, "slug", value) or "")]
+            setattr(case, field, value)
+    if changes:
+        case.save(update_fields=[*changes, "updated_at"])
+        events.case_updated(case, by=by, changes=changes)
+    return case
+
+
+# --- Talking to the customer and to each other ------------------------------------------------------------
+
+
+@transaction.atomic(durable=True)
+def case_add_note(*, case: Case, by: StaffUser, text: str) -> CaseEvent:
+    """An internal note: any staff member who can see the case; never shown to the customer."""
+    text = require_text(text, field="text")
+    permissions.require_see(by, case)
+    case = Case.objects.for_update().get(pk=case.pk)
+    case.require(CaseAction.NOTE)
+    return events.note_added(case, by=by, text=text)
+
+
+@transaction.atomic(durable=True)
+def case_send_message(*, case: Case, by: StaffUser, text: str, await_reply: bool = False) -> CaseEvent:
+    """Write to the customer (emailed through the outbox to their stored address)."""
+    text = require_text(text, field="text")
+    case = Case.objects.for_update().get(pk=case.pk)
+    permissions.require_change(by, case)
+    if not case.customer.email:
+        raise InvalidInput(
+            "This customer has no email address; call or write to them and log it instead.",
+            errors={"customer": ["The customer has no email address."]},
+        )
+    case.require(CaseAction.MESSAGE)
+    now = timezone.now()
+    fields = ["awaiting_reply_since", "updated_at"]
+    case.awaiting_reply_since = None
+    if case.first_response_at is None:
+        case.first_response_at = now
+        fields.append("first_response_at")
+    target = CaseStatus.WAITING_ON_CUSTOMER if await_reply else CaseStatus.OPEN
+    before = case.status
+    if target != case.status:
+        case.move_to(target, action=CaseAction.MESSAGE)
+        fields.append("status")
+    case.save(update_fields=fields)
+    event = events.message_sent(case, by=by, text=text, at=now)
+    if "status" in fields:
+        events.status_changed(case, by=by, from_status=before, at=now)
+    emails.email_customer(
+        case,
+        key=emails.message_key(case, event),
+        template="cases/email/message",
+        subject=case.subject,
+        text=text,
+        owner_name=staff_display_name(by),
+    )
+    return event
+
+
+# --- Resolution ---------------------------------------------------------------------------------------------
+
+
+@transaction.atomic(durable=True)
+def case_resolve(*, case: Case, by: StaffUser, resolution_summary: str, root_cause: str) -> Case:
+    summary = require_text(resolution_summary, field="resolution_summary")
+    if root_cause not in RootCause.values:
+        raise InvalidInput(
+            "A root cause is required.", errors={"root_cause": [f"Choose one of {', '.join(RootCause.values)}."]}
+        )
+    case = Case.objects.for_update().get(pk=case.pk)
+    permissions.require_change(by, case)
+    case.require(CaseAction.RESOLVE)
+    before = case.move_to(CaseStatus.RESOLVED, action=CaseAction.RESOLVE)
+    now = timezone.now()
+    # First contact resolution, from the history: the owner resolved it with no handover
+    # and the customer never had to contact us again.
+    history = case.events.filter(kind__in=[EventKind.HANDED_OVER, EventKind.MESSAGE_IN, EventKind.REOPENED])
+    case.resolved_on_first_contact = by.pk == case.owner_id and not history.exists()
+    case.resolution_summary, case.root_cause, case.resolved_at = summary, root_cause, now
+    case.save(
+        update_fields=[
+            "status",
+            "resolution_summary",
+            "root_cause",
+            "resolved_at",
+            "resolved_on_first_contact",
+            "updated_at",
+        ]
+    )
+    events.case_resolved(case, by=by, from_status=before, at=now)
+    return case
+
+
+def customer_reopen_deadline(case: Case) -> datetime | None:
+    """Until when the customer may reopen a resolved case themselves (None: it is not resolved)."""
+    if not case.can(CaseAction.REOPEN) or case.resolved_at is None:
+        return None
+    return case.resolved_at + timedelta(days=settings.CUSTOMER_REOPEN_DAYS)
+
+
+def reopen_window_closed(case: Case) -> Conflict:
+    return Conflict(
+        f"This case was resolved more than {settings.CUSTOMER_REOPEN_DAYS} days ago; please tell us about "
+        "it as a new complaint and mention this reference.",
+        errors={"status": [case.status]},
+    )
+
+
+@transaction.atomic(durable=True)
+def case_reopen(*, case: Case, by: StaffUser | None, reason: str, actor_kind: str = ActorKind.STAFF) -> Case:
+    """Back to the same owner, by staff or by the customer (within CUSTOMER_REOPEN_DAYS).
+    If the owner has left, to their team lead, recorded."""
+    reason = require_reason(reason)
+    case = Case.objects.for_update().get(pk=case.pk)
+    if actor_kind == ActorKind.STAFF:
+        if by is None:
+            raise NotPermitted(permissions.CHANGE_RULE)
+        permissions.require_change(by, case)
+    elif (deadline := customer_reopen_deadline(case)) is not None and deadline < timezone.now():
+        raise reopen_window_closed(case)
+    reopen_locked(case, by=by if actor_kind == ActorKind.STAFF else None, actor_kind=actor_kind, reason=reason)
+    return case
+
+
+def reopen_locked(case: Case, *, by: StaffUser | None, actor_kind: str, reason: str) -> None:
+    """Move a locked, resolved or closed case back to its owner; to their lead if they left, or to the
+    queue (NEW) if there is none. Also used when a customer writes to a resolved case."""
+    case.require(CaseAction.REOPEN)
+    owner = case.owner
+    previous_owner = None
+    if owner is not None and not owner.is_active:
+        lead = permissions.lead_of(owner)
+        case.owner = lead if lead is not None and lead.is_active else None
+        previous_owner = owner
+    before = case.move_to(CaseStatus.OPEN if case.owner is not None else CaseStatus.NEW, action=CaseAction.REOPEN)
+    case.resolved_at = None
+    case.closed_at = None
+    case.resolved_on_first_contact = None
+    case.save(update_fields=["status", "owner", "resolved_at", "closed_at", "resolved_on_first_contact", "updated_at"])
+    events.case_reopened(
+        case, by=by, actor_kind=actor_kind, from_status=before, reason=reason, previous_owner=previous_owner
+    )
+
+
+def cases_close_resolved(*, now: datetime | None = None) -> int:
+    """Close cases resolved longer ago than CASE_AUTO_CLOSE_AFTER_HOURS, unless reopened."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(hours=settings.CASE_AUTO_CLOSE_AFTER_HOURS)
+    closed = 0
+    closable = statuses_allowing(CaseAction.CLOSE)
+    ids = list(
+        Case.objects.filter(status__in=closable, resolved_at__lte=cutoff).values_list("pk", flat=True)[:BEAT_BATCH]
+    )
+    for case_id in ids:
+        with transaction.atomic():
+            # Compare-and-swap: a case reopened meanwhile is not closed.
+            if not Case.objects.filter(pk=case_id, status__in=closable).update(
+                status=CaseStatus.CLOSED, closed_at=now, updated_at=now
+            ):
+                continue
+            events.case_closed(case_id, at=now)
+            closed += 1
+    return closed

@@ -1,0 +1,368 @@
+"""Agent and lead pages: the case page and its actions, My cases, the team queue, taking a case,
+logging a call, the team view. Each action posts to its own URL, calls one service, and answers with
+the whole page (no JavaScript) or the case panel partial (HTMX), keeping what was typed on error."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Page, Paginator
+from django.forms import Form
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods, require_POST
+from django_htmx.http import HttpResponseClientRedirect
+
+from complaints import permissions
+from complaints.cases import forms, selectors, services
+from complaints.incidents.selectors import open_incidents
+from complaints.models import Case, CaseAction, Promise, PromiseStatus
+from complaints.promises import forms as promise_forms
+from complaints.promises import services as promise_services
+from complaints.promises.selectors import promises_at_risk_ids, team_promise_counts, team_promises_at_risk
+from config.http import StaffRequest
+from crm.customers.selectors import customers_similar
+from crm.exceptions import DomainError
+from crm.models import Customer
+from crm.permissions import StaffUser, staff_required
+
+PAGE_SIZE = 50
+
+
+def _case_or_404(request: StaffRequest, reference: str) -> Case:
+    try:
+        return selectors.case_detail(user=request.user, reference=reference)
+    except Case.DoesNotExist:
+        raise Http404 from None
+
+
+def _promise(case: Case, promise_id: int) -> Promise:
+    return get_object_or_404(Promise, pk=promise_id, case=case)
+
+
+@dataclass(frozen=True)
+class Action:
+    form_class: type[Form]
+    label: str
+    case_action: str  # what the case's status must allow (complaints.models.ALLOWED_ACTIONS)
+    call: Callable[[Case, StaffUser, dict[str, Any]], object]
+
+
+def _keep(case: Case, user: StaffUser, data: dict[str, Any]) -> object:
+    return promise_services.promise_keep(promise=_promise(case, data["promise"]), by=user)
+
+
+def _reschedule(case: Case, user: StaffUser, data: dict[str, Any]) -> object:
+    promise = _promise(case, data["promise"])
+    return promise_services.promise_reschedule(promise=promise, by=user, due_at=data["due_at"], reason=data["reason"])
+
+
+def _escalate(case: Case, user: StaffUser, data: dict[str, Any]) -> object:
+    level, to = data["level"] or None, data["to"] or None
+    return services.case_escalate(case=case, by=user, reason=data["reason"], level=level, to=to)
+
+
+# Each action: its form, its button, what the status must allow, and how it calls its one service.
+ACTIONS = {
+    "note": Action(
+        forms.NoteForm,
+        "Add an internal note",
+        CaseAction.NOTE,
+        lambda c, u, d: services.case_add_note(case=c, by=u, **d),
+    ),
+    "message": Action(
+        forms.MessageForm,
+        "Write to the customer",
+        CaseAction.MESSAGE,
+        lambda c, u, d: services.case_send_message(case=c, by=u, **d),
+    ),
+    "promise": Action(
+        promise_forms.PromiseForm,
+        "Make a promise",
+        CaseAction.PROMISE,
+        lambda c, u, d: promise_services.promise_make(case=c, by=u, **d),
+    ),
+    "keep": Action(promise_forms.KeepForm, "Kept it", CaseAction.PROMISE, _keep),
+    "reschedule": Action(
+        promise_forms.RescheduleForm, "Reschedule and tell the customer", CaseAction.PROMISE, _reschedule
+    ),
+    "escalate": Action(forms.EscalateForm, "Escalate (you stay the owner)", CaseAction.ESCALATE, _escalate),
+    "handover": Action(
+        forms.HandoverForm, "Hand over", CaseAction.HANDOVER, lambda c, u, d: services.case_handover(case=c, by=u, **d)
+    ),
+    "resolve": Action(
+        forms.ResolveForm, "Resolve", CaseAction.RESOLVE, lambda c, u, d: services.case_resolve(case=c, by=u, **d)
+    ),
+    "reopen": Action(
+        forms.ReopenForm, "Reopen", CaseAction.REOPEN, lambda c, u, d: services.case_reopen(case=c, by=u, **d)
+    ),
+}
+PROMISE_ACTIONS = {"keep", "reschedule"}
+
+
+def _action_form(name: str, data: Any = None, *, promise_id: int | None = None) -> Form:
+    """The form of one action. Ids carry the action (and the promise), so many forms share one page."""
+    suffix = f"{name}{promise_id}" if promise_id is not None else name
+    initial = {"promise": promise_id} if promise_id is not None else None
+    return ACTIONS[name].form_class(data, auto_id=f"id_{suffix}_%s", initial=initial)
+
+
+def _case_actions(case: Case, can_change: bool) -> list[str]:
+    """The case-wide actions this person can take now (promise actions sit with each open promise):
+    what the status allows, and besides a note, only for those who may change the case."""
+    return [
+        name
+        for name, action in ACTIONS.items()
+        if name not in PROMISE_ACTIONS and case.can(action.case_action) and (name == "note" or can_change)
+    ]
+
+
+def _posted_promise_id(request: StaffRequest) -> int | None:
+    value = request.POST.get("promise", "")
+    return int(value) if value.isdigit() else None
+
+
+def _errors_of(form: Form) -> list[str]:
+    found = list(form.non_field_errors())
+    for field in form:
+        found.extend(f"{field.label}: {error}" for error in field.errors)
+    return found
+
+
+def _case_context(
+    request: StaffRequest,
+    case: Case,
+    *,
+    failed: str | None = None,
+    failed_form: Form | None = None,
+    failed_promise: int | None = None,
+) -> dict[str, Any]:
+    newest_first = request.GET.get("order") == "newest"
+    can_change = permissions.can_change(request.user, case)
+    actions = [
+        (name, ACTIONS[name].label, failed_form if name == failed else _action_form(name))
+        for name in _case_actions(case, can_change)
+    ]
+    promises = list(case.promises.all())  # prefetched by selectors.case_detail, nearest due first
+    open_promises = []
+    for promise in (p for p in promises if p.status == PromiseStatus.OPEN):
+        promise_forms_shown = {
+            name: failed_form
+            if failed == name and failed_promise == promise.pk
+            else _action_form(name, promise_id=promise.pk)
+            for name in PROMISE_ACTIONS
+        }
+        open_promises.append((promise, promise_forms_shown["keep"], promise_forms_shown["reschedule"]))
+    shown = failed in {name for name, _, _ in actions} or (
+        failed in PROMISE_ACTIONS and can_change and any(p.pk == failed_promise for p, _, _ in open_promises)
+    )
+    return {
+        "case": case,
+        "timeline": selectors.case_timeline(case=case, newest_first=newest_first),
+        "newest_first": newest_first,
+        "order_query": "?order=newest" if newest_first else "",
+        "actions": actions,
+        "failed_action": failed,
+        # An error for a form that is no longer on the page (the promise was kept meanwhile, the case
+        # changed hands): said at the top of the panel instead, so it is never lost.
+        "failure": _errors_of(failed_form) if failed_form is not None and not shown else [],
+        "can_change": can_change,
+        "change_rule": permissions.CHANGE_RULE,
+        "can_take": case.can(CaseAction.TAKE) and case.owner_id is None and permissions.can_take(request.user),
+        "open_promises": open_promises,
+        "settled_promises": [p for p in promises if p.status != PromiseStatus.OPEN],
+        "open_incidents": open_incidents() if can_change else [],
+    }
+
+
+def _case_url(request: StaffRequest, reference: str) -> str:
+    url = reverse("complaints:case-detail", args=[reference])
+    return url + "?order=newest" if request.GET.get("order") == "newest" else url
+
+
+@staff_required
+def case_detail(request: StaffRequest, reference: str) -> HttpResponse:
+    case = _case_or_404(request, reference)
+    return render(request, "complaints/cases/case_detail.html", _case_context(request, case))
+
+
+@staff_required
+@require_POST
+def case_action(request: StaffRequest, reference: str, action: str) -> HttpResponse:
+    if action not in ACTIONS:
+        raise Http404
+    case = _case_or_404(request, reference)
+    promise_id = _posted_promise_id(request) if action in PROMISE_ACTIONS else None
+    form = _action_form(action, request.POST, promise_id=promise_id)
+    status = 400
+    if form.is_valid():
+        try:
+            ACTIONS[action].call(case, request.user, form.cleaned_data)
+        except DomainError as error:
+            form.add_domain_error(error)  # type: ignore[attr-defined]
+            status = error.status_code
+        else:
+            return _after_action(request, reference)
+    context = _case_context(request, case, failed=action, failed_form=form, failed_promise=promise_id)
+    if request.htmx:
+        # htmx swaps only 2xx answers: the error, next to what was typed, is in the panel it swaps in.
+        return render(request, "complaints/cases/_case_panel.html", context)
+    return render(request, "complaints/cases/case_detail.html", context, status=status)
+
+
+def _after_action(request: StaffRequest, reference: str) -> HttpResponse:
+    try:
+        case = selectors.case_detail(user=request.user, reference=reference)
+    except Case.DoesNotExist:
+        # Handed over outside my team: the case is no longer mine to see.
+        messages.success(request, f"{reference} has been handed over.")
+        if request.htmx:
+            return HttpResponseClientRedirect(reverse("complaints:my-cases"))
+        return redirect("complaints:my-cases")
+    if request.htmx:
+        return render(request, "complaints/cases/_case_panel.html", _case_context(request, case))
+    return redirect(_case_url(request, reference))
+
+
+@staff_required
+def my_cases(request: StaffRequest) -> HttpResponse:
+    page = Paginator(selectors.my_cases(user=request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "complaints/cases/my_cases.html",
+        {
+            "page": page,
+            "counters": selectors.my_case_counters(user=request.user),
+            "at_risk": promises_at_risk_ids(user=request.user),
+        },
+    )
+
+
+def _queue_page(request: StaffRequest, number: str | None = None) -> Page:
+    return Paginator(selectors.team_queue(user=request.user), PAGE_SIZE).get_page(number)
+
+
+@staff_required
+def team_queue(request: StaffRequest) -> HttpResponse:
+    page = _queue_page(request, request.GET.get("page"))
+    return render(request, "complaints/cases/team_queue.html", {"page": page})
+
+
+@staff_required
+@require_POST
+def take(request: StaffRequest, reference: str) -> HttpResponse:
+    try:
+        case = selectors.case_detail(user=request.user, reference=reference)
+    except Case.DoesNotExist:
+        if request.htmx:
+            # Taken a moment ago by someone in another team: the row says so instead of silently staying.
+            return render(request, "complaints/cases/_queue_row.html", {"gone": reference})
+        raise Http404 from None
+    try:
+        case = services.case_take(case=case, agent=request.user)
+    except DomainError as error:
+        if request.htmx:
+            # 200, so htmx swaps the row: it now says who owns the case.
+            return render(request, "complaints/cases/_queue_row.html", {"case": case, "error": error.detail})
+        context = {"page": _queue_page(request), "error": error.detail}
+        return render(request, "complaints/cases/team_queue.html", context, status=error.status_code)
+    if request.htmx:
+        return render(request, "complaints/cases/_queue_row.html", {"case": case, "taken": True})
+    return redirect("complaints:case-detail", reference=case.reference)
+
+
+def _customer_choices(form: forms.LogContactForm, found: list[Customer]) -> tuple[list[Customer], int | None]:
+    """The customers to offer as radio buttons, and which one is chosen (None: a new customer)."""
+    raw = form.data.get("customer") if form.is_bound else form.initial.get("customer")
+    chosen = int(raw) if str(raw or "").isdigit() else None
+    choices = list(found)
+    if chosen is not None and chosen not in {c.pk for c in choices}:
+        customer = Customer.objects.filter(pk=chosen).first()
+        if customer is None:
+            chosen = None
+        else:
+            choices.insert(0, customer)
+    return choices, chosen
+
+
+def _similar_to(details: Any) -> list[Customer]:
+    return customers_similar(
+        name=str(details.get("full_name", ""))[:200],
+        email=str(details.get("email", ""))[:254],
+        phone=str(details.get("phone", ""))[:40],
+    )
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def log_contact(request: StaffRequest) -> HttpResponse:
+    """Log a call, letter or visit: find or create the customer, and open a case I own, in one form."""
+    found: list[Customer] = []
+    searched = False
+    status = 200
+    if request.method == "GET":
+        form = forms.LogContactForm(initial={"customer": request.GET.get("customer", "")})
+    elif "search" in request.POST:
+        # "Find this customer": nothing is checked or saved; everything typed comes back with the matches.
+        typed = {key: value for key, value in request.POST.items() if key not in ("csrfmiddlewaretoken", "search")}
+        form = forms.LogContactForm(initial=typed)
+        found, searched = _similar_to(typed), True
+    else:
+        form = forms.LogContactForm(request.POST)
+        status = 400
+        if form.is_valid():
+            new_customer = form.new_customer()
+            if new_customer is not None and not form.cleaned_data["not_a_duplicate"]:
+                found = _similar_to(new_customer)
+            if found:
+                # Show who may already be this person before a second record is made.
+                status, searched = 200, True
+            else:
+                try:
+                    case = services.case_log_contact(
+                        by=request.user,
+                        customer=form.cleaned_data["customer"],
+                        new_customer=new_customer,
+                        **form.case_fields(),
+                    )
+                except DomainError as error:
+                    form.add_domain_error(error)
+                    status = error.status_code
+                else:
+                    return redirect("complaints:case-detail", reference=case.reference)
+    if status >= 400 and not found and not form.data.get("customer"):
+        # Whatever went wrong, show who this may already be: choosing them is often the fix.
+        found = _similar_to(form.data)
+    choices, chosen = _customer_choices(form, found)
+    context = {
+        "form": form,
+        "choices": choices,
+        "chosen": chosen,
+        "searched": searched,
+        "customer_fields": forms.NEW_CUSTOMER_FIELDS,
+        "case_fields": (*forms.LOGGED_CASE_FIELDS, "acknowledged_by_phone"),
+    }
+    if request.htmx and "search" in request.POST:
+        return render(request, "complaints/cases/_customer_choices.html", context)
+    return render(request, "complaints/cases/log_contact.html", context, status=status)
+
+
+@staff_required
+def team_view(request: StaffRequest) -> HttpResponse:
+    if not permissions.can_lead_team(request.user):
+        raise PermissionDenied
+    lead = request.user
+    return render(
+        request,
+        "complaints/cases/team.html",
+        {
+            "cases": selectors.team_cases(lead=lead)[:200],
+            "at_risk": team_promises_at_risk(lead=lead),
+            "escalations": selectors.escalations_waiting(user=lead),
+            "promise_counts": team_promise_counts(lead=lead),
+            "shuffles": selectors.team_handover_count(lead=lead),
+        },
+    )

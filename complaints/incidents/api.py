@@ -1,0 +1,63 @@
+"""Incidents API: leads and managers declare and publish (the fan-out runs in Celery); executives read;
+everyone of them watches deliveries."""
+
+from django.http import Http404
+from drf_spectacular.utils import extend_schema
+from rest_framework import mixins, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.permissions import BasePermission
+from rest_framework.response import Response
+
+from complaints import permissions
+from complaints.incidents import selectors, services
+from complaints.incidents.serializers import (
+    DeliveriesOutput,
+    IncidentInput,
+    IncidentOutput,
+    IncidentUpdateOutput,
+    UpdateInput,
+)
+from complaints.models import Incident
+
+
+class CanSeeIncidents(BasePermission):
+    message = "Incidents are for leads, managers and executives."
+
+    def has_permission(self, request, view) -> bool:
+        return permissions.can_see_incidents(request.user)
+
+
+class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
+    permission_classes = [CanSeeIncidents]
+    serializer_class = IncidentOutput
+    queryset = Incident.objects.select_related("declared_by__staff_profile").prefetch_related(
+        "services", "updates__written_by__staff_profile"
+    )
+    filterset_fields = ["status"]
+
+    @extend_schema(request=IncidentInput, responses={201: IncidentOutput})
+    def create(self, request):
+        data = IncidentInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        incident = services.incident_declare(by=request.user, **data.validated_data)
+        return Response(IncidentOutput(self.get_queryset().get(pk=incident.pk)).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=UpdateInput, responses={201: IncidentUpdateOutput})
+    @action(detail=True, methods=["post"])
+    def updates(self, request, pk=None):
+        data = UpdateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        update = services.incident_publish_update(incident=self.get_object(), by=request.user, **data.validated_data)
+        return Response(IncidentUpdateOutput(update).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(responses=DeliveriesOutput(many=True), filters=False)
+    @action(detail=True, methods=["get"], filterset_fields=None, pagination_class=None)
+    def deliveries(self, request, pk=None):
+        incident = self.get_object()
+        return Response(selectors.delivery_counts(updates=list(incident.updates.all())))
+
+    def get_object(self):
+        try:
+            return self.get_queryset().get(pk=int(self.kwargs["pk"]))
+        except (Incident.DoesNotExist, ValueError):
+            raise Http404 from None

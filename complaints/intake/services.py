@@ -1,0 +1,236 @@
+"""Customers reaching us: the public complaint form and API, and the private status page's actions.
+Everything a customer sends is kept; bad input gets a reason, never a lost message.
+
+A complaint opens a case the same way a logged call does (cases.services.case_create), and a
+customer reopening from the status page makes the same move as staff (cases.services.reopen_locked).
+`receive_customer_message` is also how an email reply from the customer lands (complaints.mail).
+"""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from complaints import emails, events, permissions
+from complaints.cases.services import case_create, customer_reopen_deadline, reopen_locked, reopen_window_closed
+from complaints.models import (
+    ActorKind,
+    Case,
+    CaseAction,
+    CaseChannel,
+    CaseEvent,
+    CaseStatus,
+    Collaborator,
+    EscalationLevel,
+    EventKind,
+    IntakeMatch,
+)
+from complaints.validation import customer_text, subject_from
+from crm.customers.services import customer_create, customer_find_or_create_by_email
+from crm.exceptions import Conflict, InvalidInput
+from crm.models import Customer, Role, Service
+from crm.names import clean_text, staff_display_name
+from crm.staff.selectors import first_active_in_role
+from crm.validation import clean_customer_fields, normalise_email
+
+# Said by the form, the API and the service alike.
+CONTACT_REQUIRED = "Give an email address or a phone number, so we can answer you."
+
+
+# --- The public form and API ------------------------------------------------------------------------------
+
+
+def _same_name(customer: Customer, name: str, title: str) -> bool:
+    return clean_text(customer.full_name).casefold() == clean_text(name).casefold() and (
+        not title or customer.title.casefold() == title.casefold()
+    )
+
+
+@transaction.atomic(durable=True)
+def complaint_submit(
+    *,
+    name: str,
+    description: str,
+    title: str = "",
+    email: str = "",
+    phone: str = "",
+    outcome_wanted: str = "",
+    order_reference: str = "",
+    service: Service | None = None,
+) -> Case:
+    """A complaint from the public form or API: find or create the customer, open an unowned case,
+    queue the acknowledgement. Never overwrites a stored customer's name or title.
+
+    The customer is found by the email address when one is given (a different address is a different
+    person, even with a known phone: people share phones), by the phone number only when no email is
+    given. Whoever typed a known number has proved nothing, so nothing is emailed to the address on file."""
+    errors: dict[str, list[str]] = {}
+    limit = settings.PUBLIC_TEXT_MAX_LENGTH
+    description = customer_text(description, field="description", max_length=limit, required=True, errors=errors)
+    outcome_wanted = customer_text(
+        outcome_wanted, field="outcome_wanted", max_length=5_000, required=False, errors=errors
+    )
+    order_reference = customer_text(
+        order_reference, field="order_reference", max_length=100, required=False, errors=errors
+    )
+    # The customer's own fields, by the same rules as everywhere; the email may belong to a stored customer.
+    contact: dict[str, str] = {}
+    try:
+        contact = clean_customer_fields({"full_name": name, "title": title, "phone": phone})
+    except InvalidInput as error:
+        errors.update(error.errors)
+    try:
+        contact["email"] = normalise_email(email)
+    except ValidationError as error:
+        errors["email"] = list(error.messages)
+    if not errors and not contact.get("email") and not contact.get("phone"):
+        errors["email"] = [CONTACT_REQUIRED]
+    if errors:
+        raise InvalidInput("Some answers need another look.", errors=errors)
+
+    customer = None
+    match = IntakeMatch.NEW_CUSTOMER
+    if contact["email"]:
+        customer = Customer.objects.filter(email=contact["email"]).first()
+        match = IntakeMatch.EMAIL if customer is not None else match
+    elif contact["phone"]:
+        customer = Customer.objects.filter(phone=contact["phone"]).order_by("pk").first()
+        match = IntakeMatch.PHONE if customer is not None else match
+    name_as_given = title_as_given = ""
+    if customer is None:
+        if contact["email"]:
+            customer = customer_find_or_create_by_email(by=None, **contact)
+        else:
+            customer = customer_create(by=None, **contact)
+    elif not _same_name(customer, contact["full_name"], contact["title"]):
+        name_as_given, title_as_given = contact["full_name"], contact["title"]
+    return case_create(
+        customer=customer,
+        channel=CaseChannel.WEB,
+        subject=subject_from(description),
+        description=description,
+        outcome_wanted=outcome_wanted,
+        order_reference=order_reference,
+        service=service,
+        name_as_given=name_as_given,
+        title_as_given=title_as_given,
+        intake_match=match,
+        acknowledge=match != IntakeMatch.PHONE,
+    )
+
+
+# --- The status page: the customer's own actions ------------------------------------------------------------
+
+
+@transaction.atomic(durable=True)
+def case_receive_message(*, case: Case, text: str, channel: str = CaseChannel.WEB) -> CaseEvent:
+    """The customer writes to us (status page or email): a message_in event; a waiting case opens again,
+    and so does a resolved one within CUSTOMER_REOPEN_DAYS (after that: 409, a new complaint)."""
+    errors: dict[str, list[str]] = {}
+    text = customer_text(text, field="text", max_length=settings.PUBLIC_TEXT_MAX_LENGTH, required=True, errors=errors)
+    if errors:
+        raise InvalidInput("Your message needs another look.", errors=errors)
+    return receive_customer_message(Case.objects.for_update().get(pk=case.pk), text=text, channel=channel)
+
+
+def receive_customer_message(case: Case, *, text: str, channel: str) -> CaseEvent:
+    """The customer's words on a locked case, whichever way they came."""
+    now = timezone.now()
+    case.require(CaseAction.CUSTOMER_WRITES)
+    deadline = customer_reopen_deadline(case)
+    if deadline is not None:
+        if deadline < now:
+            raise reopen_window_closed(case)
+        reopen_locked(case, by=None, actor_kind=ActorKind.CUSTOMER, reason="The customer wrote after the resolution.")
+    event = events.message_received(case, text=text, channel=channel, at=now)
+    fields = ["updated_at"]
+    if case.awaiting_reply_since is None:
+        case.awaiting_reply_since = now
+        fields.append("awaiting_reply_since")
+    if case.status == CaseStatus.WAITING_ON_CUSTOMER:
+        before = case.move_to(CaseStatus.OPEN, action=CaseAction.CUSTOMER_WRITES)
+        fields.append("status")
+        events.status_changed(case, by=None, actor_kind=ActorKind.CUSTOMER, from_status=before, at=now)
+    case.save(update_fields=fields)
+    emails.email_owner(
+        case,
+        key=emails.customer_message_key(case, event),
+        template="intake/email/customer_message",
+        subject=f"[{case.reference}] The customer wrote",
+        text=text,
+    )
+    return event
+
+
+def receive_unverified_message(case: Case, *, text: str, sender: str, reason: str) -> CaseEvent:
+    """Someone wrote on the case whom we cannot take for its customer: kept and shown to staff, marked,
+    never as the customer's words, never changing the case, never on the customer's status page."""
+    event = events.unverified_message_received(case, text=text, sender=sender, reason=reason, channel=CaseChannel.EMAIL)
+    emails.email_owner(
+        case,
+        key=emails.unverified_message_key(case, event),
+        template="intake/email/unverified_message",
+        subject=f"[{case.reference}] An unverified message (not from the customer's address)",
+        text=text,
+        sender=sender,
+        reason=reason,
+    )
+    return event
+
+
+@transaction.atomic(durable=True)
+def case_rate(*, case: Case, score: int, comment: str = "") -> CaseEvent:
+    """The customer rates a resolved case, once per resolution."""
+    errors: dict[str, list[str]] = {}
+    comment = customer_text(comment, field="comment", max_length=5_000, required=False, errors=errors)
+    if not isinstance(score, int) or not 1 <= score <= 5:
+        errors["score"] = ["Choose a score from 1 to 5."]
+    if errors:
+        raise InvalidInput("Your rating needs another look.", errors=errors)
+    case = Case.objects.for_update().get(pk=case.pk)
+    case.require(CaseAction.RATE)
+    if case.events.filter(kind=EventKind.RATED, created_at__gte=case.resolved_at).exists():
+        raise Conflict("You have already rated this case. Thank you!")
+    return events.case_rated(case, score=score, comment=comment)
+
+
+@transaction.atomic(durable=True)
+def case_customer_asks_for_manager(*, case: Case, reason: str) -> CaseEvent:
+    """The customer asks for a manager: recorded, and the owner's lead (or a manager) is told and added.
+    Once per senior person: asking again while they are on the case changes nothing and emails nobody."""
+    errors: dict[str, list[str]] = {}
+    reason = customer_text(reason, field="reason", max_length=5_000, required=True, errors=errors)
+    if errors:
+        raise InvalidInput("Please tell us why.", errors=errors)
+    case = Case.objects.for_update().get(pk=case.pk)
+    if not case.can(CaseAction.CUSTOMER_ASKS_FOR_MANAGER):
+        raise Conflict(
+            "This case is resolved. If it is not fixed, reopen it first; the manager then joins the reopened case.",
+            errors={"status": [case.status]},
+        )
+    senior = permissions.lead_of(case.owner)
+    if senior is None or not senior.is_active:
+        senior = first_active_in_role(Role.MANAGER)
+    if senior is not None and Collaborator.objects.filter(case=case, user=senior).exists():
+        raise Conflict(
+            f"{staff_display_name(senior)} is already on your case and will answer you.",
+            errors={"to": [staff_display_name(senior)]},
+        )
+    event = events.manager_requested(case, to=senior, level=EscalationLevel.MANAGER, reason=reason)
+    if senior is not None:
+        Collaborator.objects.create(
+            case=case,
+            user=senior,
+            level=EscalationLevel.MANAGER,
+            reason=f"The customer asked for a manager: {reason}",
+        )
+        emails.email_staff(
+            senior,
+            key=emails.manager_request_key(case, event),
+            template="cases/email/escalated",
+            subject=f"[{case.reference}] The customer asked for a manager",
+            case=case,
+            reason=reason,
+            by_name="The customer",
+        )
+    return event

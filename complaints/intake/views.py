@@ -1,0 +1,126 @@
+"""Public pages, no login: the complaint form, and the customer's private status page with its four
+actions (reply, rate, reopen, ask for a manager). Whatever the customer typed comes back on any error."""
+
+from collections.abc import Callable
+from typing import Any
+
+from django.forms import Form
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_http_methods
+from rest_framework.throttling import SimpleRateThrottle
+
+from complaints.cases.services import case_reopen
+from complaints.incidents.selectors import open_incidents
+from complaints.intake import forms, selectors, services
+from complaints.intake.next_steps import what_happens_next
+from complaints.intake.throttling import (
+    PublicComplaintThrottle,
+    StatusActionAddressThrottle,
+    StatusActionLinkThrottle,
+    first_refusal,
+)
+from complaints.models import ActorKind, Case, CaseAction
+from crm.exceptions import DomainError
+
+
+@sensitive_post_parameters()
+@require_http_methods(["GET", "POST"])
+def complain(request: HttpRequest) -> HttpResponse:
+    """The public complaint form. Whatever the customer typed comes back on any error."""
+    form = forms.ComplaintForm(request.POST or None)
+    if request.method == "POST":
+        refusal = first_refusal(request, [PublicComplaintThrottle()])
+        if refusal is not None:
+            return too_many(request, refusal)
+        if form.is_valid():
+            data = form.cleaned_data
+            if data.pop("website"):
+                # A bot filled the honeypot: thank it, keep nothing.
+                return render(request, "complaints/intake/thanks.html", {})
+            try:
+                case = services.complaint_submit(**data)
+            except DomainError as error:
+                form.add_domain_error(error)
+            else:
+                # Never the status link here: it goes by email to the address typed, the proof it is theirs.
+                context = {"reference": case.reference, "next_step": what_happens_next(data)}
+                return render(request, "complaints/intake/thanks.html", context, status=201)
+    status = 400 if request.method == "POST" else 200
+    # Known problems first: the customer may see theirs is already being fixed.
+    context = {"form": form, "incidents": open_incidents(limit=5)}
+    return render(request, "complaints/intake/complain.html", context, status=status)
+
+
+def too_many(request: HttpRequest, throttle: SimpleRateThrottle) -> HttpResponse:
+    wait = int(throttle.wait() or 60)
+    response = render(request, "complaints/intake/too_many.html", {"minutes": max(1, wait // 60)}, status=429)
+    response["Retry-After"] = str(wait)
+    return response
+
+
+def _reply(case: Case, data: dict[str, Any]) -> object:
+    return services.case_receive_message(case=case, text=data["text"])
+
+
+def _rate(case: Case, data: dict[str, Any]) -> object:
+    return services.case_rate(case=case, score=data["score"], comment=data["comment"])
+
+
+def _reopen(case: Case, data: dict[str, Any]) -> object:
+    return case_reopen(case=case, by=None, reason=data["reason"], actor_kind=ActorKind.CUSTOMER)
+
+
+def _ask_for_manager(case: Case, data: dict[str, Any]) -> object:
+    return services.case_customer_asks_for_manager(case=case, reason=data["reason"])
+
+
+# Each customer action: its form, what the case's status must allow for it to be offered, its service.
+CUSTOMER_ACTIONS: dict[str, tuple[type[Form], str, Callable[[Case, dict[str, Any]], object]]] = {
+    "reply": (forms.CustomerReplyForm, CaseAction.CUSTOMER_WRITES, _reply),
+    "rate": (forms.RatingForm, CaseAction.RATE, _rate),
+    "reopen": (forms.CustomerReasonForm, CaseAction.REOPEN, _reopen),
+    "escalate": (forms.CustomerReasonForm, CaseAction.CUSTOMER_ASKS_FOR_MANAGER, _ask_for_manager),
+}
+
+
+def _customer_case(token: str) -> Case:
+    try:
+        return selectors.case_for_customer(token=token)
+    except Case.DoesNotExist:
+        raise Http404 from None
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def case_status(request: HttpRequest, token: str, action: str | None = None) -> HttpResponse:
+    """The customer's status page: what is happening, and replying, rating, reopening, asking for a manager."""
+    case = _customer_case(token)
+    bound: dict[str, Form] = {}
+    status = 200
+    if request.method == "POST":
+        if action not in CUSTOMER_ACTIONS:
+            raise Http404
+        refusal = first_refusal(request, [StatusActionLinkThrottle(token), StatusActionAddressThrottle()])
+        if refusal is not None:
+            return too_many(request, refusal)
+        form_class, _, call = CUSTOMER_ACTIONS[action]
+        form = form_class(request.POST, prefix=action)
+        if form.is_valid():
+            try:
+                call(case, form.cleaned_data)
+            except DomainError as error:
+                form.add_domain_error(error)  # type: ignore[attr-defined]
+                status = error.status_code
+            else:
+                return redirect("case-status", token=token)
+        else:
+            status = 400
+        bound[action] = form
+    forms_by_action = {name: form_class(prefix=name) for name, (form_class, _, _) in CUSTOMER_ACTIONS.items()} | bound
+    # What the status allows, and the form just posted (so its answer, an error too, is always in view).
+    offered = {name for name, (_, case_action, _) in CUSTOMER_ACTIONS.items() if case.can(case_action)} | set(bound)
+    context = {"view": selectors.customer_view_of(case), "case": case, "forms": forms_by_action, "offered": offered}
+    return render(request, "complaints/intake/status.html", context, status=status)

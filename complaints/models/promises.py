@@ -1,0 +1,74 @@
+"""Promises: commitments to the customer with a due time, kept, rescheduled before due, or broken."""
+
+from typing import Self
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+
+
+class PromiseStatus(models.TextChoices):
+    OPEN = "open"
+    KEPT = "kept"
+    RESCHEDULED = "rescheduled"
+    BROKEN = "broken"
+
+
+# Only an open promise is settled, once: kept, rescheduled (its successor is a new open promise), or broken.
+TRANSITIONS: dict[str, set[str]] = {
+    PromiseStatus.OPEN: {PromiseStatus.KEPT, PromiseStatus.RESCHEDULED, PromiseStatus.BROKEN},
+    PromiseStatus.KEPT: set(),
+    PromiseStatus.RESCHEDULED: set(),
+    PromiseStatus.BROKEN: set(),
+}
+
+
+class PromiseQuerySet(models.QuerySet):
+    def open(self) -> Self:
+        return self.filter(status=PromiseStatus.OPEN)
+
+    def at_risk(self, now) -> Self:
+        """Open promises inside their warning window (or past due)."""
+        return self.open().filter(warn_at__lte=now)
+
+    def overdue(self, now) -> Self:
+        return self.open().filter(due_at__lte=now)
+
+    def to_warn(self, now) -> Self:
+        return self.open().filter(warned_at__isnull=True, warn_at__lte=now, due_at__gt=now)
+
+
+class Promise(models.Model):
+    """A commitment to the customer with a due time. Rescheduling closes this one and opens its successor."""
+
+    case = models.ForeignKey("complaints.Case", on_delete=models.CASCADE, related_name="promises")
+    text = models.CharField(max_length=500)
+    due_at = models.DateTimeField()
+    made_at = models.DateTimeField(default=timezone.now)
+    made_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    status = models.CharField(max_length=12, choices=PromiseStatus.choices, default=PromiseStatus.OPEN)
+    # When the owner is warned (promises.services.warning_time), stored so beat finds it by index.
+    warn_at = models.DateTimeField()
+    warned_at = models.DateTimeField(null=True, blank=True)
+    settled_at = models.DateTimeField(null=True, blank=True)
+    replaces = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="replaced_by")
+    reschedule_reason = models.TextField(blank=True)
+
+    objects = PromiseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["due_at", "id"]
+        indexes = [
+            models.Index(fields=["due_at"], name="promise_open_due_idx", condition=Q(status="open")),
+            models.Index(
+                fields=["warn_at"], name="promise_to_warn_idx", condition=Q(status="open", warned_at__isnull=True)
+            ),
+            models.Index(fields=["case", "status", "due_at"], name="promise_case_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.text} (due {self.due_at:%Y-%m-%d %H:%M})"
+
+    def can_move_to(self, status: str) -> bool:
+        return status in TRANSITIONS[self.status]

@@ -1,0 +1,59 @@
+"""Reads about promises: those at risk, and how promises turned out (kept on time, late, rescheduled
+before due, broken), one definition of those outcomes for every screen and figure."""
+
+from datetime import datetime
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.db.models import Count, F, Q, QuerySet
+from django.utils import timezone
+
+from complaints.models import Promise, PromiseStatus
+from crm.permissions import StaffUser
+
+
+def outcome_counts() -> dict[str, Count]:
+    """How promises turned out, as aggregate expressions: the one definition of kept, late and broken."""
+    return {
+        "kept_on_time": Count("pk", filter=Q(status=PromiseStatus.KEPT, settled_at__lte=F("due_at"))),
+        "kept_late": Count("pk", filter=Q(status=PromiseStatus.KEPT, settled_at__gt=F("due_at"))),
+        "rescheduled_before_due": Count("pk", filter=Q(status=PromiseStatus.RESCHEDULED)),
+        "broken": Count("pk", filter=Q(status=PromiseStatus.BROKEN)),
+        "open": Count("pk", filter=Q(status=PromiseStatus.OPEN)),
+    }
+
+
+def promise_outcomes(promises: QuerySet[Promise]) -> dict[str, int]:
+    return promises.aggregate(**outcome_counts())
+
+
+def promises_at_risk_ids(*, user: StaffUser, now: datetime | None = None) -> set[int]:
+    """Case ids among mine with an open promise inside its warning window (highlighted on My cases)."""
+    now = now or timezone.now()
+    return set(Promise.objects.at_risk(now).filter(case__owner=user).values_list("case_id", flat=True))
+
+
+def team_promises_at_risk(*, lead: StaffUser, now: datetime | None = None) -> QuerySet[Promise]:
+    now = now or timezone.now()
+    return (
+        Promise.objects.at_risk(now)
+        .filter(case__owner__staff_profile__team__lead=lead)
+        .select_related("case__customer", "case__owner__staff_profile")
+        .order_by("due_at", "id")
+    )
+
+
+def team_promise_counts(*, lead: StaffUser) -> list[tuple[Any, dict[str, int]]]:
+    """Promise outcomes per member of the lead's teams, members by username: two queries for any team size."""
+    members = list(
+        get_user_model()
+        .objects.filter(staff_profile__team__lead=lead)
+        .select_related("staff_profile")
+        .order_by("username")
+    )
+    counts = {
+        row.pop("made_by"): row
+        for row in Promise.objects.filter(made_by__in=members).order_by().values("made_by").annotate(**outcome_counts())
+    }
+    none = dict.fromkeys(outcome_counts(), 0)
+    return [(member, counts.get(member.pk, none)) for member in members]

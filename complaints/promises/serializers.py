@@ -1,0 +1,34 @@
+from rest_framework import serializers
+
+from complaints.models import Promise
+from crm.staff.serializers import StaffRefOutput
+
+
+class PromiseOutput(serializers.ModelSerializer):
+    made_by = StaffRefOutput()
+
+    class Meta:
+        model = Promise
+        fields = [
+            "id",
+            "text",
+            "due_at",
+            "status",
+            "made_at",
+            "made_by",
+            "warn_at",
+            "settled_at",
+            "replaces",
+            "reschedule_reason",
+        ]
+        read_only_fields = fields
+
+
+class PromiseInput(serializers.Serializer):
+    text = serializers.CharField(max_length=500)
+    due_at = serializers.DateTimeField()
+
+
+class RescheduleInput(serializers.Serializer):
+    due_at = serializers.DateTimeField()
+    reason = serializers.CharField(max_length=2_000)

@@ -1,0 +1,15 @@
+"""Request types for views: what django-htmx and our login decorator add to Django's request."""
+
+from django.contrib.auth.models import User
+from django.http import HttpRequest
+from django_htmx.middleware import HtmxDetails
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+
+
+class StaffRequest(HtmxHttpRequest):
+    """A request past crm.permissions.staff_required: a logged-in staff member."""
+
+    user: User  # type: ignore[assignment]

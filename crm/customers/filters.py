@@ -1,0 +1,24 @@
+import django_filters
+
+from crm.models import ContactChannel, Customer
+
+
+class CustomerFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(method="search", label="Search name, email or phone")
+    title = django_filters.CharFilter()
+    language = django_filters.CharFilter()
+    preferred_channel = django_filters.ChoiceFilter(choices=ContactChannel.choices)
+    name_confirmed = django_filters.BooleanFilter(field_name="name_confirmed_at", lookup_expr="isnull", exclude=True)
+    service = django_filters.CharFilter(method="uses_service", label="Slug of a service with an active subscription")
+
+    class Meta:
+        model = Customer
+        fields = ["q", "title", "language", "preferred_channel", "name_confirmed", "service"]
+
+    def search(self, queryset, name, value):
+        return queryset.search(value)
+
+    def uses_service(self, queryset, name, value):
+        return queryset.filter(
+            pk__in=Customer.objects.filter(subscriptions__service__slug=value, subscriptions__active=True).values("pk")
+        )

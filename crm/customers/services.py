@@ -1,0 +1,140 @@
+"""Every write to a customer: one function per action, each in one transaction. Every path that
+creates or changes a customer (pages, API, public intake, email in, the CSV import, the admin) comes
+here, so the field rules and the name history hold everywhere."""
+
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from crm.exceptions import InvalidInput
+from crm.models import Customer, NameChange
+from crm.permissions import StaffUser
+from crm.validation import NAME_FIELDS, clean_customer_fields, normalise_email
+
+
+def _record_name_changes(customer: Customer, changes: dict[str, tuple[str, str]], *, by: StaffUser | None) -> None:
+    NameChange.objects.bulk_create(
+        NameChange(customer=customer, field=field, before=before, after=after, changed_by=by)
+        for field, (before, after) in changes.items()
+    )
+
+
+@transaction.atomic
+def customer_create(*, by: StaffUser | None, **fields: str) -> Customer:
+    """A new customer, names as they write them. `by` is the staff member, or None (public intake);
+    nothing is recorded of who created a customer beyond the case it came with."""
+    cleaned = clean_customer_fields(fields)
+    return Customer.objects.create(**cleaned)
+
+
+def customer_find_or_create_by_email(*, by: StaffUser | None, email: str, **fields: str) -> Customer:
+    """The customer with this address, created if there is none (call inside a transaction). Two first
+    messages from one new address at the same moment both find the one customer: the loser of the
+    INSERT waits for the winner's row, meets the unique constraint, and reads it."""
+    existing = Customer.objects.filter(email=email).first()
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            return customer_create(by=by, email=email, **fields)
+    except IntegrityError:
+        return Customer.objects.get(email=email)
+
+
+@transaction.atomic
+def customer_update(*, customer: Customer, by: StaffUser | None, **fields: str) -> Customer:
+    """Change a customer; every change to a name field or the title is kept in the name history."""
+    customer = Customer.objects.select_for_update().get(pk=customer.pk)
+    cleaned = clean_customer_fields(fields, instance=customer)
+    changes = {
+        field: (getattr(customer, field), value)
+        for field, value in cleaned.items()
+        if field in NAME_FIELDS and getattr(customer, field) != value
+    }
+    for field, value in cleaned.items():
+        setattr(customer, field, value)
+    customer.save()
+    _record_name_changes(customer, changes, by=by)
+    return customer
+
+
+@transaction.atomic
+def customer_confirm_name(*, customer: Customer, by: StaffUser) -> Customer:
+    """Record that the name, title and pronunciation were confirmed with the customer, by whom and when."""
+    Customer.objects.filter(pk=customer.pk).update(name_confirmed_at=timezone.now(), name_confirmed_by=by)
+    customer.refresh_from_db()
+    return customer
+
+
+@transaction.atomic
+def customer_stop_service_notices(*, customer: Customer) -> Customer:
+    """The customer's stop link in a notice: no more incident emails (crm.customers.selectors.notices_token)."""
+    Customer.objects.filter(pk=customer.pk).update(service_notices_opt_out=True)
+    customer.refresh_from_db()
+    return customer
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    updated: int = 0
+    failures: list[tuple[int, str]] = dataclass_field(default_factory=list)
+
+
+def _clean_import_row(fields: dict[str, str]) -> dict[str, str]:
+    """The row's fields by the API's rules; the email is checked against the database in bulk, not here."""
+    cleaned = clean_customer_fields({k: v for k, v in fields.items() if k != "email"})
+    try:
+        cleaned["email"] = normalise_email(fields["email"])
+    except ValidationError as error:
+        raise InvalidInput("Bad email.", errors={"email": list(error.messages)}) from error
+    if not cleaned["email"]:
+        raise InvalidInput("No email.", errors={"email": ["needed to match the customer"]})
+    return cleaned
+
+
+@transaction.atomic
+def customers_import(rows: list[tuple[int, dict[str, str]]], *, by: StaffUser | None = None) -> ImportResult:
+    """Upsert customers by email from numbered rows (a CSV's line numbers), in bulk statements: each bad row
+    is reported with its number and reason and changes nothing; name changes are kept in the history."""
+    result = ImportResult()
+    good: list[tuple[int, dict[str, str]]] = []
+    for line, fields in rows:
+        try:
+            good.append((line, _clean_import_row(fields)))
+        except InvalidInput as error:
+            reasons = "; ".join(f"{name}: {' '.join(messages)}" for name, messages in error.errors.items())
+            result.failures.append((line, reasons))
+    existing = {c.email: c for c in Customer.objects.filter(email__in=[fields["email"] for _, fields in good])}
+    seen: set[str] = set()
+    to_create: list[Customer] = []
+    to_update: list[Customer] = []
+    name_changes: list[NameChange] = []
+    changed_fields: set[str] = set()
+    for line, fields in good:
+        if fields["email"] in seen:
+            result.failures.append((line, f"email: {fields['email']} appears twice in the file"))
+            continue
+        seen.add(fields["email"])
+        current = existing.get(fields["email"])
+        if current is None:
+            to_create.append(Customer(**fields))
+            continue
+        for name, value in fields.items():
+            if getattr(current, name) != value:
+                if name in NAME_FIELDS:
+                    before = getattr(current, name)
+                    change = NameChange(customer=current, field=name, before=before, after=value, changed_by=by)
+                    name_changes.append(change)
+                setattr(current, name, value)
+                changed_fields.add(name)
+        to_update.append(current)
+    Customer.objects.bulk_create(to_create)
+    if changed_fields:
+        Customer.objects.bulk_update(to_update, sorted(changed_fields))
+    NameChange.objects.bulk_create(name_changes)
+    result.created, result.updated = len(to_create), len(to_update)
+    return result

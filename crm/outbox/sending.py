@@ -1,0 +1,254 @@
+"""The outbox, sending side: Celery workers claim rows with a lease, send them over SMTP, mark them sent,
+and retry temporary failures with backoff. The row is the truth; the broker only wakes workers, and the
+sweeper (crm.outbox.selectors) re-queues whatever the broker lost.
+
+Guarantee: every key is delivered; the only repeats are messages in flight when a worker is
+killed after the SMTP server accepted them, and each repeat carries the same Message-ID.
+"""
+
+import contextlib
+import logging
+import random
+import smtplib
+import time
+from datetime import timedelta
+from email.utils import formataddr
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.mail import EmailMultiAlternatives, get_connection
+from django.db import connection as db_connection
+from django.db import transaction
+from django.db.models import F
+from django.dispatch import Signal
+from django.utils import timezone
+
+from crm.models import BulkEmail, EmailState, OutboundEmail
+from crm.outbox.services import personalise
+from crm.tasks import send_emails as send_emails_task
+
+logger = logging.getLogger(__name__)
+
+# A live sender renews the lease of its remaining rows once this part of the lease has passed.
+LEASE_RENEW_AFTER = 1 / 3
+
+# Sent after a row is marked sent (outside the transaction), so other apps can react without
+# crm importing them: complaints records when an acknowledgement went out. Arguments: key, email, sent_at.
+email_sent = Signal()
+
+
+def _claim(email_ids: list[int]) -> list[OutboundEmail]:
+    """Take the rows no other worker holds, with a lease. SKIP LOCKED: two workers never wait on or share a row."""
+    now = timezone.now()
+    lease = now + timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
+    with transaction.atomic():
+        # Locked by primary key alone, then checked here: a state condition in the query lets PostgreSQL
+        # scan the partial index of unfinished rows, which a large fan-out fills with dead entries.
+        locked = (
+            OutboundEmail.objects.select_for_update(skip_locked=True, of=("self",))
+            .select_related("customer")
+            .filter(pk__in=email_ids)
+            .order_by("pk")
+        )
+        rows = [row for row in locked if row.is_claimable(now)]
+        if rows:
+            OutboundEmail.objects.filter(pk__in=[r.pk for r in rows]).update(
+                state=EmailState.SENDING, lease_until=lease
+            )
+    return rows
+
+
+def recipient_address(name: str, email: str) -> str:
+    """One To address, whatever the name holds: quoted when it has commas, quotes, '<', '@', ':' or ';',
+    RFC 2047-encoded when it is not ASCII. Never "name <email>" pasted together: Django would read
+    "Doe, Jane <j@x>" as two addresses and refuse it."""
+    return formataddr((name, email), charset="utf-8") if name else email
+
+
+def _message(row: OutboundEmail, bulk: BulkEmail | None, connection) -> EmailMultiAlternatives:
+    recipient = recipient_address(row.to_name, row.to_email)
+    if bulk is None:
+        subject, body, headers = row.subject, row.body_text, row.headers
+    else:
+        subject, body = bulk.subject, personalise(bulk.body_text, row.customer)
+        headers = {name: personalise(value, row.customer) for name, value in bulk.headers.items()}
+    message = EmailMultiAlternatives(
+        subject=subject,
+        body=body,
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        to=[recipient],
+        headers={**headers, "Message-ID": row.message_id},
+        connection=connection,
+    )
+    if row.body_html:
+        message.attach_alternative(row.body_html, "text/html")
+    return message
+
+
+def _wait_for_rate_limit() -> None:
+    """OUTBOX_RATE_PER_SECOND across all workers: a per-second counter in the shared cache (Redis)."""
+    limit = settings.OUTBOX_RATE_PER_SECOND
+    if not limit:
+        return
+    while True:
+        now = time.time()
+        key = f"outbox-rate:{int(now)}"
+        cache.add(key, 0, timeout=5)
+        if cache.incr(key) <= limit:
+            return
+        time.sleep(1 - (now % 1) + 0.001)
+
+
+def _backoff_seconds(attempts: int) -> float:
+    base = settings.OUTBOX_RETRY_BACKOFF_SECONDS * 2 ** max(0, attempts - 1)
+    return min(base, settings.OUTBOX_RETRY_BACKOFF_MAX_SECONDS) * random.uniform(0.8, 1.2)  # noqa: S311 - jitter
+
+
+# Once per message, right after the server accepts it: plain SQL, as the ORM's query building
+# costs the worker ten times what the statement costs the database.
+MARK_SENT_SQL = (
+    f"UPDATE {OutboundEmail._meta.db_table} SET state = %s, sent_at = %s, attempts = attempts + 1, "  # noqa: S608
+    "lease_until = NULL, last_error = '' WHERE id = %s AND state = %s"
+)
+
+
+def _mark_sent(row: OutboundEmail) -> None:
+    now = timezone.now()
+    with db_connection.cursor() as cursor:
+        cursor.execute(MARK_SENT_SQL, [EmailState.SENT, now, row.pk, EmailState.SENDING])
+        done = cursor.rowcount
+    if done:
+        email_sent.send(sender=OutboundEmail, key=row.key, email=row, sent_at=now)
+
+
+def _mark_failed(row: OutboundEmail, error: str) -> None:
+    OutboundEmail.objects.filter(pk=row.pk, state=EmailState.SENDING).update(
+        state=EmailState.FAILED, attempts=F("attempts") + 1, lease_until=None, last_error=error[:2000]
+    )
+
+
+def _mark_for_retry(row: OutboundEmail, error: str) -> float | None:
+    """Back to pending with a due time, or failed after the last attempt. Returns the delay, if any."""
+    attempts = row.attempts + 1
+    if attempts >= settings.OUTBOX_MAX_ATTEMPTS:
+        _mark_failed(row, f"gave up after {attempts} attempts: {error}")
+        return None
+    delay = _backoff_seconds(attempts)
+    OutboundEmail.objects.filter(pk=row.pk, state=EmailState.SENDING).update(
+        state=EmailState.PENDING,
+        attempts=F("attempts") + 1,
+        lease_until=None,
+        last_error=error[:2000],
+        next_attempt_at=timezone.now() + timedelta(seconds=delay),
+    )
+    return delay
+
+
+def _renew_lease(rows: list[OutboundEmail]) -> None:
+    """A slow server must not let our lease run out while we still hold these rows (the sweeper would re-send).
+    By primary key alone (see _claim); a row another worker took after our lease ran out only gets longer."""
+    OutboundEmail.objects.filter(pk__in=[r.pk for r in rows]).update(
+        lease_until=timezone.now() + timedelta(seconds=settings.OUTBOX_LEASE_SECONDS)
+    )
+
+
+def _release(rows: list[OutboundEmail]) -> None:
+    """Give unsent rows back at once (no attempt counted) instead of waiting for their lease to expire."""
+    OutboundEmail.objects.filter(pk__in=[r.pk for r in rows], state=EmailState.SENDING).update(
+        state=EmailState.PENDING, lease_until=None, next_attempt_at=timezone.now()
+    )
+
+
+def _smtp_error_text(error: smtplib.SMTPException) -> tuple[int | None, str]:
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        code, text = next(iter(error.recipients.values()))
+    elif isinstance(error, smtplib.SMTPResponseException):
+        code, text = error.smtp_code, error.smtp_error
+    else:
+        return None, str(error)
+    text = text.decode(errors="replace") if isinstance(text, bytes) else str(text)
+    return code, f"{code} {text}"
+
+
+def send_pending(email_ids: list[int]) -> dict[str, int]:
+    """Send these rows if they are still due. Safe to run twice, or in parallel with itself."""
+    rows = _claim(email_ids)
+    counts = {"sent": 0, "failed": 0, "retry": 0}
+    if not rows:
+        return counts
+    retry_after: float | None = None
+    connection = get_connection(fail_silently=False)
+    try:
+        connection.open()
+    except (OSError, smtplib.SMTPException) as error:
+        logger.warning("Outbox: cannot reach the mail server (%s); %d emails wait", type(error).__name__, len(rows))
+        for row in rows:
+            delay = _mark_for_retry(row, f"connection: {error}")
+            retry_after = delay if retry_after is None or (delay and delay < retry_after) else retry_after
+        counts["retry"] = len(rows)
+        _schedule_retry([r.pk for r in rows], retry_after)
+        return counts
+    retry_ids: list[int] = []
+    bulks = BulkEmail.objects.in_bulk({row.bulk_id for row in rows if row.bulk_id})
+    renew_every = settings.OUTBOX_LEASE_SECONDS * LEASE_RENEW_AFTER
+    renew_at = time.monotonic() + renew_every
+    try:
+        for index, row in enumerate(rows):
+            if time.monotonic() >= renew_at:
+                _renew_lease(rows[index:])
+                renew_at = time.monotonic() + renew_every
+            bulk = bulks.get(row.bulk_id)
+            if bulk is not None and row.customer is None:
+                _mark_failed(row, "The customer was deleted before this email went out.")
+                counts["failed"] += 1
+                continue
+            _wait_for_rate_limit()
+            try:
+                connection.send_messages([_message(row, bulk, connection)])
+            except smtplib.SMTPServerDisconnected as error:
+                lost = f"disconnected: {error}"
+            except smtplib.SMTPException as error:
+                code, text = _smtp_error_text(error)
+                if code is not None and 500 <= code < 600:
+                    _mark_failed(row, text)
+                    counts["failed"] += 1
+                else:
+                    delay = _mark_for_retry(row, text)
+                    if delay is not None:
+                        retry_ids.append(row.pk)
+                        retry_after = delay if retry_after is None else min(retry_after, delay)
+                    counts["retry"] += 1
+                continue
+            except OSError as error:
+                lost = f"network: {error}"
+            except Exception as error:  # noqa: BLE001 - whatever this row holds, it must not stop the others
+                # Django builds the whole message before it talks to the server, so the connection is intact.
+                logger.warning("Outbox: email %s cannot be built; marked failed", row.pk, exc_info=True)
+                _mark_failed(row, f"This email could not be built: {type(error).__name__}: {error}")
+                counts["failed"] += 1
+                continue
+            else:
+                # The server accepted the message before we mark it sent: a kill right here
+                # repeats this one message, with the same Message-ID.
+                _mark_sent(row)
+                counts["sent"] += 1
+                continue
+            # The connection is gone: this row waits its backoff, the rest go back to pending at once.
+            retry_after = _mark_for_retry(row, lost)
+            _release(rows[index + 1 :])
+            retry_ids.extend(r.pk for r in rows[index:])
+            counts["retry"] += 1
+            break
+    finally:
+        with contextlib.suppress(OSError, smtplib.SMTPException):
+            connection.close()
+    _schedule_retry(retry_ids, retry_after)
+    return counts
+
+
+def _schedule_retry(ids: list[int], delay: float | None) -> None:
+    if not ids:
+        return
+    # The countdown stays below the broker's visibility timeout (checked in settings); if the
+    # message is lost anyway, the sweeper finds the pending rows.
+    send_emails_task.apply_async([ids], countdown=max(1.0, delay or 1.0))
