@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 DEV_ENV := DJANGO_DEBUG=true
 
-.PHONY: run test worker bench lint migrate clean
+.PHONY: run test test-fast worker bench lint migrate clean hooks
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,13 +25,22 @@ run: migrate
 	$(DEV_ENV) $(BIN)/python manage.py seed_demo
 	$(DEV_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
 
-test: $(VENV)/.installed-dev
-	$(BIN)/ruff check .
+# Everything: lint, format, types, then every test (slow and integration ones included).
+test: lint
 	$(BIN)/python tests/run.py $(PYTEST_ARGS)
+
+# The edit-test loop: no slow tests (state machine, fuzzing, big messages, backup drill), no real workers.
+test-fast: $(VENV)/.installed-dev
+	$(BIN)/python tests/run.py -m "not slow and not integration" $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(DEV_ENV) $(BIN)/mypy
+
+# ruff and mypy before each commit (pre-commit, hooks from this venv: nothing is downloaded).
+hooks: $(VENV)/.installed-dev
+	$(BIN)/pre-commit install
 
 # Celery worker with the beat scheduler embedded (one process; run beat separately in production).
 worker: $(VENV)/.installed

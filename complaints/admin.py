@@ -2,6 +2,8 @@
 so every change is an event and no reassignment is silent. Categories are edited here."""
 
 from django.contrib import admin
+from django.db.models import Model
+from django.http import HttpRequest
 
 from complaints.models import (
     Attachment,
@@ -26,12 +28,11 @@ class CategoryAdmin(admin.ModelAdmin):
 
 class CaseEventInline(admin.TabularInline):
     model = CaseEvent
-    fields = ["created_at", "kind", "actor_kind", "actor", "data"]
-    readonly_fields = fields
+    fields = readonly_fields = ("created_at", "kind", "actor_kind", "actor", "data")
     extra = 0
     can_delete = False
 
-    def has_add_permission(self, request, obj=None):
+    def has_add_permission(self, request: HttpRequest, obj: Case | None = None) -> bool:
         return False
 
 
@@ -62,10 +63,10 @@ class CaseAdmin(ReadOnlyAdmin):
     fields = ["subject", "category", "severity", "outcome_wanted", *readonly_fields]
     inlines = [CaseEventInline]
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # cases are opened through the pages, the API, email and the public form
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
 
@@ -116,12 +117,19 @@ class AttachmentAdmin(ReadOnlyAdmin):
 
 class IncidentUpdateInline(admin.StackedInline):
     model = IncidentUpdate
-    fields = ["subject", "body", "published_at", "written_by", "is_resolution", "fanned_out_at", "recipients"]
-    readonly_fields = fields
+    fields = readonly_fields = (
+        "subject",
+        "body",
+        "published_at",
+        "written_by",
+        "is_resolution",
+        "fanned_out_at",
+        "recipients",
+    )
     extra = 0
     can_delete = False
 
-    def has_add_permission(self, request, obj=None):
+    def has_add_permission(self, request: HttpRequest, obj: Incident | None = None) -> bool:
         return False
 
 

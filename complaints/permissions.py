@@ -74,7 +74,7 @@ def can_change(user: StaffUser, case: Case) -> bool:
         return False
     if case.owner_id == user.pk or Role.MANAGER in roles:
         return True
-    return Role.LEAD in roles and case.owner_id is not None and leads_team_of(user, case.owner)
+    return Role.LEAD in roles and case.owner is not None and leads_team_of(user, case.owner)
 
 
 def require_change(user: StaffUser, case: Case) -> None:

@@ -1,7 +1,7 @@
 """Celery tasks of complaints: thin, take ids, safe to run twice; each imports its service in its body
 (services import these at the top, as `…_task`). Names are unchanged: beat and queued messages name them."""
 
-from celery import shared_task
+from celery import Task, shared_task
 
 
 @shared_task
@@ -20,7 +20,7 @@ def close_resolved_cases() -> int:
 
 
 @shared_task(bind=True, max_retries=None)
-def fan_out_incident_update(self, update_id: int) -> int | None:
+def fan_out_incident_update(self: Task, update_id: int) -> int | None:
     """Build an update's outbox rows; if an earlier update of the incident is still going out, wait."""
     from complaints.incidents.services import incident_fan_out
 

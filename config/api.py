@@ -4,11 +4,12 @@ Errors are always {"detail": "...", "errors": {"field": ["reason", ...]}}.
 """
 
 import logging
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -18,7 +19,7 @@ from crm.exceptions import DomainError
 logger = logging.getLogger(__name__)
 
 
-def _field_errors(detail) -> dict[str, list[str]]:
+def _field_errors(detail: Any) -> dict[str, list[str]]:
     if isinstance(detail, dict):
         return {
             str(field): [str(m) for m in (messages if isinstance(messages, list) else [messages])]
@@ -27,7 +28,7 @@ def _field_errors(detail) -> dict[str, list[str]]:
     return {}
 
 
-def exception_handler(exc, context):
+def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
     """Map domain errors, Django validation errors and DRF errors to one JSON shape."""
     if isinstance(exc, DomainError):
         return Response({"detail": exc.detail, "errors": exc.errors}, status=exc.status_code)
@@ -66,13 +67,14 @@ def exception_handler(exc, context):
     return response
 
 
-def axes_lockout_response(request, *args, **kwargs):
+def axes_lockout_response(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
     """django-axes lockout: JSON 429 for the API, a friendly page for the login form; both with Retry-After."""
     from axes.helpers import get_cool_off
     from django.shortcuts import render
 
     cool_off = get_cool_off(request)
     seconds = int(cool_off.total_seconds()) if cool_off else 900
+    response: HttpResponse
     if request.path.startswith("/api/"):
         response = JsonResponse(
             {"detail": "Too many failed logins. Try again later.", "errors": {}},

@@ -4,10 +4,11 @@ Behind NUM_PROXIES trusted proxies the client is the address the outermost of th
 proxies must overwrite, not append to, what the client sent); with none, REMOTE_ADDR. A client can
 then never pick its own address with a forged X-Forwarded-For."""
 
+from django.http import HttpRequest
 from rest_framework.settings import api_settings
 
 
-def client_address(request) -> str:
+def client_address(request: HttpRequest) -> str:
     remote_addr = request.META.get("REMOTE_ADDR", "")
     forwarded = request.META.get("HTTP_X_FORWARDED_FOR")
     proxies = api_settings.NUM_PROXIES or 0

@@ -12,4 +12,4 @@ class HtmxHttpRequest(HttpRequest):
 class StaffRequest(HtmxHttpRequest):
     """A request past crm.permissions.staff_required: a logged-in staff member."""
 
-    user: User  # type: ignore[assignment]
+    user: User

@@ -1,13 +1,13 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 import complaints.urls
 import crm.urls
 from config import views
 
-api_v1 = [
+api_v1: list[URLPattern | URLResolver] = [
     path("", include("crm.api_urls")),
     path("", include("complaints.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -4,24 +4,26 @@ from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
+from django.db.models import Model
 from django.http import HttpRequest
 
 from crm.customers.services import customer_create, customer_update
 from crm.exceptions import InvalidInput
 from crm.models import BulkEmail, Customer, NameChange, OutboundEmail, Service, StaffProfile, Subscription, Team
+from crm.permissions import acting_staff
 from crm.validation import EDITABLE_FIELDS, clean_customer_fields
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
     """History and the outbox are written by services only: the admin shows them, never edits them."""
 
-    def has_add_permission(self, request):
+    def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request, obj=None):
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request, obj=None):
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
         return False
 
 
@@ -53,7 +55,7 @@ class CustomerAdminForm(forms.ModelForm):
         fields = EDITABLE_FIELDS
 
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         try:
             clean_customer_fields({name: cleaned.get(name, "") for name in EDITABLE_FIELDS}, instance=self.instance)
         except InvalidInput as error:
@@ -76,10 +78,11 @@ class CustomerAdmin(admin.ModelAdmin):
 
     def save_model(self, request: HttpRequest, obj: Customer, form: forms.ModelForm, change: bool) -> None:
         fields = {name: form.cleaned_data[name] for name in EDITABLE_FIELDS}
+        by = acting_staff(request)
         if change:
-            saved = customer_update(customer=Customer.objects.get(pk=obj.pk), by=request.user, **fields)
+            saved = customer_update(customer=Customer.objects.get(pk=obj.pk), by=by, **fields)
         else:
-            saved = customer_create(by=request.user, **fields)
+            saved = customer_create(by=by, **fields)
         obj.pk = saved.pk
         obj.refresh_from_db()
 

@@ -1,6 +1,7 @@
 """Form helpers every app's forms use: domain errors shown on the form, and times turned to UTC."""
 
-from datetime import UTC
+from datetime import UTC, datetime
+from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -8,7 +9,7 @@ from django.core.exceptions import ValidationError
 from crm.exceptions import Conflict, DomainError, NotPermitted
 
 
-class DomainErrorsMixin:
+class DomainErrorsMixin(forms.Form):
     """Show a service's refusal on the form: each message at the field it names, the rest at the top.
     A conflict or refusal names a state ("status", "owner"), not something typed: its sentence goes on top."""
 
@@ -30,7 +31,7 @@ class UtcDateTimeField(forms.DateTimeField):
     refuses offsets beyond 15:59 (`-22:10` was a 500, found by schemathesis). Without an offset it is
     read in the site's time zone, as DateTimeField does; a time UTC cannot hold is a form error."""
 
-    def to_python(self, value):
+    def to_python(self, value: Any) -> datetime | None:
         parsed = super().to_python(value)
         if parsed is None:
             return None

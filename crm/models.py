@@ -3,6 +3,7 @@ and the outbox every email leaves through."""
 
 import hashlib
 import hmac
+from datetime import datetime
 from typing import Self
 
 from django.conf import settings
@@ -266,7 +267,7 @@ class OutboundEmail(models.Model):
     def __str__(self) -> str:
         return self.key
 
-    def is_claimable(self, now) -> bool:
+    def is_claimable(self, now: datetime) -> bool:
         """A sender may take it now: pending and due, or sending with a lease that ran out."""
         if self.state == EmailState.PENDING:
             return self.next_attempt_at <= now

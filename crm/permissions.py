@@ -24,8 +24,16 @@ def roles_of(user: User | AnonymousUser | None) -> set[str]:
     cached: set[str] | None = getattr(user, "_gemdesk_roles", None)
     if cached is None:
         cached = set(user.groups.filter(name__in=Role.values).values_list("name", flat=True))
-        user._gemdesk_roles = cached  # type: ignore[union-attr]
+        setattr(user, "_gemdesk_roles", cached)  # noqa: B010 - a cache on the request's user object
     return cached
+
+
+def acting_staff(request: Any) -> StaffUser:
+    """The staff member behind an API request that passed IsStaffMember (a User, never anonymous)."""
+    user = request.user
+    if not isinstance(user, User):
+        raise PermissionDenied
+    return user
 
 
 def is_staff_member(user: User | AnonymousUser | None) -> bool:

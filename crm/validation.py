@@ -40,7 +40,7 @@ CONTROL_EXCEPT_LINE_BREAKS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u
 
 
 def _max_length(field: str) -> int | None:
-    return Customer._meta.get_field(field).max_length
+    return getattr(Customer._meta.get_field(field), "max_length", None)
 
 
 def normalise_email(raw: str) -> str:

@@ -34,6 +34,7 @@ def _keep_the_test_transaction():
     request_finished.connect(close_old_connections)
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 @pytest.mark.parametrize("persona", ["alice", "mona"])
 @schema.parametrize()

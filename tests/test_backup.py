@@ -13,7 +13,7 @@ from complaints.cases import services as case_services
 from tests.complaints.factories import make_case
 from tests.crm.factories import CustomerFactory
 
-pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.postgres, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 HISTORY_CHECKSUM = (
     "SELECT md5(string_agg(id || kind || actor_kind || coalesce(actor_id::text, '') || data::text "

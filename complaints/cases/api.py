@@ -29,7 +29,7 @@ from complaints.cases.serializers import (
 )
 from complaints.models import Case
 from complaints.promises.api import PromiseActions
-from crm.permissions import IsStaffMember
+from crm.permissions import IsStaffMember, acting_staff
 
 
 class CaseViewSet(PromiseActions, mixins.ListModelMixin, viewsets.GenericViewSet):
@@ -42,23 +42,23 @@ class CaseViewSet(PromiseActions, mixins.ListModelMixin, viewsets.GenericViewSet
     def get_queryset(self) -> QuerySet[Case]:
         if getattr(self, "swagger_fake_view", False):
             return Case.objects.none()
-        return selectors.case_list(user=self.request.user)
+        return selectors.case_list(user=acting_staff(self.request))
 
     def _case(self) -> Case:
         try:
-            return selectors.case_detail(user=self.request.user, reference=self.kwargs["reference"])
+            return selectors.case_detail(user=acting_staff(self.request), reference=self.kwargs["reference"])
         except Case.DoesNotExist:
             raise Http404 from None
 
     def _render(self, case: Case, code: int = status.HTTP_200_OK) -> Response:
-        fresh = selectors.case_detail(user=self.request.user, reference=case.reference)
+        fresh = selectors.case_detail(user=acting_staff(self.request), reference=case.reference or "")
         return Response(CaseDetailOutput(fresh).data, status=code)
 
     @extend_schema(request=CaseCreateInput, responses={201: CaseDetailOutput})
     def create(self, request: Request) -> Response:
         data = CaseCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
-        case = services.case_create(by=request.user, **data.validated_data)
+        case = services.case_create(by=acting_staff(request), **data.validated_data)
         return self._render(case, status.HTTP_201_CREATED)
 
     @extend_schema(responses=CaseDetailOutput)
@@ -69,27 +69,27 @@ class CaseViewSet(PromiseActions, mixins.ListModelMixin, viewsets.GenericViewSet
     def partial_update(self, request: Request, reference: str | None = None) -> Response:
         data = CaseUpdateInput(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
-        case = services.case_update(case=self._case(), by=request.user, **data.validated_data)
+        case = services.case_update(case=self._case(), by=acting_staff(request), **data.validated_data)
         return self._render(case)
 
     @extend_schema(request=None, responses=CaseDetailOutput)
     @action(detail=True, methods=["post"])
     def take(self, request: Request, reference: str | None = None) -> Response:
-        return self._render(services.case_take(case=self._case(), agent=request.user))
+        return self._render(services.case_take(case=self._case(), agent=acting_staff(request)))
 
     @extend_schema(request=HandoverInput, responses=CaseDetailOutput)
     @action(detail=True, methods=["post"])
     def handover(self, request: Request, reference: str | None = None) -> Response:
         data = HandoverInput(data=request.data)
         data.is_valid(raise_exception=True)
-        return self._render(services.case_handover(case=self._case(), by=request.user, **data.validated_data))
+        return self._render(services.case_handover(case=self._case(), by=acting_staff(request), **data.validated_data))
 
     @extend_schema(request=EscalateInput, responses=CaseDetailOutput)
     @action(detail=True, methods=["post"])
     def escalate(self, request: Request, reference: str | None = None) -> Response:
         data = EscalateInput(data=request.data)
         data.is_valid(raise_exception=True)
-        collaborator = services.case_escalate(case=self._case(), by=request.user, **data.validated_data)
+        collaborator = services.case_escalate(case=self._case(), by=acting_staff(request), **data.validated_data)
         return self._render(collaborator.case)
 
     @extend_schema(request=TextInput, responses={201: EventOutput})
@@ -97,7 +97,7 @@ class CaseViewSet(PromiseActions, mixins.ListModelMixin, viewsets.GenericViewSet
     def notes(self, request: Request, reference: str | None = None) -> Response:
         data = TextInput(data=request.data)
         data.is_valid(raise_exception=True)
-        event = services.case_add_note(case=self._case(), by=request.user, **data.validated_data)
+        event = services.case_add_note(case=self._case(), by=acting_staff(request), **data.validated_data)
         return Response(EventOutput(event).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=MessageInput, responses={201: EventOutput})
@@ -105,7 +105,7 @@ class CaseViewSet(PromiseActions, mixins.ListModelMixin, viewsets.GenericViewSet
     def messages(self, request: Request, reference: str | None = None) -> Response:
         data = MessageInput(data=request.data)
         data.is_valid(raise_exception=True)
-        event = services.case_send_message(case=self._case(), by=request.user, **data.validated_data)
+        event = services.case_send_message(case=self._case(), by=acting_staff(request), **data.validated_data)
         return Response(EventOutput(event).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=ResolveInput, responses=CaseDetailOutput)
@@ -113,14 +113,14 @@ class CaseViewSet(PromiseActions, mixins.ListModelMixin, viewsets.GenericViewSet
     def resolve(self, request: Request, reference: str | None = None) -> Response:
         data = ResolveInput(data=request.data)
         data.is_valid(raise_exception=True)
-        return self._render(services.case_resolve(case=self._case(), by=request.user, **data.validated_data))
+        return self._render(services.case_resolve(case=self._case(), by=acting_staff(request), **data.validated_data))
 
     @extend_schema(request=ReasonInput, responses=CaseDetailOutput)
     @action(detail=True, methods=["post"])
     def reopen(self, request: Request, reference: str | None = None) -> Response:
         data = ReasonInput(data=request.data)
         data.is_valid(raise_exception=True)
-        return self._render(services.case_reopen(case=self._case(), by=request.user, **data.validated_data))
+        return self._render(services.case_reopen(case=self._case(), by=acting_staff(request), **data.validated_data))
 
     @extend_schema(
         parameters=[OpenApiParameter("order", str, enum=["oldest", "newest"], required=False)],

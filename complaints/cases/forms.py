@@ -1,7 +1,7 @@
 """Forms of the case page and of logging a call. They check shapes; the rules are the services'."""
 
 import copy
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 
@@ -55,7 +55,8 @@ class HandoverForm(DomainErrorsMixin, forms.Form):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         owners = active_in_roles(permissions.TAKE_ROLES)
-        self.fields["to"].choices = [("", "choose"), *((u.username, staff_display_name(u)) for u in owners)]
+        to = cast(forms.ChoiceField, self.fields["to"])
+        to.choices = [("", "choose"), *((u.username, staff_display_name(u)) for u in owners)]
 
 
 class ResolveForm(DomainErrorsMixin, forms.Form):
@@ -103,7 +104,7 @@ class LogContactForm(DomainErrorsMixin, forms.Form):
     outcome_wanted = forms.CharField(
         label="What they want", required=False, max_length=5_000, widget=forms.Textarea(attrs={"rows": 2})
     )
-    category = forms.ModelChoiceField(
+    category: "forms.ModelChoiceField[Category]" = forms.ModelChoiceField(
         queryset=Category.objects.filter(active=True), required=False, to_field_name="slug"
     )
     severity = forms.ChoiceField(choices=Severity.choices, initial=Severity.NORMAL)
@@ -121,8 +122,8 @@ class LogContactForm(DomainErrorsMixin, forms.Form):
             raise forms.ValidationError("That customer no longer exists: search again.")
         return customer
 
-    def clean(self):
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
         if cleaned.get("customer") or "customer" in self.errors:
             return cleaned
         if not cleaned.get("full_name"):

@@ -208,6 +208,8 @@ def case_handover(*, case: Case, to: str, reason: str, by: StaffUser) -> Case:
     if target.pk == case.owner_id:
         raise InvalidInput("Already the owner.", errors={"to": [f"{to} already owns this case."]})
     previous = case.owner
+    if previous is None:
+        raise NotAllowedInStatus(action=CaseAction.HANDOVER.label, status=case.status)
     case.owner = target
     case.save(update_fields=["owner", "updated_at"])
     event = events.case_handed_over(case, by=by, from_owner=previous, reason=reason)

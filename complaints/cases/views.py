@@ -126,7 +126,7 @@ def _posted_promise_id(request: StaffRequest) -> int | None:
 
 
 def _errors_of(form: Form) -> list[str]:
-    found = list(form.non_field_errors())
+    found = [str(error) for error in form.non_field_errors()]
     for field in form:
         found.extend(f"{field.label}: {error}" for error in field.errors)
     return found
@@ -277,7 +277,7 @@ def take(request: StaffRequest, reference: str) -> HttpResponse:
 def _customer_choices(form: forms.LogContactForm, found: list[Customer]) -> tuple[list[Customer], int | None]:
     """The customers to offer as radio buttons, and which one is chosen (None: a new customer)."""
     raw = form.data.get("customer") if form.is_bound else form.initial.get("customer")
-    chosen = int(raw) if str(raw or "").isdigit() else None
+    chosen = int(str(raw)) if str(raw or "").isdigit() else None
     choices = list(found)
     if chosen is not None and chosen not in {c.pk for c in choices}:
         customer = Customer.objects.filter(pk=chosen).first()

@@ -1,7 +1,5 @@
 """Forms for running incidents, and for linking a case to one."""
 
-from typing import Any
-
 from django import forms
 
 from complaints.models import Incident, Severity
@@ -14,13 +12,11 @@ class IncidentForm(DomainErrorsMixin, forms.Form):
     description = forms.CharField(
         required=False, label="Internal notes (never sent)", widget=forms.Textarea(attrs={"rows": 3})
     )
-    services = forms.ModelMultipleChoiceField(queryset=None, to_field_name="slug", label="Affected services")
+    services: "forms.ModelMultipleChoiceField[Service]" = forms.ModelMultipleChoiceField(
+        queryset=Service.objects.all(), to_field_name="slug", label="Affected services"
+    )
     regions = forms.CharField(required=False, max_length=500, label="Affected regions, comma separated (blank: all)")
     severity = forms.ChoiceField(choices=Severity.choices, initial=Severity.HIGH)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["services"].queryset = Service.objects.all()
 
     def clean_regions(self) -> list[str]:
         return [r.strip() for r in self.cleaned_data["regions"].split(",") if r.strip()]
@@ -38,8 +34,6 @@ class IncidentUpdateForm(DomainErrorsMixin, forms.Form):
 
 
 class LinkIncidentForm(DomainErrorsMixin, forms.Form):
-    incident = forms.ModelChoiceField(queryset=None, required=False, empty_label="No incident")
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["incident"].queryset = Incident.objects.open().order_by("-started_at")
+    incident: "forms.ModelChoiceField[Incident]" = forms.ModelChoiceField(
+        queryset=Incident.objects.open().order_by("-started_at"), required=False, empty_label="No incident"
+    )

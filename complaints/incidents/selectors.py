@@ -48,7 +48,8 @@ def delivery_counts(*, updates: list[IncidentUpdate]) -> list[dict]:
     )
     for row in failed[: FAILURES_SHOWN * len(batches)]:
         if len(failures[row["batch"]]) < FAILURES_SHOWN:
-            failures[row.pop("batch")].append(row)
+            failure = {"to_email": row["to_email"], "last_error": row["last_error"], "attempts": row["attempts"]}
+            failures[row["batch"]].append(failure)
     return [
         {
             "update": update.pk,

@@ -25,7 +25,9 @@ class IncidentUpdateOutput(serializers.ModelSerializer):
 
 
 class IncidentOutput(serializers.ModelSerializer):
-    services = serializers.SlugRelatedField(slug_field="slug", many=True, read_only=True)
+    services: "serializers.SlugRelatedField[Service]" = serializers.SlugRelatedField(
+        slug_field="slug", many=True, read_only=True
+    )
     declared_by = StaffRefOutput()
     updates = IncidentUpdateOutput(many=True)
 
@@ -71,7 +73,7 @@ class FailureOutput(serializers.Serializer):
 
 
 class DeliveriesOutput(serializers.Serializer):
-    update = serializers.IntegerField()
+    update = serializers.IntegerField()  # type: ignore[assignment]  # the key clients read, not Serializer.update
     recipients = serializers.IntegerField()
     fanned_out = serializers.BooleanField()
     counts = serializers.DictField(child=serializers.IntegerField())

@@ -148,6 +148,8 @@ def incident_fan_out(*, update_id: int) -> int | None:
 def _tell_linked_case_owners(update: IncidentUpdate) -> None:
     linked = Case.objects.filter(incident=update.incident, owner__isnull=False).select_related("owner__staff_profile")
     for case in linked:
+        if case.owner is None:
+            continue
         emails.email_staff(
             case.owner,
             key=emails.incident_owner_key(update, case),

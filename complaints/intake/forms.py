@@ -35,10 +35,10 @@ class ComplaintForm(DomainErrorsMixin, forms.Form):
         max_length=5_000,
     )
     order_reference = forms.CharField(label="Order or account number (optional)", required=False, max_length=100)
-    service = forms.ModelChoiceField(
+    service: "forms.ModelChoiceField[Service]" = forms.ModelChoiceField(
         label="Which service is it about? (optional)",
         required=False,
-        queryset=None,
+        queryset=Service.objects.all(),
         to_field_name="slug",
         empty_label="Not sure / other",
     )
@@ -49,12 +49,8 @@ class ComplaintForm(DomainErrorsMixin, forms.Form):
         widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
     )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["service"].queryset = Service.objects.all()
-
     def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+        cleaned = super().clean() or {}
         if not cleaned.get("email") and not cleaned.get("phone") and "email" not in self.errors:
             self.add_error("email", CONTACT_REQUIRED)
         return cleaned

@@ -4,17 +4,20 @@ Client addresses come from config.client_address (REMOTE_ADDR, or what NUM_PROXI
 so a client cannot reset a count with a forged X-Forwarded-For."""
 
 import hashlib
+from collections.abc import Iterable
 
+from django.http import HttpRequest
 from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.views import APIView
 
 from config.client_address import client_address
 
 
 class ClientAddressThrottle(SimpleRateThrottle):
-    def get_ident(self, request) -> str:
+    def get_ident(self, request: HttpRequest) -> str:
         return client_address(request)
 
-    def get_cache_key(self, request, view):
+    def get_cache_key(self, request: HttpRequest, view: APIView | None) -> str:
         return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
@@ -39,13 +42,13 @@ class StatusActionLinkThrottle(SimpleRateThrottle):
         super().__init__()
         self.token_hash = hashlib.sha256(token.encode()).hexdigest()
 
-    def get_cache_key(self, request, view):
+    def get_cache_key(self, request: HttpRequest, view: APIView | None) -> str:
         return self.cache_format % {"scope": self.scope, "ident": self.token_hash}
 
 
-def first_refusal(request, throttles) -> SimpleRateThrottle | None:
+def first_refusal(request: HttpRequest, throttles: Iterable[SimpleRateThrottle]) -> SimpleRateThrottle | None:
     """The first throttle that says no (each one that says yes counts the request)."""
     for throttle in throttles:
-        if not throttle.allow_request(request, None):
+        if not throttle.allow_request(request, None):  # type: ignore[arg-type]  # a Django view's request, no view
             return throttle
     return None

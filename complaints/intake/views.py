@@ -46,12 +46,12 @@ def complain(request: HttpRequest) -> HttpResponse:
                 form.add_domain_error(error)
             else:
                 # Never the status link here: it goes by email to the address typed, the proof it is theirs.
-                context = {"reference": case.reference, "next_step": what_happens_next(data)}
-                return render(request, "complaints/intake/thanks.html", context, status=201)
+                thanks = {"reference": case.reference, "next_step": what_happens_next(data)}
+                return render(request, "complaints/intake/thanks.html", thanks, status=201)
     status = 400 if request.method == "POST" else 200
     # Known problems first: the customer may see theirs is already being fixed.
-    context = {"form": form, "incidents": open_incidents(limit=5)}
-    return render(request, "complaints/intake/complain.html", context, status=status)
+    page: dict[str, Any] = {"form": form, "incidents": open_incidents(limit=5)}
+    return render(request, "complaints/intake/complain.html", page, status=status)
 
 
 def too_many(request: HttpRequest, throttle: SimpleRateThrottle) -> HttpResponse:

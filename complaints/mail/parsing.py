@@ -9,7 +9,7 @@ import re
 from dataclasses import dataclass, field
 from email import policy
 from email.headerregistry import Address
-from email.message import EmailMessage
+from email.message import EmailMessage, MIMEPart
 from email.parser import BytesParser
 from email.utils import getaddresses
 from html.parser import HTMLParser
@@ -86,19 +86,19 @@ class _TextFromHTML(HTMLParser):
         self.parts: list[str] = []
         self.hidden_depth = 0
 
-    def handle_starttag(self, tag, attrs):
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         if tag in self.HIDDEN:
             self.hidden_depth += 1
         elif tag in self.BLOCKS:
             self.parts.append("\n")
 
-    def handle_endtag(self, tag):
+    def handle_endtag(self, tag: str) -> None:
         if tag in self.HIDDEN and self.hidden_depth:
             self.hidden_depth -= 1
         elif tag in self.BLOCKS:
             self.parts.append("\n")
 
-    def handle_data(self, data):
+    def handle_data(self, data: str) -> None:
         if not self.hidden_depth:
             self.parts.append(data)
 
@@ -129,13 +129,17 @@ def split_quoted(text: str) -> tuple[str, str]:
     return text[:quote_at].rstrip(), text[quote_at:].strip("\n")
 
 
-def _decoded_text(part: EmailMessage) -> str:
+def _payload_bytes(part: MIMEPart) -> bytes:
+    payload = part.get_payload(decode=True)
+    return payload if isinstance(payload, bytes) else b""
+
+
+def _decoded_text(part: MIMEPart) -> str:
     try:
-        return part.get_content()
+        return str(part.get_content())
     except (LookupError, UnicodeDecodeError):
         # Unknown or lying charset: keep every byte readable rather than drop the customer's words.
-        payload = part.get_payload(decode=True) or b""
-        return payload.decode("latin-1", errors="replace")
+        return _payload_bytes(part).decode("latin-1", errors="replace")
 
 
 def _automatic_reason(message: EmailMessage, from_address: str) -> str:
@@ -199,7 +203,7 @@ def authentication_failures(message: EmailMessage, trusted_authserv_id: str) -> 
     return sorted(set(failures))
 
 
-def _body_text(message: EmailMessage) -> str:
+def _body_text(message: MIMEPart) -> str:
     text_part = message.get_body(preferencelist=("plain",))
     if text_part is not None:
         return _decoded_text(text_part)
@@ -214,7 +218,7 @@ def _body_text(message: EmailMessage) -> str:
     return ""
 
 
-def _forwarded_texts(message: EmailMessage) -> list[str]:
+def _forwarded_texts(message: MIMEPart) -> list[str]:
     """The text of messages forwarded as attachments (message/rfc822), each under a line naming it:
     a forward with no words of its own is still the customer's complaint."""
     texts = []
@@ -243,7 +247,7 @@ def _attachments(message: EmailMessage, limit: int) -> tuple[list[Attachment], l
             content = inner.as_bytes() if inner is not None else b""
             filename = filename or "forwarded-message.eml"
         else:
-            content = part.get_payload(decode=True) or b""
+            content = _payload_bytes(part)
         filename = filename or "attachment"
         if len(content) > limit:
             skipped.append(SkippedAttachment(filename, len(content), f"larger than {limit} bytes"))

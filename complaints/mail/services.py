@@ -270,7 +270,7 @@ def rejected_email_open_case(
         raise NotPermitted("Only leads and managers handle refused mail.")
     rejected = RejectedEmail.objects.select_for_update().get(pk=rejected.pk)
     if rejected.case_id is not None:
-        reference = Case.objects.get(pk=rejected.case_id).reference
+        reference = str(Case.objects.get(pk=rejected.case_id).reference)
         raise Conflict(f"This message already opened {reference}.", errors={"case": [reference]})
     errors: dict[str, list[str]] = {}
     description = customer_text(

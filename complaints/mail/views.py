@@ -31,11 +31,15 @@ def inbound_mail(request: StaffRequest) -> HttpResponse:
 def inbound_mail_raw(request: StaffRequest, kind: str, pk: int) -> HttpResponse:
     """The message exactly as it arrived, to open in a mail program (never shown inline)."""
     _require_mail_reviewer(request)
-    model = {"rejected": RejectedEmail, "ignored": InboundEmail}.get(kind)
-    if model is None:
+    found: RejectedEmail | InboundEmail
+    if kind == "rejected":
+        found = get_object_or_404(RejectedEmail, pk=pk)
+    elif kind == "ignored":
+        found = get_object_or_404(InboundEmail.objects.exclude(raw=None), pk=pk)
+    else:
         raise Http404
-    email = get_object_or_404(model.objects.exclude(raw=None), pk=pk)
-    response = HttpResponse(bytes(email.raw), content_type="message/rfc822")
+    email = found
+    response = HttpResponse(bytes(email.raw or b""), content_type="message/rfc822")
     response["Content-Disposition"] = f'attachment; filename="{kind}-{pk}.eml"'
     return response
 

@@ -8,7 +8,8 @@ assigns `status`.
 
 import secrets
 from collections.abc import Iterable
-from typing import Self
+from datetime import datetime
+from typing import Any, NoReturn, Self
 
 import pgtrigger
 from django.conf import settings
@@ -19,6 +20,7 @@ from django.utils import timezone
 from complaints.models.promises import PromiseStatus
 from crm.exceptions import NotAllowedInStatus
 from crm.models import Customer, Service
+from crm.permissions import StaffUser
 
 REFERENCE_PREFIX = "GD-"
 
@@ -173,7 +175,7 @@ class CaseQuerySet(models.QuerySet):
     def workable(self) -> Self:
         return self.filter(status__in=WORKABLE_STATUSES)
 
-    def owned_by(self, user) -> Self:
+    def owned_by(self, user: StaffUser) -> Self:
         return self.filter(owner=user)
 
     def unowned(self) -> Self:
@@ -182,7 +184,7 @@ class CaseQuerySet(models.QuerySet):
     def allowing(self, action: str) -> Self:
         return self.filter(status__in=statuses_allowing(action))
 
-    def overdue(self, now) -> Self:
+    def overdue(self, now: datetime) -> Self:
         """Cases with an open promise past its due time."""
         return self.filter(promises__status=PromiseStatus.OPEN, promises__due_at__lt=now).distinct()
 
@@ -316,10 +318,10 @@ class ActorKind(models.TextChoices):
 
 
 class AppendOnlyQuerySet(models.QuerySet):
-    def update(self, **kwargs):
+    def update(self, **kwargs: Any) -> NoReturn:
         raise TypeError("Case events are append-only: they cannot be updated.")
 
-    def delete(self):
+    def delete(self) -> NoReturn:
         raise TypeError("Case events are append-only: they cannot be deleted.")
 
 
@@ -351,12 +353,12 @@ class CaseEvent(models.Model):
     def __str__(self) -> str:
         return f"{self.kind} on case {self.case_id}"
 
-    def save(self, *args, **kwargs):
+    def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:
             raise TypeError("Case events are append-only: they cannot be updated.")
         super().save(*args, **kwargs)
 
-    def delete(self, *args, **kwargs):
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise TypeError("Case events are append-only: they cannot be deleted.")
 
 

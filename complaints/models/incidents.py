@@ -1,6 +1,6 @@
 """Incidents: tell every affected customer before they call, in updates sent by Celery."""
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Self
 
 from django.conf import settings
@@ -27,7 +27,7 @@ class IncidentQuerySet(models.QuerySet):
     def open(self) -> Self:
         return self.exclude(status=IncidentStatus.RESOLVED)
 
-    def on_status_page(self, now) -> Self:
+    def on_status_page(self, now: datetime) -> Self:
         """Open incidents and those resolved in the last STATUS_PAGE_DAYS: what the public /incidents/ shows."""
         return self.filter(Q(resolved_at__isnull=True) | Q(resolved_at__gte=now - timedelta(days=STATUS_PAGE_DAYS)))
 

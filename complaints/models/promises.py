@@ -1,5 +1,6 @@
 """Promises: commitments to the customer with a due time, kept, rescheduled before due, or broken."""
 
+from datetime import datetime
 from typing import Self
 
 from django.conf import settings
@@ -28,14 +29,14 @@ class PromiseQuerySet(models.QuerySet):
     def open(self) -> Self:
         return self.filter(status=PromiseStatus.OPEN)
 
-    def at_risk(self, now) -> Self:
+    def at_risk(self, now: datetime) -> Self:
         """Open promises inside their warning window (or past due)."""
         return self.open().filter(warn_at__lte=now)
 
-    def overdue(self, now) -> Self:
+    def overdue(self, now: datetime) -> Self:
         return self.open().filter(due_at__lte=now)
 
-    def to_warn(self, now) -> Self:
+    def to_warn(self, now: datetime) -> Self:
         return self.open().filter(warned_at__isnull=True, warn_at__lte=now, due_at__gt=now)
 
 

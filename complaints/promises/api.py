@@ -11,6 +11,7 @@ from rest_framework.response import Response
 from complaints.models import Case, Promise
 from complaints.promises import services
 from complaints.promises.serializers import PromiseInput, PromiseOutput, RescheduleInput
+from crm.permissions import acting_staff
 
 
 class PromiseActions:
@@ -29,13 +30,13 @@ class PromiseActions:
     def promises(self, request: Request, reference: str | None = None) -> Response:
         data = PromiseInput(data=request.data)
         data.is_valid(raise_exception=True)
-        promise = services.promise_make(case=self._case(), by=request.user, **data.validated_data)
+        promise = services.promise_make(case=self._case(), by=acting_staff(request), **data.validated_data)
         return Response(PromiseOutput(promise).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=None, responses=PromiseOutput)
     @action(detail=True, methods=["post"], url_path=r"promises/(?P<promise_id>\d+)/keep")
     def keep_promise(self, request: Request, reference: str | None = None, promise_id: int = 0) -> Response:
-        promise = services.promise_keep(promise=self._promise(promise_id), by=request.user)
+        promise = services.promise_keep(promise=self._promise(promise_id), by=acting_staff(request))
         return Response(PromiseOutput(promise).data)
 
     @extend_schema(request=RescheduleInput, responses=PromiseOutput)
@@ -44,6 +45,6 @@ class PromiseActions:
         data = RescheduleInput(data=request.data)
         data.is_valid(raise_exception=True)
         successor = services.promise_reschedule(
-            promise=self._promise(promise_id), by=request.user, **data.validated_data
+            promise=self._promise(promise_id), by=acting_staff(request), **data.validated_data
         )
         return Response(PromiseOutput(successor).data)

@@ -51,9 +51,11 @@ def team_promise_counts(*, lead: StaffUser) -> list[tuple[Any, dict[str, int]]]:
         .select_related("staff_profile")
         .order_by("username")
     )
-    counts = {
-        row.pop("made_by"): row
-        for row in Promise.objects.filter(made_by__in=members).order_by().values("made_by").annotate(**outcome_counts())
+    outcomes = list(outcome_counts())
+    grouped = Promise.objects.filter(made_by__in=members).order_by().values("made_by").annotate(**outcome_counts())
+    counts: dict[int, dict[str, int]] = {
+        row["made_by"]: {name: row[name] for name in outcomes}  # type: ignore[literal-required]  # annotated
+        for row in grouped
     }
     none = dict.fromkeys(outcome_counts(), 0)
     return [(member, counts.get(member.pk, none)) for member in members]

@@ -3,6 +3,7 @@
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.request import Request
 from rest_framework.response import Response
 
 from config.pagination import CappedCountPagination
@@ -10,7 +11,7 @@ from crm.customers import selectors, services
 from crm.customers.filters import CustomerFilter
 from crm.customers.serializers import CustomerInput, CustomerOutput, SimilarQueryInput
 from crm.models import Customer
-from crm.permissions import IsStaffMember
+from crm.permissions import IsStaffMember, acting_staff
 
 
 class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
@@ -27,31 +28,31 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         return Response(CustomerOutput(customer).data, status=code)
 
     @extend_schema(request=CustomerInput, responses={201: CustomerOutput})
-    def create(self, request):
+    def create(self, request: Request) -> Response:
         data = CustomerInput(data=request.data)
         data.is_valid(raise_exception=True)
-        customer = services.customer_create(by=request.user, **data.validated_data)
+        customer = services.customer_create(by=acting_staff(request), **data.validated_data)
         return self._render(customer, status.HTTP_201_CREATED)
 
     @extend_schema(request=CustomerInput, responses=CustomerOutput)
-    def update(self, request, pk=None):
+    def update(self, request: Request, pk: str | None = None) -> Response:
         return self._update(request, partial=False)
 
     @extend_schema(request=CustomerInput, responses=CustomerOutput)
-    def partial_update(self, request, pk=None):
+    def partial_update(self, request: Request, pk: str | None = None) -> Response:
         return self._update(request, partial=True)
 
-    def _update(self, request, *, partial: bool) -> Response:
+    def _update(self, request: Request, *, partial: bool) -> Response:
         customer = self.get_object()
         data = CustomerInput(data=request.data, partial=partial)
         data.is_valid(raise_exception=True)
-        customer = services.customer_update(customer=customer, by=request.user, **data.validated_data)
+        customer = services.customer_update(customer=customer, by=acting_staff(request), **data.validated_data)
         return self._render(customer)
 
     @extend_schema(request=None, responses=CustomerOutput)
     @action(detail=True, methods=["post"], url_path="confirm-name")
-    def confirm_name(self, request, pk=None):
-        customer = services.customer_confirm_name(customer=self.get_object(), by=request.user)
+    def confirm_name(self, request: Request, pk: str | None = None) -> Response:
+        customer = services.customer_confirm_name(customer=self.get_object(), by=acting_staff(request))
         return self._render(customer)
 
     @extend_schema(
@@ -64,7 +65,7 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         filters=False,
     )
     @action(detail=False, methods=["get"], filterset_class=None, pagination_class=None)
-    def similar(self, request):
+    def similar(self, request: Request) -> Response:
         query = SimilarQueryInput(data=request.query_params)
         query.is_valid(raise_exception=True)
         found = selectors.customers_similar(**query.validated_data)

@@ -1,6 +1,6 @@
 import django_filters
 
-from crm.models import ContactChannel, Customer
+from crm.models import ContactChannel, Customer, CustomerQuerySet
 
 
 class CustomerFilter(django_filters.FilterSet):
@@ -15,10 +15,10 @@ class CustomerFilter(django_filters.FilterSet):
         model = Customer
         fields = ["q", "title", "language", "preferred_channel", "name_confirmed", "service"]
 
-    def search(self, queryset, name, value):
+    def search(self, queryset: CustomerQuerySet, name: str, value: str) -> CustomerQuerySet:
         return queryset.search(value)
 
-    def uses_service(self, queryset, name, value):
+    def uses_service(self, queryset: CustomerQuerySet, name: str, value: str) -> CustomerQuerySet:
         return queryset.filter(
             pk__in=Customer.objects.filter(subscriptions__service__slug=value, subscriptions__active=True).values("pk")
         )

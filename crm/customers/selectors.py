@@ -1,6 +1,7 @@
 """Reads for customer lists and the similar-customer check."""
 
 import difflib
+from collections.abc import Callable
 
 from django.conf import settings
 from django.core import signing
@@ -18,7 +19,7 @@ def customer_list(*, q: str = "") -> QuerySet:
     return Customer.objects.search(q).order_by("full_name", "id")
 
 
-def _safe(normalise, value: str) -> str:
+def _safe(normalise: Callable[[str], str], value: str) -> str:
     try:
         return normalise(value)
     except Exception:  # noqa: BLE001 - an unparseable email/phone simply matches nothing

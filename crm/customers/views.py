@@ -1,15 +1,17 @@
 """Customer pages: list with search, customer page, new (similar customers first), edit, confirm name;
 and the customer's own page to stop service notices (the link in every notice, no login)."""
 
+from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
+from config.http import StaffRequest
 from config.pagination import CappedPaginator
 from crm.customers import selectors, services
 from crm.customers.forms import CustomerForm, NewCustomerForm
-from crm.exceptions import InvalidInput
+from crm.exceptions import DomainError
 from crm.models import Customer
 from crm.permissions import staff_required
 
@@ -17,14 +19,14 @@ PAGE_SIZE = 50
 
 
 @staff_required
-def customer_list(request: HttpRequest) -> HttpResponse:
+def customer_list(request: StaffRequest) -> HttpResponse:
     q = request.GET.get("q", "")[:200]
     page = CappedPaginator(selectors.customer_list(q=q), PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "crm/customers/list.html", {"page": page, "q": q})
 
 
 @staff_required
-def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
+def customer_detail(request: StaffRequest, pk: int) -> HttpResponse:
     customer = get_object_or_404(Customer.objects.select_related("name_confirmed_by__staff_profile"), pk=pk)
     history = customer.name_changes.select_related("changed_by__staff_profile")[:50]
     return render(request, "crm/customers/detail.html", {"customer": customer, "history": history})
@@ -32,9 +34,10 @@ def customer_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @staff_required
 @require_http_methods(["GET", "POST"])
-def customer_new(request: HttpRequest) -> HttpResponse:
+def customer_new(request: StaffRequest) -> HttpResponse:
     form = NewCustomerForm(request.POST or None)
     similar: list[Customer] = []
+    status = 400 if request.method == "POST" else 200
     if request.method == "POST" and form.is_valid():
         fields = {k: v for k, v in form.cleaned_data.items() if k != "not_a_duplicate"}
         similar = selectors.customers_similar(name=fields["full_name"], email=fields["email"], phone=fields["phone"])
@@ -43,33 +46,34 @@ def customer_new(request: HttpRequest) -> HttpResponse:
             return render(request, "crm/customers/form.html", {"form": form, "similar": similar, "new": True})
         try:
             customer = services.customer_create(by=request.user, **fields)
-        except InvalidInput as error:
+        except DomainError as error:
             form.add_domain_error(error)
+            status = error.status_code
         else:
             return redirect("crm:customer-detail", pk=customer.pk)
-    status = 400 if request.method == "POST" else 200
     return render(request, "crm/customers/form.html", {"form": form, "similar": similar, "new": True}, status=status)
 
 
 @staff_required
 @require_http_methods(["GET", "POST"])
-def customer_edit(request: HttpRequest, pk: int) -> HttpResponse:
+def customer_edit(request: StaffRequest, pk: int) -> HttpResponse:
     customer = get_object_or_404(Customer, pk=pk)
     initial = {field: getattr(customer, field) for field in CustomerForm.base_fields}
     form = CustomerForm(request.POST or None, initial=initial)
+    status = 400 if request.method == "POST" else 200
     if request.method == "POST" and form.is_valid():
         try:
             services.customer_update(customer=customer, by=request.user, **form.cleaned_data)
-        except InvalidInput as error:
+        except DomainError as error:
             form.add_domain_error(error)
+            status = error.status_code
         else:
             return redirect("crm:customer-detail", pk=customer.pk)
-    status = 400 if request.method == "POST" else 200
     return render(request, "crm/customers/form.html", {"form": form, "customer": customer}, status=status)
 
 
 @staff_required
-def customer_similar(request: HttpRequest) -> HttpResponse:
+def customer_similar(request: StaffRequest) -> HttpResponse:
     """The similar-customers panel, swapped in by HTMX while the new-customer form is typed."""
     similar = selectors.customers_similar(
         name=request.GET.get("full_name", "")[:200],
@@ -81,9 +85,12 @@ def customer_similar(request: HttpRequest) -> HttpResponse:
 
 @staff_required
 @require_POST
-def customer_confirm_name(request: HttpRequest, pk: int) -> HttpResponse:
+def customer_confirm_name(request: StaffRequest, pk: int) -> HttpResponse:
     customer = get_object_or_404(Customer, pk=pk)
-    services.customer_confirm_name(customer=customer, by=request.user)
+    try:
+        services.customer_confirm_name(customer=customer, by=request.user)
+    except DomainError as error:
+        messages.error(request, error.detail)
     return redirect("crm:customer-detail", pk=customer.pk)
 
 

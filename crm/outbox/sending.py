@@ -17,6 +17,7 @@ from email.utils import formataddr
 from django.conf import settings
 from django.core.cache import cache
 from django.core.mail import EmailMultiAlternatives, get_connection
+from django.core.mail.backends.base import BaseEmailBackend
 from django.db import connection as db_connection
 from django.db import transaction
 from django.db.models import F
@@ -65,9 +66,9 @@ def recipient_address(name: str, email: str) -> str:
     return formataddr((name, email), charset="utf-8") if name else email
 
 
-def _message(row: OutboundEmail, bulk: BulkEmail | None, connection) -> EmailMultiAlternatives:
+def _message(row: OutboundEmail, bulk: BulkEmail | None, connection: BaseEmailBackend) -> EmailMultiAlternatives:
     recipient = recipient_address(row.to_name, row.to_email)
-    if bulk is None:
+    if bulk is None or row.customer is None:
         subject, body, headers = row.subject, row.body_text, row.headers
     else:
         subject, body = bulk.subject, personalise(bulk.body_text, row.customer)
@@ -160,13 +161,14 @@ def _release(rows: list[OutboundEmail]) -> None:
 
 
 def _smtp_error_text(error: smtplib.SMTPException) -> tuple[int | None, str]:
+    answer: bytes | str
     if isinstance(error, smtplib.SMTPRecipientsRefused):
-        code, text = next(iter(error.recipients.values()))
+        code, answer = next(iter(error.recipients.values()))
     elif isinstance(error, smtplib.SMTPResponseException):
-        code, text = error.smtp_code, error.smtp_error
+        code, answer = error.smtp_code, error.smtp_error
     else:
         return None, str(error)
-    text = text.decode(errors="replace") if isinstance(text, bytes) else str(text)
+    text = answer.decode(errors="replace") if isinstance(answer, bytes) else str(answer)
     return code, f"{code} {text}"
 
 

@@ -15,6 +15,7 @@ from knox.views import LogoutAllView as KnoxLogoutAllView
 from knox.views import LogoutView as KnoxLogoutView
 from rest_framework import serializers, status
 from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -42,7 +43,7 @@ class TokenView(APIView):
         },
         auth=[],
     )
-    def post(self, request):
+    def post(self, request: Request) -> Response:
         credentials = TokenInput(data=request.data)
         credentials.is_valid(raise_exception=True)
         # axes marks the Django request (not DRF's wrapper) when it locks out, so pass that one.
@@ -62,7 +63,7 @@ class LogoutView(KnoxLogoutView):
     """End the token this request was made with."""
 
     @extend_schema(request=None, responses={204: None})
-    def post(self, request, format=None):  # noqa: A002 - knox's signature
+    def post(self, request: Request, format: str | None = None) -> Response:  # noqa: A002 - knox's signature
         return super().post(request, format)
 
 
@@ -70,5 +71,5 @@ class LogoutAllView(KnoxLogoutAllView):
     """End every token of the caller (all devices)."""
 
     @extend_schema(request=None, responses={204: None})
-    def post(self, request, format=None):  # noqa: A002 - knox's signature
+    def post(self, request: Request, format: str | None = None) -> Response:  # noqa: A002 - knox's signature
         return super().post(request, format)

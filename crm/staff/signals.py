@@ -2,14 +2,21 @@
 
 (Sessions need nothing here: Django ends them on a password change, and refuses inactive users.)"""
 
+from typing import Any
+
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db.models import Model
 from django.db.models.signals import m2m_changed, pre_save
 from knox.models import AuthToken
 
 from crm.models import Role
+from crm.permissions import StaffUser
 
 
-def end_tokens_on_password_or_deactivation(sender, instance, raw=False, **kwargs) -> None:
+def end_tokens_on_password_or_deactivation(
+    sender: type[StaffUser], instance: StaffUser, raw: bool = False, **kwargs: Any
+) -> None:
     if raw or instance.pk is None:
         return
     stored = sender.objects.filter(pk=instance.pk).values("password", "is_active").first()
@@ -19,7 +26,14 @@ def end_tokens_on_password_or_deactivation(sender, instance, raw=False, **kwargs
         AuthToken.objects.filter(user_id=instance.pk).delete()
 
 
-def end_tokens_without_a_staff_role(sender, instance, action: str, reverse: bool, pk_set=None, **kwargs) -> None:
+def end_tokens_without_a_staff_role(
+    sender: type[Model],
+    instance: StaffUser | Group,
+    action: str,
+    reverse: bool,
+    pk_set: set[int] | None = None,
+    **kwargs: Any,
+) -> None:
     if action not in ("post_remove", "post_clear"):
         return
     User = get_user_model()

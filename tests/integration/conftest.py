@@ -23,7 +23,6 @@ from config.celery import app as celery_app
 from tests.smtp_sink import Sink, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
-pytestmark = pytest.mark.integration
 
 
 def wait_until(condition, *, timeout: float, interval: float = 0.2, what: str = "condition"):

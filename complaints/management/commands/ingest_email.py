@@ -12,8 +12,9 @@ keeps it and tries again. In a Maildir, handled messages move to ".Processed" (r
 import logging
 import mailbox
 import sys
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
 
 from complaints.mail.services import email_ingest, email_keep_rejected
@@ -33,10 +34,10 @@ class NotStored(Exception):
 class Command(BaseCommand):
     help = "Turn incoming email into cases: one message on standard input, or a whole Maildir."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--maildir", help="process every message in this Maildir")
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         try:
             if options["maildir"]:
                 self.ingest_maildir(options["maildir"])
@@ -64,7 +65,7 @@ class Command(BaseCommand):
     def describe(self, result: InboundEmail | RejectedEmail) -> str:
         if isinstance(result, RejectedEmail):
             return f"rejected: {result.reason}"
-        where = f" {result.case.reference}" if result.case_id else ""
+        where = f" {result.case.reference}" if result.case is not None else ""
         return f"{result.outcome}{where}{': ' + result.reason if result.reason else ''}"
 
     def ingest_maildir(self, path: str) -> None:

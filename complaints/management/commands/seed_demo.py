@@ -6,7 +6,9 @@ printed because they are for a local demo only.
 """
 
 import random
+from collections.abc import Iterator
 from datetime import timedelta
+from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
@@ -112,7 +114,7 @@ LAST_NAMES = [
 ]
 
 
-def demo_customers():
+def demo_customers() -> Iterator[dict[str, str]]:
     """200 deterministic customers: the hand-picked names first, then generated combinations."""
     rng = random.Random(2026)
     for n in range(CUSTOMERS):
@@ -137,7 +139,7 @@ def demo_customers():
 class Command(BaseCommand):
     help = "Create demo staff (one per role), 200 customers, services and subscriptions. Safe to run again."
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         # No outer transaction: each step is a service with its own, and every step checks before it creates.
         for username, role, display_name, password in DEMO_STAFF:
             staff_create_or_update(
@@ -170,7 +172,7 @@ class Command(BaseCommand):
         for username, role, _, password in DEMO_STAFF:
             self.stdout.write(f"  {username:<10} {role:<10} {password}")
 
-    def seed_cases_and_incident(self, services) -> None:
+    def seed_cases_and_incident(self, services: list[Service]) -> None:
         for name in ("Billing", "Outage", "Engineer visit", "Customer service", "Contract"):
             Category.objects.get_or_create(slug=name.lower().replace(" ", "-"), defaults={"name": name})
         if Case.objects.exists():

@@ -1,6 +1,7 @@
 import sys
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from crm.exceptions import InvalidInput
 from crm.models import Role
@@ -10,7 +11,7 @@ from crm.staff.services import staff_create_or_update
 class Command(BaseCommand):
     help = "Create or update a staff user with a role (agent, lead, manager, executive)."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("username")
         parser.add_argument("--role", required=True, choices=Role.values)
         parser.add_argument("--email", default="")
@@ -18,7 +19,7 @@ class Command(BaseCommand):
         parser.add_argument("--team", default="")
         parser.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         password = None
         if options["password_stdin"]:
             password = sys.stdin.readline().rstrip("\r\n")

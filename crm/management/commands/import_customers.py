@@ -7,8 +7,10 @@ in chunks with bulk inserts and updates, so 100,000 rows take seconds, not minut
 """
 
 import csv
+from collections.abc import Iterable, Iterator
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
 
 from crm.customers.services import customers_import
 from crm.validation import EDITABLE_FIELDS
@@ -20,10 +22,10 @@ CHUNK_SIZE = 2000
 class Command(BaseCommand):
     help = "Import customers from a CSV file (upsert by email), reporting each bad row by line number."
 
-    def add_arguments(self, parser):
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file")
 
-    def handle(self, *args, **options):
+    def handle(self, *args: Any, **options: Any) -> None:
         try:
             handle = open(options["file"], "rb")  # noqa: SIM115 - closed by the with below
         except OSError as error:
@@ -70,7 +72,7 @@ class Command(BaseCommand):
             raise CommandError(f"{len(report.failures)} rows were not imported (listed above).")
 
 
-def decoded_lines(handle, report: "ImportReport"):
+def decoded_lines(handle: Iterable[bytes], report: "ImportReport") -> Iterator[str]:
     """UTF-8 lines; a line that is not UTF-8 is reported and read as blank, so line numbers stay true."""
     for number, raw in enumerate(handle, start=1):
         try:
@@ -81,7 +83,7 @@ def decoded_lines(handle, report: "ImportReport"):
 
 
 class ImportReport:
-    def __init__(self, stream, *, verbosity: int):
+    def __init__(self, stream: OutputWrapper, *, verbosity: int) -> None:
         self.stream, self.verbosity = stream, verbosity
         self.created = self.updated = 0
         self.failures: list[tuple[int, str]] = []
@@ -99,7 +101,7 @@ class ImportReport:
             )
             self.stream.flush()
 
-    def finish(self, stdout) -> None:
+    def finish(self, stdout: OutputWrapper) -> None:
         if self.verbosity:
             self.stream.write("")
         stdout.write(f"Imported: {self.created} new, {self.updated} updated, {len(self.failures)} bad rows.")

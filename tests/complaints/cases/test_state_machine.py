@@ -14,7 +14,7 @@ from complaints.models import Case, CaseStatus
 from crm.exceptions import DomainError
 from tests.complaints.factories import make_case
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
 # People by their relation to the case, so that generated sequences reach accepted changes as
 # often as refusals: the owner (alice when there is none), a teammate, the team's lead, an agent of

@@ -19,6 +19,7 @@ from complaints.mail import services as mail_services
 from complaints.models import Attachment, Case, CaseStatus, EventKind, InboundEmail, IntakeMatch, RejectedEmail
 from crm.models import Customer, OutboundEmail
 from tests.complaints.factories import make_case
+from tests.complaints.mail.factories import big_message
 from tests.crm.factories import CustomerFactory
 
 MAIL = Path(__file__).parent / "messages"
@@ -123,13 +124,9 @@ def test_malformed_messages_are_kept_with_the_reason():
     assert bytes(result.raw) == (MAIL / "malformed_no_from.eml").read_bytes()
 
 
+@pytest.mark.slow
 def test_a_twenty_megabyte_message_opens_a_case_and_notes_the_skipped_file():
-    message = EmailMessage()
-    message["From"] = "big@example.com"
-    message["Subject"] = "All my letters"
-    message.set_content("Scans attached.")
-    message.add_attachment(b"\x00" * (20 * 1024 * 1024), maintype="application", subtype="pdf", filename="s.pdf")
-    record = mail_services.email_ingest(bytes(message))
+    record = mail_services.email_ingest(big_message(filename="s.pdf"))
     assert record.outcome == "new_case" and "s.pdf" in record.reason
     assert not Attachment.objects.exists()
 
