@@ -7,6 +7,9 @@ from django.utils import timezone
 
 from crm.exceptions import InvalidInput
 
+# What a customer's message (form, status page, email) may hold, in characters; a longer email is kept whole
+# as a file beside the case.
+CUSTOMER_TEXT_MAX_LENGTH = 10_000
 REASON_MIN_LENGTH = 3
 HANDOVER_REASON_MIN_LENGTH = 15
 SUBJECT_LENGTH = 80

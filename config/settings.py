@@ -326,10 +326,8 @@ CUSTOMER_REOPEN_DAYS = env.int("CUSTOMER_REOPEN_DAYS", default=30)  # how long a
 INBOUND_ATTACHMENT_MAX_BYTES = env.int("INBOUND_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
 # A whole message over this is refused (its start kept with the reason); set the mail server's limit lower.
 INBOUND_MESSAGE_MAX_BYTES = env.int("INBOUND_MESSAGE_MAX_BYTES", default=40 * 1024 * 1024)
-INBOUND_REJECTED_KEEP_BYTES = 1024 * 1024  # of a refused message, this much is kept for staff to read
 # The authserv-id of the receiving mail server whose Authentication-Results (DKIM, SPF, DMARC) we trust;
 # unset: those headers are ignored (anyone can write them).
 INBOUND_TRUSTED_AUTHSERV_ID = env.str("INBOUND_TRUSTED_AUTHSERV_ID", default="")
 # Acknowledgement emails to one address in an hour; complaints past it still open cases.
 ACKNOWLEDGEMENTS_PER_ADDRESS_PER_HOUR = env.int("ACKNOWLEDGEMENTS_PER_ADDRESS_PER_HOUR", default=3)
-PUBLIC_TEXT_MAX_LENGTH = 10_000  # what a public form or email body may hold, in characters

@@ -23,10 +23,6 @@ class NotPermitted(DomainError):
     status_code = 403
 
 
-class NotFoundError(DomainError):
-    status_code = 404
-
-
 class Conflict(DomainError):
     """The request is valid but the current state forbids it (409)."""
 

@@ -1,8 +1,9 @@
 """`make test`: find PostgreSQL and Redis, set the environment, run pytest.
 
 DATABASE_URL and REDIS_URL win when set. Otherwise PostgreSQL on 127.0.0.1:5432 and
-Redis on 127.0.0.1:6379 are used if they answer, else SQLite and eager tasks, with the
-tests that need them skipped (tests/conftest.py says so loudly at the end).
+Redis on 127.0.0.1:6379 are used if they answer, else SQLite and Celery's in-memory transport
+(tasks are never run eagerly in tests), with the tests that need them skipped
+(tests/conftest.py says so loudly at the end).
 With CI=true a missing PostgreSQL or Redis is an error, not a skip.
 """
 

@@ -1,5 +1,5 @@
 """Every API operation in the OpenAPI schema, fed generated input by schemathesis as an agent and as
-a manager: bad input gets a 4xx, never a server error (RELIABILITY 19, the not_a_server_error check)."""
+a manager: bad input gets a 4xx, never a server error (schemathesis's not_a_server_error check)."""
 
 import pytest
 import schemathesis

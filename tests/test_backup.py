@@ -1,4 +1,4 @@
-"""The backup drill (RELIABILITY 25): what the README says to run, pg_dump and pg_restore, gives
+"""The backup drill: what the README says to run, pg_dump and pg_restore, gives
 back the same database: every table's row count, and the case history to the byte."""
 
 import subprocess

@@ -18,7 +18,7 @@ from django_htmx.http import HttpResponseClientRedirect
 
 from complaints import permissions
 from complaints.cases import forms, selectors, services
-from complaints.incidents.selectors import open_incidents
+from complaints.incidents.forms import LinkIncidentForm
 from complaints.models import Case, CaseAction, Promise, PromiseStatus
 from complaints.promises import forms as promise_forms
 from complaints.promises import services as promise_services
@@ -174,7 +174,8 @@ def _case_context(
         "can_take": case.can(CaseAction.TAKE) and case.owner_id is None and permissions.can_take(request.user),
         "open_promises": open_promises,
         "settled_promises": [p for p in promises if p.status != PromiseStatus.OPEN],
-        "open_incidents": open_incidents() if can_change else [],
+        # Linking signs the customer up for the incident's emails: offered to those who may change the case.
+        "link_form": LinkIncidentForm(initial={"incident": case.incident_id}) if can_change else None,
     }
 
 

@@ -1,6 +1,6 @@
-from django.conf import settings
 from rest_framework import serializers
 
+from complaints.validation import CUSTOMER_TEXT_MAX_LENGTH
 from crm.models import Service
 
 
@@ -9,9 +9,7 @@ class PublicComplaintInput(serializers.Serializer):
     title = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
     email = serializers.CharField(max_length=254, required=False, allow_blank=True, default="")
     phone = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
-    description = serializers.CharField(
-        max_length=settings.PUBLIC_TEXT_MAX_LENGTH, allow_blank=True, trim_whitespace=False
-    )
+    description = serializers.CharField(max_length=CUSTOMER_TEXT_MAX_LENGTH, allow_blank=True, trim_whitespace=False)
     outcome_wanted = serializers.CharField(max_length=5_000, required=False, allow_blank=True, default="")
     order_reference = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
     service = serializers.SlugRelatedField(

@@ -6,7 +6,6 @@ customer reopening from the status page makes the same move as staff (cases.serv
 `receive_customer_message` is also how an email reply from the customer lands (complaints.mail).
 """
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -25,7 +24,7 @@ from complaints.models import (
     EventKind,
     IntakeMatch,
 )
-from complaints.validation import customer_text, subject_from
+from complaints.validation import CUSTOMER_TEXT_MAX_LENGTH, customer_text, subject_from
 from crm.customers.services import customer_create, customer_find_or_create_by_email
 from crm.exceptions import Conflict, InvalidInput
 from crm.models import Customer, Role, Service
@@ -65,7 +64,7 @@ def complaint_submit(
     person, even with a known phone: people share phones), by the phone number only when no email is
     given. Whoever typed a known number has proved nothing, so nothing is emailed to the address on file."""
     errors: dict[str, list[str]] = {}
-    limit = settings.PUBLIC_TEXT_MAX_LENGTH
+    limit = CUSTOMER_TEXT_MAX_LENGTH
     description = customer_text(description, field="description", max_length=limit, required=True, errors=errors)
     outcome_wanted = customer_text(
         outcome_wanted, field="outcome_wanted", max_length=5_000, required=False, errors=errors
@@ -127,7 +126,7 @@ def case_receive_message(*, case: Case, text: str, channel: str = CaseChannel.WE
     """The customer writes to us (status page or email): a message_in event; a waiting case opens again,
     and so does a resolved one within CUSTOMER_REOPEN_DAYS (after that: 409, a new complaint)."""
     errors: dict[str, list[str]] = {}
-    text = customer_text(text, field="text", max_length=settings.PUBLIC_TEXT_MAX_LENGTH, required=True, errors=errors)
+    text = customer_text(text, field="text", max_length=CUSTOMER_TEXT_MAX_LENGTH, required=True, errors=errors)
     if errors:
         raise InvalidInput("Your message needs another look.", errors=errors)
     return receive_customer_message(Case.objects.for_update().get(pk=case.pk), text=text, channel=channel)

@@ -30,7 +30,7 @@ from complaints.models import (
     IntakeMatch,
     RejectedEmail,
 )
-from complaints.validation import TEXT_CONTROL_CHARACTERS, customer_text, subject_from
+from complaints.validation import CUSTOMER_TEXT_MAX_LENGTH, TEXT_CONTROL_CHARACTERS, customer_text, subject_from
 from crm.customers.services import customer_create, customer_find_or_create_by_email
 from crm.database import unique_violation
 from crm.exceptions import Conflict, InvalidInput, NotPermitted
@@ -40,6 +40,8 @@ from crm.validation import clean_customer_fields
 
 # The whole text of a long email is kept as a file of this name on the case.
 FULL_MESSAGE_FILENAME = "full-message.txt"
+# Of a refused message, this much is kept for staff to read (the reason says how large it was).
+REJECTED_KEEP_BYTES = 1024 * 1024
 # How much of a message is read to find its Message-ID before parsing it.
 HEADER_BYTES = 256 * 1024
 IDENTITY_CONSTRAINTS = {
@@ -116,7 +118,7 @@ def _store_attachments(case: Case, event: CaseEvent | None, attachments: list[Pa
 def _case_text(parsed: ParsedEmail) -> tuple[str, list[ParsedAttachment]]:
     """The message's text for the case, and files to add. A text longer than the case can hold is kept
     up to the limit, and the whole of it as a file beside, so nothing the customer wrote is lost."""
-    limit = settings.PUBLIC_TEXT_MAX_LENGTH
+    limit = CUSTOMER_TEXT_MAX_LENGTH
     text = TEXT_CONTROL_CHARACTERS.sub("", parsed.full_text).strip() or "(no text; see the attachments)"
     files = list(parsed.attachments)
     if len(text) > limit:
@@ -127,13 +129,13 @@ def _case_text(parsed: ParsedEmail) -> tuple[str, list[ParsedAttachment]]:
 
 
 def _reject(*, identity: str, raw: bytes, reason: str) -> RejectedEmail:
-    sender, subject, _ = best_effort_headers(raw[: settings.INBOUND_REJECTED_KEEP_BYTES])
+    sender, subject, _ = best_effort_headers(raw[:REJECTED_KEEP_BYTES])
     return RejectedEmail.objects.create(
         identity=identity,
         reason=reason[:500],
         from_address=sender[:254],
         subject=subject[:250],
-        raw=raw[: settings.INBOUND_REJECTED_KEEP_BYTES],
+        raw=raw[:REJECTED_KEEP_BYTES],
         size=len(raw),
     )
 
@@ -274,7 +276,7 @@ def rejected_email_open_case(
         raise Conflict(f"This message already opened {reference}.", errors={"case": [reference]})
     errors: dict[str, list[str]] = {}
     description = customer_text(
-        description, field="description", max_length=settings.PUBLIC_TEXT_MAX_LENGTH, required=True, errors=errors
+        description, field="description", max_length=CUSTOMER_TEXT_MAX_LENGTH, required=True, errors=errors
     )
     if errors:
         raise InvalidInput("The case needs its text.", errors=errors)

@@ -188,7 +188,7 @@ def start_worker(request):
             print(f"--- worker log ---\n{worker.log()}")
         worker.stop()
     connection.close()
-    # The customers' addresses in these tests are canaries (RELIABILITY 22): no worker may log one.
+    # The customers' addresses in these tests are canaries: no worker may log one, tracebacks included.
     leaked = [str(w.log_path) for w in workers if CUSTOMER_ADDRESS.search(w.log_path.read_text(errors="replace"))]
     assert not leaked, f"customer email addresses in worker logs: {leaked}"
 

@@ -1,6 +1,6 @@
 """The case lifecycle as a state machine (hypothesis): any sequence of actions by any staff member
 keeps one owner on every open case, never moves the case on an escalation, and leaves exactly
-one history event per accepted change (RELIABILITY test 20)."""
+one history event per accepted change."""
 
 from collections import Counter
 

@@ -1,5 +1,7 @@
-"""Many affected customers at once, for incident tests."""
+"""Many affected customers at once, and publishing an update, for incident tests."""
 
+from complaints.incidents import services as incident_services
+from complaints.models import Incident, IncidentUpdate
 from crm.models import Customer, Service, Subscription
 
 
@@ -9,3 +11,13 @@ def subscribers(count: int, *, service: Service, region: str = "north", prefix: 
     )
     Subscription.objects.bulk_create(Subscription(customer=c, service=service, region=region) for c in customers)
     return customers
+
+
+def publish(incident: Incident, by, **extra) -> IncidentUpdate:
+    return incident_services.incident_publish_update(
+        incident=incident,
+        by=by,
+        subject="Broadband outage in the north",
+        body="Engineers are repairing a cut cable.",
+        **extra,
+    )

@@ -17,6 +17,7 @@ from complaints.cases import services as case_services
 from complaints.intake import selectors as intake_selectors
 from complaints.mail import services as mail_services
 from complaints.models import Attachment, Case, CaseStatus, EventKind, InboundEmail, IntakeMatch, RejectedEmail
+from complaints.validation import CUSTOMER_TEXT_MAX_LENGTH
 from crm.models import Customer, OutboundEmail
 from tests.complaints.factories import make_case
 from tests.complaints.mail.factories import big_message
@@ -248,7 +249,7 @@ def test_a_reply_longer_than_a_case_message_is_kept_whole_as_a_file_with_a_note(
     )
     assert record.outcome == "reply" and "whole text" in record.reason
     event = case.events.get(kind=EventKind.MESSAGE_IN)
-    assert len(event.data["text"]) <= settings.PUBLIC_TEXT_MAX_LENGTH and "full-message.txt" in event.data["text"]
+    assert len(event.data["text"]) <= CUSTOMER_TEXT_MAX_LENGTH and "full-message.txt" in event.data["text"]
     [kept] = Attachment.objects.filter(case=case, filename="full-message.txt")
     whole = kept.file.read().decode()
     assert whole.startswith("I have written down everything") and "earlier line 399" in whole
@@ -257,7 +258,7 @@ def test_a_reply_longer_than_a_case_message_is_kept_whole_as_a_file_with_a_note(
 def test_a_new_complaint_longer_than_the_limit_keeps_every_word(settings):
     text = "word " * 30_000
     case = mail_services.email_ingest(message(sender="long@example.test", subject="Long", text=text)).case
-    assert len(case.description) <= settings.PUBLIC_TEXT_MAX_LENGTH
+    assert len(case.description) <= CUSTOMER_TEXT_MAX_LENGTH
     assert Attachment.objects.get(case=case).file.read().decode().count("word") == 30_000
 
 

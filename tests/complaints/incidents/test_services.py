@@ -1,8 +1,6 @@
-"""Incidents: who is told, publishing once, the fan-out into the outbox, the API and pages."""
+"""Incidents: who is told, publishing once, the fan-out into the outbox, ordered updates, resolution."""
 
 import pytest
-from django.core import signing
-from django.urls import reverse
 
 from complaints import tasks
 from complaints.emails import incident_update_batch
@@ -14,32 +12,10 @@ from crm.exceptions import Conflict, InvalidInput, NotPermitted
 from crm.models import Customer, OutboundEmail, Subscription
 from crm.outbox import sending as outbox_sending
 from tests.complaints.factories import make_case
-from tests.complaints.incidents.factories import subscribers
-from tests.crm.factories import CustomerFactory, ServiceFactory
+from tests.complaints.incidents.factories import publish, subscribers
+from tests.crm.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def broadband(db):
-    return ServiceFactory(slug="broadband", name="Broadband")
-
-
-@pytest.fixture
-def incident(lena, broadband):
-    return incident_services.incident_declare(
-        by=lena, title="Broadband outage", services=[broadband], regions=["North"]
-    )
-
-
-def publish(incident, by, **extra):
-    return incident_services.incident_publish_update(
-        incident=incident,
-        by=by,
-        subject="Broadband outage in the north",
-        body="Engineers are repairing a cut cable.",
-        **extra,
-    )
 
 
 def test_audience_is_subscribers_in_the_regions_with_email_not_opted_out_plus_linked_cases(incident, broadband, alice):
@@ -132,71 +108,3 @@ def test_stalled_fan_outs_are_restarted_by_beat(incident, lena, broadband, setti
     assert incident_selectors.updates_to_restart() == [update.pk]
     incident_services.incident_fan_out(update_id=update.pk)
     assert incident_selectors.updates_to_restart() == []
-
-
-def test_the_unsubscribe_link_stops_notices(client, broadband):
-    customer = subscribers(1, service=broadband)[0]
-    token = customer_selectors.notices_token(customer.pk)
-    assert client.get(reverse("service-notices", args=[token])).status_code == 200
-    assert client.post(reverse("service-notices", args=[token])).status_code == 200
-    customer.refresh_from_db()
-    assert customer.service_notices_opt_out
-    assert client.get(reverse("service-notices", args=[signing.dumps(customer.pk, salt="other")])).status_code == 404
-
-
-def test_api_declare_publish_and_deliveries(api_as, lena, broadband):
-    subscribers(2, service=broadband)
-    client = api_as(lena)
-    created = client.post("/api/v1/incidents/", {"title": "Outage", "services": ["broadband"]}, format="json")
-    assert created.status_code == 201
-    incident_id = created.json()["id"]
-    update = client.post(
-        f"/api/v1/incidents/{incident_id}/updates/", {"subject": "Outage", "body": "Fixing"}, format="json"
-    )
-    assert update.status_code == 201
-    incident_services.incident_fan_out(update_id=update.json()["id"])
-    OutboundEmail.objects.filter(to_email="sub0@example.test").update(state="failed", last_error="550 no such user")
-    [deliveries] = client.get(f"/api/v1/incidents/{incident_id}/deliveries/").json()
-    assert deliveries["counts"] == {"pending": 1, "sending": 0, "sent": 0, "failed": 1}
-    assert deliveries["failures"] == [
-        {"to_email": "sub0@example.test", "last_error": "550 no such user", "attempts": 0}
-    ]
-
-
-@pytest.mark.parametrize(("persona", "code"), [("alice", 403), ("lena", 200), ("mona", 200), ("erin", 200)])
-def test_incident_api_is_for_leads_and_up(request, api, api_as, persona, code, incident):
-    client = api_as(request.getfixturevalue(persona))
-    assert client.get("/api/v1/incidents/").status_code == code
-    assert client.get(f"/api/v1/incidents/{incident.pk}/deliveries/").status_code == code
-    assert api.get("/api/v1/incidents/").status_code == 401
-
-
-def test_incident_pages_preview_publish_and_show_progress(client, lena, incident, broadband):
-    customers = subscribers(4, service=broadband)
-    Customer.objects.filter(pk=customers[0].pk).update(title="Ms", formal_name="Kowalska")
-    client.force_login(lena)
-    page = client.get(reverse("complaints:incident", args=[incident.pk])).content.decode()
-    assert "<strong>4</strong> customers" in page
-    preview = client.post(
-        reverse("complaints:incident", args=[incident.pk]),
-        {"subject": "Outage", "body": "We are on it.", "preview": "1"},
-    ).content.decode()
-    assert preview.count("would receive") == 3 and "Dear Ms Kowalska,\n\nWe are on it." in preview
-    assert not incident.updates.exists()
-    response = client.post(
-        reverse("complaints:incident", args=[incident.pk]), {"subject": "Outage", "body": "We are on it."}
-    )
-    assert response.status_code == 302
-    progress = client.get(reverse("complaints:incident-progress", args=[incident.pk])).content.decode()
-    assert "Outage" in progress
-
-
-def test_public_incidents_page_shows_updates_without_login(client, incident, lena):
-    publish(incident, lena)
-    page = client.get("/incidents/").content.decode()
-    assert "Broadband outage" in page and "Engineers are repairing a cut cable." in page
-
-
-def test_the_complaint_form_suggests_open_incidents(client, incident):
-    page = client.get("/complain/").content.decode()
-    assert "Known problems we are fixing now" in page and "Broadband outage" in page
