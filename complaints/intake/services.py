@@ -87,21 +87,16 @@ def complaint_submit(
     if errors:
         raise InvalidInput("Some answers need another look.", errors=errors)
 
-    customer = None
     match = IntakeMatch.NEW_CUSTOMER
     if contact["email"]:
-        customer = Customer.objects.filter(email=contact["email"]).first()
-        match = IntakeMatch.EMAIL if customer is not None else match
-    elif contact["phone"]:
-        customer = Customer.objects.filter(phone=contact["phone"]).order_by("pk").first()
-        match = IntakeMatch.PHONE if customer is not None else match
+        customer, created = customer_find_or_create_by_email(by=None, **contact)
+        match = IntakeMatch.NEW_CUSTOMER if created else IntakeMatch.EMAIL
+    else:
+        found = Customer.objects.filter(phone=contact["phone"]).order_by("pk").first()
+        customer = found or customer_create(by=None, **contact)
+        match = IntakeMatch.PHONE if found is not None else IntakeMatch.NEW_CUSTOMER
     name_as_given = title_as_given = ""
-    if customer is None:
-        if contact["email"]:
-            customer = customer_find_or_create_by_email(by=None, **contact)
-        else:
-            customer = customer_create(by=None, **contact)
-    elif not _same_name(customer, contact["full_name"], contact["title"]):
+    if match != IntakeMatch.NEW_CUSTOMER and not _same_name(customer, contact["full_name"], contact["title"]):
         name_as_given, title_as_given = contact["full_name"], contact["title"]
     return case_create(
         customer=customer,

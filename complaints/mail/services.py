@@ -140,8 +140,13 @@ def _reject(*, identity: str, raw: bytes, reason: str) -> RejectedEmail:
     )
 
 
+def _identity_header(raw: bytes) -> str:
+    """The Message-ID of a message we could not parse, if its headers can still be read."""
+    return best_effort_headers(raw[:HEADER_BYTES])[2]
+
+
 def _identity(raw: bytes) -> str:
-    return message_identity(raw, best_effort_headers(raw[:HEADER_BYTES])[2])
+    return message_identity(raw, _identity_header(raw))
 
 
 def _already_received(identity: str) -> bool:
@@ -161,9 +166,23 @@ def email_ingest(raw: bytes) -> InboundEmail | RejectedEmail:
 
     Raises only when the message could not be stored (the database is down): the caller then tells the
     mail server to try again later."""
-    identity = _identity(raw)
+    parsed: ParsedEmail | MalformedEmail
+    if len(raw) > settings.INBOUND_MESSAGE_MAX_BYTES:
+        limit = settings.INBOUND_MESSAGE_MAX_BYTES
+        parsed = MalformedEmail(f"larger than {limit:,} bytes ({len(raw):,}); the start is kept")
+    else:
+        try:
+            parsed = parse_email(
+                raw,
+                attachment_max_bytes=settings.INBOUND_ATTACHMENT_MAX_BYTES,
+                trusted_authserv_id=settings.INBOUND_TRUSTED_AUTHSERV_ID,
+            )
+        except MalformedEmail as error:
+            parsed = error
+    message_id = parsed.message_id if isinstance(parsed, ParsedEmail) else _identity_header(raw)
+    identity = message_identity(raw, message_id)
     try:
-        return _email_ingest(raw, identity)
+        return _email_ingest(raw, identity, parsed)
     except IntegrityError as error:
         # The same message read twice at the same moment: the other reading stored it.
         if unique_violation(error) in IDENTITY_CONSTRAINTS:
@@ -172,23 +191,11 @@ def email_ingest(raw: bytes) -> InboundEmail | RejectedEmail:
 
 
 @transaction.atomic(durable=True)
-def _email_ingest(raw: bytes, identity: str) -> InboundEmail | RejectedEmail:
+def _email_ingest(raw: bytes, identity: str, parsed: ParsedEmail | MalformedEmail) -> InboundEmail | RejectedEmail:
     if _already_received(identity):
         return _duplicate(identity)
-    if len(raw) > settings.INBOUND_MESSAGE_MAX_BYTES:
-        return _reject(
-            identity=identity,
-            raw=raw,
-            reason=f"larger than {settings.INBOUND_MESSAGE_MAX_BYTES:,} bytes ({len(raw):,}); the start is kept",
-        )
-    try:
-        parsed = parse_email(
-            raw,
-            attachment_max_bytes=settings.INBOUND_ATTACHMENT_MAX_BYTES,
-            trusted_authserv_id=settings.INBOUND_TRUSTED_AUTHSERV_ID,
-        )
-    except MalformedEmail as error:
-        return _reject(identity=identity, raw=raw, reason=str(error))
+    if isinstance(parsed, MalformedEmail):
+        return _reject(identity=identity, raw=raw, reason=str(parsed))
     record = InboundEmail(
         identity=identity,
         message_id=parsed.message_id[:300],
@@ -236,13 +243,12 @@ def _new_email_case(parsed: ParsedEmail, text: str) -> Case:
     """A message that answers nothing of ours: a new case for the customer with the sender's address."""
     email = parsed.from_address.lower()
     name = (parsed.from_name or email.partition("@")[0])[:200]
-    existing = Customer.objects.filter(email=email).first()
-    customer = existing or customer_find_or_create_by_email(by=None, email=email, full_name=name)
+    customer, created = customer_find_or_create_by_email(by=None, email=email, full_name=name)
     verified = not parsed.authentication_failures
     if not verified:
         match = IntakeMatch.UNVERIFIED_SENDER
     else:
-        match = IntakeMatch.EMAIL if existing is not None else IntakeMatch.NEW_CUSTOMER
+        match = IntakeMatch.NEW_CUSTOMER if created else IntakeMatch.EMAIL
     return case_create(
         customer=customer,
         channel=CaseChannel.EMAIL,

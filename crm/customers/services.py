@@ -30,18 +30,18 @@ def customer_create(*, by: StaffUser | None, **fields: str) -> Customer:
     return Customer.objects.create(**cleaned)
 
 
-def customer_find_or_create_by_email(*, by: StaffUser | None, email: str, **fields: str) -> Customer:
-    """The customer with this address, created if there is none (call inside a transaction). Two first
-    messages from one new address at the same moment both find the one customer: the loser of the
-    INSERT waits for the winner's row, meets the unique constraint, and reads it."""
+def customer_find_or_create_by_email(*, by: StaffUser | None, email: str, **fields: str) -> tuple[Customer, bool]:
+    """The customer with this address (and False), or a new one (and True); call inside a transaction.
+    Two first messages from one new address at the same moment both end with the one customer: the loser
+    of the INSERT waits for the winner's row, meets the unique constraint (customer_create's savepoint
+    rolls back alone), and reads it."""
     existing = Customer.objects.filter(email=email).first()
     if existing is not None:
-        return existing
+        return existing, False
     try:
-        with transaction.atomic():
-            return customer_create(by=by, email=email, **fields)
+        return customer_create(by=by, email=email, **fields), True
     except IntegrityError:
-        return Customer.objects.get(email=email)
+        return Customer.objects.get(email=email), False
 
 
 @transaction.atomic

@@ -183,7 +183,7 @@ def _seed_cases() -> None:
             INSERT INTO complaints_case (customer_id, channel, subject, description, outcome_wanted, severity,
                 status, owner_id, opened_at, awaiting_reply_since, root_cause, resolution_summary, public_token,
                 updated_at, acknowledged_by_phone, name_as_given, title_as_given, name_needs_confirming,
-                order_reference)
+                order_reference, intake_match)
             SELECT %(low)s + (g * 7919) %% (%(high)s - %(low)s + 1),
                    (ARRAY['phone','web','email','letter'])[1 + g %% 4],
                    'Bench case ' || g, 'The customer told us about problem ' || g, '',
@@ -192,7 +192,7 @@ def _seed_cases() -> None:
                    CASE WHEN g %% 5 = 0 THEN NULL ELSE (%(agents)s::bigint[])[1 + g %% %(n_agents)s] END,
                    now() - (g || ' minutes')::interval,
                    CASE WHEN g %% 3 = 0 THEN now() - (g || ' seconds')::interval END,
-                   '', '', md5(random()::text || g) || md5(g::text), now(), false, '', '', false, ''
+                   '', '', md5(random()::text || g) || md5(g::text), now(), false, '', '', false, '', ''
             FROM generate_series(1, %(cases)s) AS g
             """,
             {"low": low, "high": high, "agents": agent_ids, "n_agents": AGENTS, "cases": CASES},
