@@ -5,7 +5,14 @@ from rest_framework.routers import SimpleRouter
 
 from complaints.cases.api import CaseViewSet
 from complaints.incidents.api import IncidentViewSet
-from complaints.intake.api import PublicCaseView, PublicComplaintView
+from complaints.intake.api import (
+    PublicCaseView,
+    PublicComplaintView,
+    PublicEscalateView,
+    PublicMessageView,
+    PublicRatingView,
+    PublicReopenView,
+)
 
 router = SimpleRouter()
 router.register("cases", CaseViewSet, basename="case")
@@ -15,4 +22,8 @@ urlpatterns = [
     path("", include(router.urls)),
     path("public/complaints/", PublicComplaintView.as_view(), name="public-complaint"),
     path("public/cases/<token:token>/", PublicCaseView.as_view(), name="public-case"),
+    path("public/cases/<token:token>/messages/", PublicMessageView.as_view(), name="public-case-message"),
+    path("public/cases/<token:token>/rating/", PublicRatingView.as_view(), name="public-case-rating"),
+    path("public/cases/<token:token>/reopen/", PublicReopenView.as_view(), name="public-case-reopen"),
+    path("public/cases/<token:token>/escalate/", PublicEscalateView.as_view(), name="public-case-escalate"),
 ]

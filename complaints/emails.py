@@ -48,6 +48,34 @@ def manager_request_key(case: Case, event: CaseEvent) -> str:
     return f"case:{case.pk}:customer-escalation:{event.pk}"
 
 
+def assigned_key(case: Case, event: CaseEvent) -> str:
+    return f"case:{case.pk}:assigned:{event.pk}"
+
+
+def handed_to_key(case: Case, event: CaseEvent) -> str:
+    return f"case:{case.pk}:handed-to:{event.pk}"
+
+
+def resolved_key(case: Case, event: CaseEvent) -> str:
+    return f"case:{case.pk}:resolved:{event.pk}"
+
+
+def reopened_key(case: Case, event: CaseEvent) -> str:
+    return f"case:{case.pk}:reopened:{event.pk}"
+
+
+def promise_made_key(promise: Promise) -> str:
+    return f"promise:{promise.pk}:made"
+
+
+def promise_withdrawn_key(promise: Promise) -> str:
+    return f"promise:{promise.pk}:withdrawn"
+
+
+def promise_overdue_key(promise: Promise) -> str:
+    return f"promise:{promise.pk}:overdue"
+
+
 def promise_slip_key(promise: Promise) -> str:
     return f"promise:{promise.pk}:slip"
 

@@ -57,6 +57,13 @@ def case_taken(case: Case, *, by: StaffUser, from_status: str) -> CaseEvent:
     return _record(case, EventKind.TAKEN, by=by, from_status=from_status, to_status=case.status)
 
 
+def case_assigned(case: Case, *, by: StaffUser, from_status: str) -> CaseEvent:
+    """A lead or manager gave a queue case its first owner (`by` is who assigned it)."""
+    return _record(
+        case, EventKind.ASSIGNED, by=by, to_owner=_username(case.owner), from_status=from_status, to_status=case.status
+    )
+
+
 def case_handed_over(case: Case, *, by: StaffUser, from_owner: StaffUser, reason: str) -> CaseEvent:
     return _record(
         case,
@@ -132,7 +139,8 @@ def status_changed(
 # --- Promises ---------------------------------------------------------------------------------------
 
 
-def promise_made(promise: Promise, *, by: StaffUser) -> CaseEvent:
+def promise_made(promise: Promise, *, by: StaffUser | None) -> CaseEvent:
+    """Made by staff, or (`by=None`) by the system: the reply every new complaint is promised."""
     return _record(
         promise.case,
         EventKind.PROMISE_MADE,
@@ -140,6 +148,7 @@ def promise_made(promise: Promise, *, by: StaffUser) -> CaseEvent:
         promise=promise.pk,
         text=promise.text,
         due_at=promise.due_at.isoformat(),
+        promise_kind=promise.kind,
     )
 
 
@@ -157,7 +166,7 @@ def promise_rescheduled(promise: Promise, *, successor: Promise, by: StaffUser, 
         new_promise=successor.pk,
         old_due_at=promise.due_at.isoformat(),
         due_at=successor.due_at.isoformat(),
-        reason=successor.reschedule_reason,
+        reason=successor.reason,
     )
 
 
@@ -165,8 +174,36 @@ def promise_warned(promise: Promise, *, at: datetime) -> CaseEvent:
     return _record(promise.case, EventKind.PROMISE_WARNED, at=at, promise=promise.pk, due_at=promise.due_at.isoformat())
 
 
-def promise_broken(promise: Promise, *, at: datetime) -> CaseEvent:
-    return _record(promise.case, EventKind.PROMISE_BROKEN, at=at, promise=promise.pk, due_at=promise.due_at.isoformat())
+def promise_overdue(promise: Promise, *, at: datetime) -> CaseEvent:
+    """Found past due and still open by beat: it stays open until kept late or broken."""
+    return _record(
+        promise.case, EventKind.PROMISE_OVERDUE, at=at, promise=promise.pk, due_at=promise.due_at.isoformat()
+    )
+
+
+def promise_broken(promise: Promise, *, by: StaffUser, at: datetime) -> CaseEvent:
+    """Its owner said we cannot keep it, and the customer was told why."""
+    return _record(
+        promise.case,
+        EventKind.PROMISE_BROKEN,
+        by=by,
+        at=at,
+        promise=promise.pk,
+        due_at=promise.due_at.isoformat(),
+        reason=promise.reason,
+    )
+
+
+def promise_withdrawn(promise: Promise, *, by: StaffUser, at: datetime) -> CaseEvent:
+    return _record(
+        promise.case,
+        EventKind.PROMISE_WITHDRAWN,
+        by=by,
+        at=at,
+        promise=promise.pk,
+        due_at=promise.due_at.isoformat(),
+        reason=promise.reason,
+    )
 
 
 # --- Resolution --------------------------------------------------------------------------------------

@@ -1,20 +1,24 @@
 """Every rule of who may see and do what in complaints: services, API, pages and the navigation all ask here.
 
-- Managers and executives see every case.
-- Agents and leads see the team queue (unowned cases), cases owned by anyone in their team,
-  and cases they were escalated to.
+- Every staff member finds and reads every case (CASE_VISIBILITY=all, the default). With
+  CASE_VISIBILITY=team, agents and leads see the queue (unowned cases), cases owned by anyone in their
+  team and cases they were escalated to; managers and executives still see all.
 - The owner changes a case; so do the lead of the owner's team and managers.
+- People the case was escalated to also write to the customer and make promises; ownership stays.
 - Any staff member who can see a case may add an internal note.
+- Leads assign queue cases to the agents of their teams; managers to any agent.
 - Agents and leads take cases. Leads and managers lead teams (the team view), run incidents and
   read the mail that opened no case; executives also see incidents.
 """
 
+from django.conf import settings
 from django.db.models import Q, QuerySet
 
-from complaints.models import Case, Collaborator
+from complaints.models import Case, Collaborator, Promise
 from crm.exceptions import NotPermitted
 from crm.models import Role, StaffProfile
 from crm.permissions import StaffUser, roles_of
+from crm.staff.selectors import active_in_roles
 
 SEE_ALL_ROLES = {Role.MANAGER, Role.EXECUTIVE}
 TAKE_ROLES = {Role.AGENT, Role.LEAD}
@@ -47,7 +51,7 @@ def visible_cases(user: StaffUser, queryset: QuerySet[Case] | None = None) -> Qu
     roles = roles_of(user)
     if not roles:
         return queryset.none()
-    if roles & SEE_ALL_ROLES:
+    if settings.CASE_VISIBILITY == "all" or roles & SEE_ALL_ROLES:
         return queryset
     # Owners as a short list of ids (the team is small), so the filter is plain indexed conditions
     # on the case table: no joins, no duplicates, and a count that stays cheap at 100,000 cases.
@@ -82,8 +86,57 @@ def require_change(user: StaffUser, case: Case) -> None:
         raise NotPermitted(CHANGE_RULE)
 
 
+def is_collaborator(user: StaffUser, case: Case) -> bool:
+    """Escalated to this case (by staff or because the customer asked for a manager)."""
+    return Collaborator.objects.filter(case=case, user=user).exists()
+
+
+def can_talk_to_customer(user: StaffUser, case: Case) -> bool:
+    """Write to the customer and make promises: whoever may change the case, and the people it was escalated to."""
+    return can_change(user, case) or (bool(roles_of(user)) and is_collaborator(user, case))
+
+
+def require_talk_to_customer(user: StaffUser, case: Case) -> None:
+    if not can_talk_to_customer(user, case):
+        raise NotPermitted(
+            "Only the owner, their team lead, a manager or someone the case was escalated to can do this."
+        )
+
+
+def can_settle(user: StaffUser, promise: Promise) -> bool:
+    """Keep, reschedule, withdraw or break a promise: who may change its case, or whoever made it."""
+    return can_change(user, promise.case) or (promise.made_by_id == user.pk and bool(roles_of(user)))
+
+
+def require_settle(user: StaffUser, promise: Promise) -> None:
+    if not can_settle(user, promise):
+        raise NotPermitted(
+            "Only whoever made this promise, the case's owner, their team lead or a manager can settle it."
+        )
+
+
 def can_take(user: StaffUser) -> bool:
     return bool(roles_of(user) & TAKE_ROLES)
+
+
+def can_assign(user: StaffUser) -> bool:
+    """Give queue cases their first owner: leads (to their teams' members) and managers (to anyone)."""
+    return bool(roles_of(user) & LEAD_TEAM_ROLES)
+
+
+def assignable_to(user: StaffUser) -> QuerySet[StaffUser]:
+    """Whom `user` may give a queue case to: any agent or lead for a manager, a lead's own teams' for a lead."""
+    people = active_in_roles(TAKE_ROLES)
+    roles = roles_of(user)
+    if Role.MANAGER in roles:
+        return people
+    if Role.LEAD in roles:
+        return people.filter(staff_profile__team__lead=user)
+    return people.none()
+
+
+def can_assign_to(user: StaffUser, target: StaffUser) -> bool:
+    return assignable_to(user).filter(pk=target.pk).exists()
 
 
 def can_own(user: StaffUser) -> bool:

@@ -6,15 +6,15 @@ from celery import Task, shared_task
 
 @shared_task
 def check_promises() -> dict[str, int]:
-    """Every minute: warn owners of promises about to slip, mark overdue ones broken."""
-    from complaints.promises.services import promises_break_overdue, promises_warn_due
+    """Every minute: warn owners of promises about to slip, flag overdue ones (their lead is told)."""
+    from complaints.promises.services import promises_flag_overdue, promises_warn_due
 
-    return {"warned": promises_warn_due(), "broken": promises_break_overdue()}
+    return {"warned": promises_warn_due(), "overdue": promises_flag_overdue()}
 
 
 @shared_task
 def close_resolved_cases() -> int:
-    from complaints.cases.services import cases_close_resolved
+    from complaints.resolution.services import cases_close_resolved
 
     return cases_close_resolved()
 

@@ -205,6 +205,12 @@ CELERY_BEAT_SCHEDULE = {
 PROMISE_WARNING_HOURS = env.float("PROMISE_WARNING_HOURS", default=2.0)
 PROMISE_WARNING_FRACTION = env.float("PROMISE_WARNING_FRACTION", default=0.8)
 CASE_AUTO_CLOSE_AFTER_HOURS = env.float("CASE_AUTO_CLOSE_AFTER_HOURS", default=168.0)
+# Who may find and read a case: "all" staff (a customer who reaches anyone is helped, never duplicated), or
+# "team" (agents and leads see their team's cases, the queue and what was escalated to them). Changing a
+# case is the owner's, their lead's and managers' either way.
+CASE_VISIBILITY = env.str("CASE_VISIBILITY", default="all")
+if CASE_VISIBILITY not in ("all", "team"):
+    raise ImproperlyConfigured("CASE_VISIBILITY must be 'all' or 'team'.")
 if OUTBOX_RETRY_BACKOFF_MAX_SECONDS >= CELERY_VISIBILITY_TIMEOUT or CELERY_TASK_TIME_LIMIT >= CELERY_VISIBILITY_TIMEOUT:
     raise ImproperlyConfigured("Retry backoff and task time limit must stay below CELERY_VISIBILITY_TIMEOUT.")
 

@@ -15,6 +15,7 @@ from rest_framework.response import Response
 from complaints.cases import selectors, services
 from complaints.cases.filters import CaseFilter
 from complaints.cases.serializers import (
+    AssignInput,
     CaseCreateInput,
     CaseDetailOutput,
     CaseListOutput,
@@ -29,6 +30,7 @@ from complaints.cases.serializers import (
 )
 from complaints.models import Case
 from complaints.promises.api import PromiseActions
+from complaints.resolution import services as resolution
 from crm.permissions import IsStaffMember, acting_staff
 
 
@@ -51,8 +53,20 @@ class CaseViewSet(PromiseActions, mixins.ListModelMixin, viewsets.GenericViewSet
             raise Http404 from None
 
     def _render(self, case: Case, code: int = status.HTTP_200_OK) -> Response:
-        fresh = selectors.case_detail(user=acting_staff(self.request), reference=case.reference or "")
+        """The case as it is after the caller's action, even when the action took it out of their sight
+        (handed to another team under CASE_VISIBILITY=team): they just acted on it."""
+        fresh = selectors.case_detail(user=acting_staff(self.request), reference=case.reference or "", scoped=False)
         return Response(CaseDetailOutput(fresh).data, status=code)
+
+    def _case_to_take(self) -> Case:
+        """Any case by reference, whoever's scope it is in: a case taken a moment ago by another team must
+        answer 409 naming its owner, not 404 (the service decides)."""
+        try:
+            return selectors.case_detail(
+                user=acting_staff(self.request), reference=self.kwargs["reference"], scoped=False
+            )
+        except Case.DoesNotExist:
+            raise Http404 from None
 
     @extend_schema(request=CaseCreateInput, responses={201: CaseDetailOutput})
     def create(self, request: Request) -> Response:
@@ -75,7 +89,15 @@ class CaseViewSet(PromiseActions, mixins.ListModelMixin, viewsets.GenericViewSet
     @extend_schema(request=None, responses=CaseDetailOutput)
     @action(detail=True, methods=["post"])
     def take(self, request: Request, reference: str | None = None) -> Response:
-        return self._render(services.case_take(case=self._case(), agent=acting_staff(request)))
+        return self._render(services.case_take(case=self._case_to_take(), agent=acting_staff(request)))
+
+    @extend_schema(request=AssignInput, responses=CaseDetailOutput)
+    @action(detail=True, methods=["post"])
+    def assign(self, request: Request, reference: str | None = None) -> Response:
+        data = AssignInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        case = services.case_assign(case=self._case_to_take(), by=acting_staff(request), **data.validated_data)
+        return self._render(case)
 
     @extend_schema(request=HandoverInput, responses=CaseDetailOutput)
     @action(detail=True, methods=["post"])
@@ -113,14 +135,14 @@ class CaseViewSet(PromiseActions, mixins.ListModelMixin, viewsets.GenericViewSet
     def resolve(self, request: Request, reference: str | None = None) -> Response:
         data = ResolveInput(data=request.data)
         data.is_valid(raise_exception=True)
-        return self._render(services.case_resolve(case=self._case(), by=acting_staff(request), **data.validated_data))
+        return self._render(resolution.case_resolve(case=self._case(), by=acting_staff(request), **data.validated_data))
 
     @extend_schema(request=ReasonInput, responses=CaseDetailOutput)
     @action(detail=True, methods=["post"])
     def reopen(self, request: Request, reference: str | None = None) -> Response:
         data = ReasonInput(data=request.data)
         data.is_valid(raise_exception=True)
-        return self._render(services.case_reopen(case=self._case(), by=acting_staff(request), **data.validated_data))
+        return self._render(resolution.case_reopen(case=self._case(), by=acting_staff(request), **data.validated_data))
 
     @extend_schema(
         parameters=[OpenApiParameter("order", str, enum=["oldest", "newest"], required=False)],

@@ -1,18 +1,20 @@
 """Forms of the case page and of logging a call. They check shapes; the rules are the services'."""
 
 import copy
+from collections.abc import Iterable
 from typing import Any, cast
 
 from django import forms
 
 from complaints import permissions
-from complaints.models import AGENT_LOGGED_CHANNELS, CaseChannel, Category, EscalationLevel, RootCause, Severity
+from complaints.models import AGENT_LOGGED_CHANNELS, Case, CaseChannel, Category, EscalationLevel, RootCause, Severity
 from complaints.validation import HANDOVER_REASON_MIN_LENGTH
 from crm.customers.forms import CustomerForm
 from crm.exceptions import InvalidInput
 from crm.forms import DomainErrorsMixin
-from crm.models import Customer
+from crm.models import Customer, Role
 from crm.names import staff_display_name
+from crm.permissions import StaffUser
 from crm.staff.selectors import active_in_roles
 from crm.validation import clean_customer_fields
 
@@ -36,15 +38,36 @@ class MessageForm(DomainErrorsMixin, forms.Form):
     await_reply = forms.BooleanField(label="Wait for their reply", required=False)
 
 
-class EscalateForm(DomainErrorsMixin, forms.Form):
+def _people(field: forms.Field, people: Iterable[StaffUser], *, leave_out: int | None = None) -> None:
+    """Offer staff by the names they go by (never a username typed in), leaving out e.g. the owner."""
+    cast(forms.ChoiceField, field).choices = [
+        ("", "choose"),
+        *((u.username, staff_display_name(u)) for u in people if u.pk != leave_out),
+    ]
+
+
+class CaseForm(DomainErrorsMixin, forms.Form):
+    """An action form that may depend on the case (whom to offer); `case` is None for a blank form."""
+
+    def __init__(self, *args: Any, case: Case | None = None, user: StaffUser | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.case, self.user = case, user
+
+
+class EscalateForm(CaseForm):
     level = forms.ChoiceField(
         label="Escalate to", choices=[("", "a named person")] + EscalationLevel.choices, required=False
     )
-    to = forms.CharField(label="Person (username)", required=False, max_length=150)
+    to = forms.ChoiceField(label="Or this person", required=False)
     reason = forms.CharField(label="Reason", max_length=2_000, widget=forms.Textarea(attrs={"rows": 2}))
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        seniors = active_in_roles([Role.LEAD, Role.MANAGER, Role.EXECUTIVE])
+        _people(self.fields["to"], seniors, leave_out=self.case.owner_id if self.case else None)
 
-class HandoverForm(DomainErrorsMixin, forms.Form):
+
+class HandoverForm(CaseForm):
     to = forms.ChoiceField(label="Hand over to")
     reason = forms.CharField(
         label=f"Reason (at least {HANDOVER_REASON_MIN_LENGTH} characters; the customer is told)",
@@ -54,9 +77,18 @@ class HandoverForm(DomainErrorsMixin, forms.Form):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        owners = active_in_roles(permissions.TAKE_ROLES)
-        to = cast(forms.ChoiceField, self.fields["to"])
-        to.choices = [("", "choose"), *((u.username, staff_display_name(u)) for u in owners)]
+        owner = self.case.owner_id if self.case else None
+        _people(self.fields["to"], active_in_roles(permissions.TAKE_ROLES), leave_out=owner)
+
+
+class AssignForm(CaseForm):
+    """Leads offer the members of the teams they lead; managers every agent and lead."""
+
+    to = forms.ChoiceField(label="Assign to")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        _people(self.fields["to"], permissions.assignable_to(self.user) if self.user else [])
 
 
 class ResolveForm(DomainErrorsMixin, forms.Form):

@@ -28,12 +28,13 @@ def case_list(*, user: StaffUser) -> QuerySet[Case]:
     return _with_list_joins(permissions.visible_cases(user)).order_by("-opened_at", "-id")
 
 
-def case_detail(*, user: StaffUser, reference: str) -> Case:
+def case_detail(*, user: StaffUser, reference: str, scoped: bool = True) -> Case:
     """One case by reference with everything its page and API show, if the user may see it
-    (else Case.DoesNotExist, answered 404). A fixed number of queries, however many promises."""
+    (else Case.DoesNotExist, answered 404). A fixed number of queries, however many promises.
+    `scoped=False` only for the answer to what the user just did to it (taking, handing over)."""
+    cases = permissions.visible_cases(user) if scoped else Case.objects.all()
     return (
-        permissions.visible_cases(user)
-        .select_related("customer", "owner__staff_profile__team", "category", "service", "incident")
+        cases.select_related("customer", "owner__staff_profile__team", "category", "service", "incident")
         .prefetch_related(
             Prefetch(
                 "promises", queryset=Promise.objects.select_related("made_by__staff_profile").order_by("due_at", "id")
@@ -109,3 +110,11 @@ def escalations_waiting(*, user: StaffUser) -> QuerySet[Collaborator]:
 def team_handover_count(*, lead: StaffUser) -> int:
     """The shuffle figure: handovers of cases now owned by the lead's team members."""
     return CaseEvent.objects.filter(kind=EventKind.HANDED_OVER, case__owner__staff_profile__team__lead=lead).count()
+
+
+# The keys of event payloads that name a member of staff by username.
+STAFF_KEYS = ("to", "to_owner", "from_owner", "owner", "previous_owner")
+
+
+def usernames_in(events: list[CaseEvent]) -> set[str]:
+    return {str(event.data[key]) for event in events for key in STAFF_KEYS if event.data.get(key)}

@@ -119,6 +119,10 @@ class CaseUpdateInput(serializers.Serializer):
     outcome_wanted = serializers.CharField(max_length=5_000, required=False, allow_blank=True)
 
 
+class AssignInput(serializers.Serializer):
+    to = serializers.CharField(max_length=150, help_text="The username of the agent or lead who will own the case.")
+
+
 class HandoverInput(serializers.Serializer):
     to = serializers.CharField(max_length=150)
     reason = serializers.CharField(max_length=2_000)

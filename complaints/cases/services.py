@@ -3,7 +3,9 @@ edited, noted, written about, resolved, reopened, closed. One function per actio
 transaction, writing its events (complaints.events) and queueing its emails (complaints.emails).
 
 Web views, API views, Celery tasks and commands all call these; none of them assigns
-`Case.status` or `Case.owner` itself.
+`Case.status` or `Case.owner` itself. A case's own promises are promises.services': a new complaint is
+promised a first reply, a message keeps the reply it answers, and a case with an open promise is not
+resolved.
 """
 
 from datetime import datetime, timedelta
@@ -17,7 +19,6 @@ from complaints import emails, events, permissions
 from complaints.exceptions import AlreadyOwned
 from complaints.models import (
     AGENT_LOGGED_CHANNELS,
-    ActorKind,
     Case,
     CaseAction,
     CaseChannel,
@@ -26,11 +27,16 @@ from complaints.models import (
     Category,
     Collaborator,
     EscalationLevel,
-    EventKind,
-    RootCause,
+    PromiseKind,
     Severity,
     format_reference,
     statuses_allowing,
+)
+from complaints.promises.services import (
+    FIRST_REPLY_TEXT,
+    keep_reply_promises,
+    promise_reply,
+    reply_due,
 )
 from complaints.validation import HANDOVER_REASON_MIN_LENGTH, require_reason, require_subject, require_text
 from crm.customers.services import customer_create
@@ -112,6 +118,9 @@ def case_create(
     events.case_created(case, by=by, at=now)
     if by is not None and channel in AGENT_LOGGED_CHANNELS:
         events.call_logged(case, by=by, at=now)
+    if not logged:
+        # The customer is waiting: the first reply the acknowledgement promises is tracked like any promise.
+        promise_reply(case, by=None, text=FIRST_REPLY_TEXT, due_at=reply_due(now))
     if acknowledge:
         _queue_acknowledgement(case)
     return case
@@ -149,7 +158,7 @@ def _queue_acknowledgement(case: Case) -> None:
         template="cases/email/acknowledgement",
         subject=f"We have your complaint: {case.subject}",
         owner_name=staff_display_name(case.owner) if case.owner else "",
-        first_response_due=case.opened_at + timedelta(hours=settings.FIRST_RESPONSE_HOURS),
+        first_response_due=reply_due(case.opened_at),
     )
 
 
@@ -195,6 +204,41 @@ def case_take(*, case: Case, agent: StaffUser) -> Case:
 
 
 @transaction.atomic(durable=True)
+def case_assign(*, case: Case, to: str, by: StaffUser) -> Case:
+    """A lead (to a member of a team they lead) or a manager gives a queue case its first owner, who is
+    told. Taking stays one click; like taking, exactly one of two at the same moment wins."""
+    if not permissions.can_assign(by):
+        raise NotPermitted("Only leads and managers assign cases.")
+    target = active_staff_member(to, field="to")
+    if not permissions.can_assign_to(by, target):
+        raise InvalidInput(
+            "Not someone you can assign to.",
+            errors={"to": [f"{staff_display_name(target)} is not an agent or lead in a team you lead."]},
+        )
+    # Compare-and-swap, as for taking: the row count says whether the case was still in the queue.
+    won = Case.objects.filter(pk=case.pk, owner__isnull=True, status__in=statuses_allowing(CaseAction.ASSIGN)).update(
+        owner=target, status=CaseStatus.OPEN, updated_at=timezone.now()
+    )
+    case = Case.objects.select_related("owner", "customer").get(pk=case.pk)
+    if not won:
+        if case.owner is not None:
+            raise AlreadyOwned(owner_username=case.owner.username, owner_name=staff_display_name(case.owner))
+        raise NotAllowedInStatus(action=CaseAction.ASSIGN.label, status=case.status)
+    event = events.case_assigned(case, by=by, from_status=CaseStatus.NEW)
+    first_reply = case.promises.open().filter(kind=PromiseKind.REPLY).order_by("due_at").first()
+    emails.email_staff(
+        target,
+        key=emails.assigned_key(case, event),
+        template="cases/email/assigned",
+        subject=f"[{case.reference}] A case for you: {case.subject}",
+        case=case,
+        by_name=staff_display_name(by),
+        first_reply_due=first_reply.due_at if first_reply else None,
+    )
+    return case
+
+
+@transaction.atomic(durable=True)
 def case_handover(*, case: Case, to: str, reason: str, by: StaffUser) -> Case:
     """Pass the case to another agent, with a reason the customer is told. Counts as a shuffle."""
     reason = require_reason(reason, min_length=HANDOVER_REASON_MIN_LENGTH)
@@ -219,6 +263,15 @@ def case_handover(*, case: Case, to: str, reason: str, by: StaffUser) -> Case:
         subject="Your case has a new owner",
         new_owner_name=staff_display_name(target),
         reason=reason,
+    )
+    emails.email_staff(
+        target,
+        key=emails.handed_to_key(case, event),
+        template="cases/email/handed_to_you",
+        subject=f"[{case.reference}] Handed over to you: {case.subject}",
+        case=case,
+        reason=reason,
+        by_name=staff_display_name(by),
     )
     return case
 
@@ -313,7 +366,7 @@ def case_send_message(*, case: Case, by: StaffUser, text: str, await_reply: bool
     """Write to the customer (emailed through the outbox to their stored address)."""
     text = require_text(text, field="text")
     case = Case.objects.for_update().get(pk=case.pk)
-    permissions.require_change(by, case)
+    permissions.require_talk_to_customer(by, case)
     if not case.customer.email:
         raise InvalidInput(
             "This customer has no email address; call or write to them and log it instead.",
@@ -335,6 +388,7 @@ def case_send_message(*, case: Case, by: StaffUser, text: str, await_reply: bool
     event = events.message_sent(case, by=by, text=text, at=now)
     if "status" in fields:
         events.status_changed(case, by=by, from_status=before, at=now)
+    keep_reply_promises(case, by=by, at=now)
     emails.email_customer(
         case,
         key=emails.message_key(case, event),
@@ -344,109 +398,3 @@ def case_send_message(*, case: Case, by: StaffUser, text: str, await_reply: bool
         owner_name=staff_display_name(by),
     )
     return event
-
-
-# --- Resolution ---------------------------------------------------------------------------------------------
-
-
-@transaction.atomic(durable=True)
-def case_resolve(*, case: Case, by: StaffUser, resolution_summary: str, root_cause: str) -> Case:
-    summary = require_text(resolution_summary, field="resolution_summary")
-    if root_cause not in RootCause.values:
-        raise InvalidInput(
-            "A root cause is required.", errors={"root_cause": [f"Choose one of {', '.join(RootCause.values)}."]}
-        )
-    case = Case.objects.for_update().get(pk=case.pk)
-    permissions.require_change(by, case)
-    case.require(CaseAction.RESOLVE)
-    before = case.move_to(CaseStatus.RESOLVED, action=CaseAction.RESOLVE)
-    now = timezone.now()
-    # First contact resolution, from the history: the owner resolved it with no handover
-    # and the customer never had to contact us again.
-    history = case.events.filter(kind__in=[EventKind.HANDED_OVER, EventKind.MESSAGE_IN, EventKind.REOPENED])
-    case.resolved_on_first_contact = by.pk == case.owner_id and not history.exists()
-    case.resolution_summary, case.root_cause, case.resolved_at = summary, root_cause, now
-    case.save(
-        update_fields=[
-            "status",
-            "resolution_summary",
-            "root_cause",
-            "resolved_at",
-            "resolved_on_first_contact",
-            "updated_at",
-        ]
-    )
-    events.case_resolved(case, by=by, from_status=before, at=now)
-    return case
-
-
-def customer_reopen_deadline(case: Case) -> datetime | None:
-    """Until when the customer may reopen a resolved case themselves (None: it is not resolved)."""
-    if not case.can(CaseAction.REOPEN) or case.resolved_at is None:
-        return None
-    return case.resolved_at + timedelta(days=settings.CUSTOMER_REOPEN_DAYS)
-
-
-def reopen_window_closed(case: Case) -> Conflict:
-    return Conflict(
-        f"This case was resolved more than {settings.CUSTOMER_REOPEN_DAYS} days ago; please tell us about "
-        "it as a new complaint and mention this reference.",
-        errors={"status": [case.status]},
-    )
-
-
-@transaction.atomic(durable=True)
-def case_reopen(*, case: Case, by: StaffUser | None, reason: str, actor_kind: str = ActorKind.STAFF) -> Case:
-    """Back to the same owner, by staff or by the customer (within CUSTOMER_REOPEN_DAYS).
-    If the owner has left, to their team lead, recorded."""
-    reason = require_reason(reason)
-    case = Case.objects.for_update().get(pk=case.pk)
-    if actor_kind == ActorKind.STAFF:
-        if by is None:
-            raise NotPermitted(permissions.CHANGE_RULE)
-        permissions.require_change(by, case)
-    elif (deadline := customer_reopen_deadline(case)) is not None and deadline < timezone.now():
-        raise reopen_window_closed(case)
-    reopen_locked(case, by=by if actor_kind == ActorKind.STAFF else None, actor_kind=actor_kind, reason=reason)
-    return case
-
-
-def reopen_locked(case: Case, *, by: StaffUser | None, actor_kind: str, reason: str) -> None:
-    """Move a locked, resolved or closed case back to its owner; to their lead if they left, or to the
-    queue (NEW) if there is none. Also used when a customer writes to a resolved case."""
-    case.require(CaseAction.REOPEN)
-    owner = case.owner
-    previous_owner = None
-    if owner is not None and not owner.is_active:
-        lead = permissions.lead_of(owner)
-        case.owner = lead if lead is not None and lead.is_active else None
-        previous_owner = owner
-    before = case.move_to(CaseStatus.OPEN if case.owner is not None else CaseStatus.NEW, action=CaseAction.REOPEN)
-    case.resolved_at = None
-    case.closed_at = None
-    case.resolved_on_first_contact = None
-    case.save(update_fields=["status", "owner", "resolved_at", "closed_at", "resolved_on_first_contact", "updated_at"])
-    events.case_reopened(
-        case, by=by, actor_kind=actor_kind, from_status=before, reason=reason, previous_owner=previous_owner
-    )
-
-
-def cases_close_resolved(*, now: datetime | None = None) -> int:
-    """Close cases resolved longer ago than CASE_AUTO_CLOSE_AFTER_HOURS, unless reopened."""
-    now = now or timezone.now()
-    cutoff = now - timedelta(hours=settings.CASE_AUTO_CLOSE_AFTER_HOURS)
-    closed = 0
-    closable = statuses_allowing(CaseAction.CLOSE)
-    ids = list(
-        Case.objects.filter(status__in=closable, resolved_at__lte=cutoff).values_list("pk", flat=True)[:BEAT_BATCH]
-    )
-    for case_id in ids:
-        with transaction.atomic():
-            # Compare-and-swap: a case reopened meanwhile is not closed.
-            if not Case.objects.filter(pk=case_id, status__in=closable).update(
-                status=CaseStatus.CLOSED, closed_at=now, updated_at=now
-            ):
-                continue
-            events.case_closed(case_id, at=now)
-            closed += 1
-    return closed

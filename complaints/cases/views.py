@@ -23,11 +23,13 @@ from complaints.models import Case, CaseAction, Promise, PromiseStatus
 from complaints.promises import forms as promise_forms
 from complaints.promises import services as promise_services
 from complaints.promises.selectors import promises_at_risk_ids, team_promise_counts, team_promises_at_risk
+from complaints.resolution import services as resolution
 from config.http import StaffRequest
 from crm.customers.selectors import customers_similar
 from crm.exceptions import DomainError
 from crm.models import Customer
 from crm.permissions import StaffUser, staff_required
+from crm.staff.selectors import staff_names
 
 PAGE_SIZE = 50
 
@@ -48,6 +50,9 @@ class Action:
     form_class: type[Form]
     label: str
     case_action: str  # what the case's status must allow (complaints.models.ALLOWED_ACTIONS)
+    # Who is offered it: "see" (anyone who sees the case), "talk" (also the people it was escalated to),
+    # "change" (owner, their lead, managers), "assign" (leads and managers), "settle" (a promise's maker too).
+    who: str
     call: Callable[[Case, StaffUser, dict[str, Any]], object]
 
 
@@ -60,63 +65,111 @@ def _reschedule(case: Case, user: StaffUser, data: dict[str, Any]) -> object:
     return promise_services.promise_reschedule(promise=promise, by=user, due_at=data["due_at"], reason=data["reason"])
 
 
+def _withdraw(case: Case, user: StaffUser, data: dict[str, Any]) -> object:
+    return promise_services.promise_withdraw(promise=_promise(case, data["promise"]), by=user, reason=data["reason"])
+
+
+def _break(case: Case, user: StaffUser, data: dict[str, Any]) -> object:
+    return promise_services.promise_break(promise=_promise(case, data["promise"]), by=user, reason=data["reason"])
+
+
 def _escalate(case: Case, user: StaffUser, data: dict[str, Any]) -> object:
     level, to = data["level"] or None, data["to"] or None
     return services.case_escalate(case=case, by=user, reason=data["reason"], level=level, to=to)
 
 
-# Each action: its form, its button, what the status must allow, and how it calls its one service.
+# Each action: its form, its button, what the status must allow, who is offered it, and its one service.
 ACTIONS = {
     "note": Action(
         forms.NoteForm,
         "Add an internal note",
         CaseAction.NOTE,
+        "see",
         lambda c, u, d: services.case_add_note(case=c, by=u, **d),
     ),
     "message": Action(
         forms.MessageForm,
         "Write to the customer",
         CaseAction.MESSAGE,
+        "talk",
         lambda c, u, d: services.case_send_message(case=c, by=u, **d),
     ),
     "promise": Action(
         promise_forms.PromiseForm,
         "Make a promise",
         CaseAction.PROMISE,
+        "talk",
         lambda c, u, d: promise_services.promise_make(case=c, by=u, **d),
     ),
-    "keep": Action(promise_forms.KeepForm, "Kept it", CaseAction.PROMISE, _keep),
+    "keep": Action(promise_forms.KeepForm, "Kept it", CaseAction.PROMISE, "settle", _keep),
     "reschedule": Action(
-        promise_forms.RescheduleForm, "Reschedule and tell the customer", CaseAction.PROMISE, _reschedule
+        promise_forms.RescheduleForm, "Reschedule and tell the customer", CaseAction.PROMISE, "settle", _reschedule
     ),
-    "escalate": Action(forms.EscalateForm, "Escalate (you stay the owner)", CaseAction.ESCALATE, _escalate),
+    "withdraw": Action(
+        promise_forms.SettleForm, "Withdraw and tell the customer", CaseAction.PROMISE, "settle", _withdraw
+    ),
+    "break": Action(promise_forms.SettleForm, "Break it and tell the customer", CaseAction.PROMISE, "settle", _break),
+    "assign": Action(
+        forms.AssignForm,
+        "Assign",
+        CaseAction.ASSIGN,
+        "assign",
+        lambda c, u, d: services.case_assign(case=c, by=u, **d),
+    ),
+    "escalate": Action(forms.EscalateForm, "Escalate (you stay the owner)", CaseAction.ESCALATE, "change", _escalate),
     "handover": Action(
-        forms.HandoverForm, "Hand over", CaseAction.HANDOVER, lambda c, u, d: services.case_handover(case=c, by=u, **d)
+        forms.HandoverForm,
+        "Hand over",
+        CaseAction.HANDOVER,
+        "change",
+        lambda c, u, d: services.case_handover(case=c, by=u, **d),
     ),
     "resolve": Action(
-        forms.ResolveForm, "Resolve", CaseAction.RESOLVE, lambda c, u, d: services.case_resolve(case=c, by=u, **d)
+        forms.ResolveForm,
+        "Resolve",
+        CaseAction.RESOLVE,
+        "change",
+        lambda c, u, d: resolution.case_resolve(case=c, by=u, **d),
     ),
     "reopen": Action(
-        forms.ReopenForm, "Reopen", CaseAction.REOPEN, lambda c, u, d: services.case_reopen(case=c, by=u, **d)
+        forms.ReopenForm,
+        "Reopen",
+        CaseAction.REOPEN,
+        "change",
+        lambda c, u, d: resolution.case_reopen(case=c, by=u, **d),
     ),
 }
-PROMISE_ACTIONS = {"keep", "reschedule"}
+PROMISE_ACTIONS = ("keep", "reschedule", "withdraw", "break")
 
 
-def _action_form(name: str, data: Any = None, *, promise_id: int | None = None) -> Form:
+def _action_form(name: str, data: Any = None, *, case: Case, user: StaffUser, promise_id: int | None = None) -> Form:
     """The form of one action. Ids carry the action (and the promise), so many forms share one page."""
     suffix = f"{name}{promise_id}" if promise_id is not None else name
     initial = {"promise": promise_id} if promise_id is not None else None
-    return ACTIONS[name].form_class(data, auto_id=f"id_{suffix}_%s", initial=initial)
+    form_class = ACTIONS[name].form_class
+    if issubclass(form_class, forms.CaseForm):
+        return form_class(data, auto_id=f"id_{suffix}_%s", initial=initial, case=case, user=user)
+    return form_class(data, auto_id=f"id_{suffix}_%s", initial=initial)
 
 
-def _case_actions(case: Case, can_change: bool) -> list[str]:
-    """The case-wide actions this person can take now (promise actions sit with each open promise):
-    what the status allows, and besides a note, only for those who may change the case."""
+def _offered_to(case: Case, user: StaffUser) -> set[str]:
+    """Which kinds of action (Action.who) this person is offered on this case."""
+    offered = {"see"}
+    if permissions.can_talk_to_customer(user, case):
+        offered |= {"talk", "settle"}
+    if permissions.can_change(user, case):
+        offered.add("change")
+    if permissions.can_assign(user):
+        offered.add("assign")
+    return offered
+
+
+def _case_actions(case: Case, offered: set[str]) -> list[str]:
+    """The case-wide actions this person can take now (promise actions sit with each open promise)."""
     return [
         name
         for name, action in ACTIONS.items()
-        if name not in PROMISE_ACTIONS and case.can(action.case_action) and (name == "note" or can_change)
+        if name not in PROMISE_ACTIONS and case.can(action.case_action) and action.who in offered
     ]
 
 
@@ -141,10 +194,12 @@ def _case_context(
     failed_promise: int | None = None,
 ) -> dict[str, Any]:
     newest_first = request.GET.get("order") == "newest"
-    can_change = permissions.can_change(request.user, case)
+    user = request.user
+    offered = _offered_to(case, user)
+    can_change = "change" in offered
     actions = [
-        (name, ACTIONS[name].label, failed_form if name == failed else _action_form(name))
-        for name in _case_actions(case, can_change)
+        (name, ACTIONS[name].label, failed_form if name == failed else _action_form(name, case=case, user=user))
+        for name in _case_actions(case, offered)
     ]
     promises = list(case.promises.all())  # prefetched by selectors.case_detail, nearest due first
     open_promises = []
@@ -152,16 +207,19 @@ def _case_context(
         promise_forms_shown = {
             name: failed_form
             if failed == name and failed_promise == promise.pk
-            else _action_form(name, promise_id=promise.pk)
+            else _action_form(name, case=case, user=user, promise_id=promise.pk)
             for name in PROMISE_ACTIONS
         }
-        open_promises.append((promise, promise_forms_shown["keep"], promise_forms_shown["reschedule"]))
+        open_promises.append((promise, promise_forms_shown))
+    settles = "settle" in offered
     shown = failed in {name for name, _, _ in actions} or (
-        failed in PROMISE_ACTIONS and can_change and any(p.pk == failed_promise for p, _, _ in open_promises)
+        failed in PROMISE_ACTIONS and settles and any(p.pk == failed_promise for p, _ in open_promises)
     )
+    timeline = list(selectors.case_timeline(case=case, newest_first=newest_first))
     return {
         "case": case,
-        "timeline": selectors.case_timeline(case=case, newest_first=newest_first),
+        "timeline": timeline,
+        "people": staff_names(selectors.usernames_in(timeline)),
         "newest_first": newest_first,
         "order_query": "?order=newest" if newest_first else "",
         "actions": actions,
@@ -170,8 +228,9 @@ def _case_context(
         # changed hands): said at the top of the panel instead, so it is never lost.
         "failure": _errors_of(failed_form) if failed_form is not None and not shown else [],
         "can_change": can_change,
+        "can_settle": settles,
         "change_rule": permissions.CHANGE_RULE,
-        "can_take": case.can(CaseAction.TAKE) and case.owner_id is None and permissions.can_take(request.user),
+        "can_take": case.can(CaseAction.TAKE) and case.owner_id is None and permissions.can_take(user),
         "open_promises": open_promises,
         "settled_promises": [p for p in promises if p.status != PromiseStatus.OPEN],
         # Linking signs the customer up for the incident's emails: offered to those who may change the case.
@@ -197,7 +256,7 @@ def case_action(request: StaffRequest, reference: str, action: str) -> HttpRespo
         raise Http404
     case = _case_or_404(request, reference)
     promise_id = _posted_promise_id(request) if action in PROMISE_ACTIONS else None
-    form = _action_form(action, request.POST, promise_id=promise_id)
+    form = _action_form(action, request.POST, case=case, user=request.user, promise_id=promise_id)
     status = 400
     if form.is_valid():
         try:
@@ -256,11 +315,10 @@ def team_queue(request: StaffRequest) -> HttpResponse:
 @require_POST
 def take(request: StaffRequest, reference: str) -> HttpResponse:
     try:
-        case = selectors.case_detail(user=request.user, reference=reference)
+        # Any case by reference, in sight or not: one taken a moment ago by another team answers 409
+        # naming its owner, not 404.
+        case = selectors.case_detail(user=request.user, reference=reference, scoped=False)
     except Case.DoesNotExist:
-        if request.htmx:
-            # Taken a moment ago by someone in another team: the row says so instead of silently staying.
-            return render(request, "complaints/cases/_queue_row.html", {"gone": reference})
         raise Http404 from None
     try:
         case = services.case_take(case=case, agent=request.user)

@@ -3,6 +3,9 @@
 from typing import Any
 
 from complaints.models import Case, CaseEvent, EventKind, Promise
+from complaints.resolution.services import customer_reopen_deadline
+from crm.names import staff_display_name
+from crm.permissions import StaffUser
 
 
 def case_for_customer(*, token: str) -> Case:
@@ -12,12 +15,42 @@ def case_for_customer(*, token: str) -> Case:
     return Case.objects.select_related("owner__staff_profile", "customer").get(public_token=token)
 
 
-def owner_first_name(case: Case) -> str:
-    if case.owner is None:
-        return ""
-    profile = getattr(case.owner, "staff_profile", None)
-    full = (profile.display_name if profile else "") or case.owner.first_name or ""
+def first_name_of(user: StaffUser | None) -> str:
+    """How customers know a staff member: the first word of their display name."""
+    full = staff_display_name(user)
     return full.split(" ")[0] if full else ""
+
+
+def owner_first_name(case: Case) -> str:
+    return first_name_of(case.owner)
+
+
+def latest_rating(case: Case) -> CaseEvent | None:
+    """The customer's rating of the current resolution (None: not resolved, or not rated yet)."""
+    if case.resolved_at is None:
+        return None
+    ratings = CaseEvent.objects.filter(case=case, kind=EventKind.RATED, created_at__gte=case.resolved_at)
+    return ratings.order_by("-created_at", "-id").first()
+
+
+def _resolution(case: Case) -> dict[str, Any] | None:
+    """What was done, by whom, until when the customer may reopen, and their rating: only while resolved."""
+    if case.resolved_at is None:
+        return None
+    resolved = (
+        CaseEvent.objects.filter(case=case, kind=EventKind.RESOLVED)
+        .select_related("actor__staff_profile")
+        .order_by("-created_at", "-id")
+        .first()
+    )
+    rating = latest_rating(case)
+    return {
+        "summary": case.resolution_summary,
+        "resolved_at": case.resolved_at,
+        "resolved_by_first_name": first_name_of(resolved.actor if resolved else None),
+        "reopen_until": customer_reopen_deadline(case),
+        "rating": {"score": rating.data["score"], "comment": rating.data.get("comment", "")} if rating else None,
+    }
 
 
 def customer_view_of(case: Case) -> dict[str, Any]:
@@ -36,9 +69,10 @@ def customer_view_of(case: Case) -> dict[str, Any]:
         "owner_first_name": owner_first_name(case),
         "description": case.description,
         "promises": [
-            {"text": p.text, "due_at": p.due_at}
+            {"text": p.text, "due_at": p.due_at, "late": p.overdue_at is not None}
             for p in Promise.objects.filter(case=case).open().order_by("due_at", "id")
         ],
+        "resolution": _resolution(case),
         "messages": [
             {
                 "from": "you" if e.kind == EventKind.MESSAGE_IN else "us",

@@ -32,6 +32,22 @@ class PublicMessageOutput(serializers.Serializer):
 class PublicPromiseOutput(serializers.Serializer):
     text = serializers.CharField()
     due_at = serializers.DateTimeField()
+    late = serializers.BooleanField(help_text="Due and not yet kept: we are late on it.")
+
+
+class PublicRatingOutput(serializers.Serializer):
+    score = serializers.IntegerField()
+    comment = serializers.CharField(allow_blank=True)
+
+
+class PublicResolutionOutput(serializers.Serializer):
+    summary = serializers.CharField()
+    resolved_at = serializers.DateTimeField()
+    resolved_by_first_name = serializers.CharField(allow_blank=True)
+    reopen_until = serializers.DateTimeField(
+        allow_null=True, help_text="Until when the customer may reopen the case themselves (null: closed for good)."
+    )
+    rating = PublicRatingOutput(allow_null=True)
 
 
 class PublicCaseOutput(serializers.Serializer):
@@ -44,5 +60,27 @@ class PublicCaseOutput(serializers.Serializer):
     resolved_at = serializers.DateTimeField(allow_null=True)
     owner_first_name = serializers.CharField()
     promises = PublicPromiseOutput(many=True)
+    resolution = PublicResolutionOutput(allow_null=True, help_text="Set while the case is resolved or closed.")
     messages = PublicMessageOutput(many=True)
     how_to_escalate = serializers.CharField()
+
+
+# The status page's actions as JSON: the same rules and limits as the page's forms.
+
+
+class PublicMessageInput(serializers.Serializer):
+    text = serializers.CharField(max_length=CUSTOMER_TEXT_MAX_LENGTH, trim_whitespace=False)
+
+
+class PublicRatingInput(serializers.Serializer):
+    score = serializers.IntegerField(min_value=1, max_value=5, help_text="5 is best.")
+    comment = serializers.CharField(max_length=5_000, required=False, allow_blank=True, default="")
+
+
+class PublicReasonInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=5_000, trim_whitespace=False)
+
+
+class PublicActionOutput(serializers.Serializer):
+    detail = serializers.CharField(help_text="What happens next, as the status page says it.")
+    case = PublicCaseOutput()

@@ -2,7 +2,7 @@
 Everything a customer sends is kept; bad input gets a reason, never a lost message.
 
 A complaint opens a case the same way a logged call does (cases.services.case_create), and a
-customer reopening from the status page makes the same move as staff (cases.services.reopen_locked).
+customer reopening from the status page makes the same move as staff (resolution.services.reopen_locked).
 `receive_customer_message` is also how an email reply from the customer lands (complaints.mail).
 """
 
@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from complaints import emails, events, permissions
-from complaints.cases.services import case_create, customer_reopen_deadline, reopen_locked, reopen_window_closed
+from complaints.cases.services import case_create
 from complaints.models import (
     ActorKind,
     Case,
@@ -23,7 +23,10 @@ from complaints.models import (
     EscalationLevel,
     EventKind,
     IntakeMatch,
+    Promise,
 )
+from complaints.promises.services import promise_reply, reply_due
+from complaints.resolution.services import customer_reopen_deadline, reopen_locked, reopen_window_closed
 from complaints.validation import CUSTOMER_TEXT_MAX_LENGTH, customer_text, subject_from
 from crm.customers.services import customer_create, customer_find_or_create_by_email
 from crm.exceptions import Conflict, InvalidInput
@@ -51,6 +54,7 @@ def complaint_submit(
     name: str,
     description: str,
     title: str = "",
+    formal_name: str = "",
     email: str = "",
     phone: str = "",
     outcome_wanted: str = "",
@@ -62,7 +66,10 @@ def complaint_submit(
 
     The customer is found by the email address when one is given (a different address is a different
     person, even with a known phone: people share phones), by the phone number only when no email is
-    given. Whoever typed a known number has proved nothing, so nothing is emailed to the address on file."""
+    given. Whoever typed a known number has proved nothing, so nothing is emailed to the address on file.
+
+    A title needs the name that goes with it ("Mrs" and "Thomas"): a title given without one is kept on
+    the case for the owner to confirm, never silently dropped."""
     errors: dict[str, list[str]] = {}
     limit = CUSTOMER_TEXT_MAX_LENGTH
     description = customer_text(description, field="description", max_length=limit, required=True, errors=errors)
@@ -75,7 +82,7 @@ def complaint_submit(
     # The customer's own fields, by the same rules as everywhere; the email may belong to a stored customer.
     contact: dict[str, str] = {}
     try:
-        contact = clean_customer_fields({"full_name": name, "title": title, "phone": phone})
+        contact = clean_customer_fields({"full_name": name, "title": title, "formal_name": formal_name, "phone": phone})
     except InvalidInput as error:
         errors.update(error.errors)
     try:
@@ -96,7 +103,9 @@ def complaint_submit(
         customer = found or customer_create(by=None, **contact)
         match = IntakeMatch.PHONE if found is not None else IntakeMatch.NEW_CUSTOMER
     name_as_given = title_as_given = ""
-    if match != IntakeMatch.NEW_CUSTOMER and not _same_name(customer, contact["full_name"], contact["title"]):
+    title_without_name = bool(contact["title"]) and not contact["formal_name"]
+    differs = match != IntakeMatch.NEW_CUSTOMER and not _same_name(customer, contact["full_name"], contact["title"])
+    if differs or title_without_name:
         name_as_given, title_as_given = contact["full_name"], contact["title"]
     return case_create(
         customer=customer,
@@ -189,9 +198,10 @@ def case_rate(*, case: Case, score: int, comment: str = "") -> CaseEvent:
 
 
 @transaction.atomic(durable=True)
-def case_customer_asks_for_manager(*, case: Case, reason: str) -> CaseEvent:
-    """The customer asks for a manager: recorded, and the owner's lead (or a manager) is told and added.
-    Once per senior person: asking again while they are on the case changes nothing and emails nobody."""
+def case_customer_asks_for_manager(*, case: Case, reason: str) -> Promise | None:
+    """The customer asks for a manager: recorded, and the owner's lead (or a manager) is told, added, and
+    promises the customer a reply by a time the customer sees. Once per senior person: asking again while
+    they are on the case changes nothing and emails nobody. None when nobody senior is active."""
     errors: dict[str, list[str]] = {}
     reason = customer_text(reason, field="reason", max_length=5_000, required=True, errors=errors)
     if errors:
@@ -211,20 +221,25 @@ def case_customer_asks_for_manager(*, case: Case, reason: str) -> CaseEvent:
             errors={"to": [staff_display_name(senior)]},
         )
     event = events.manager_requested(case, to=senior, level=EscalationLevel.MANAGER, reason=reason)
-    if senior is not None:
-        Collaborator.objects.create(
-            case=case,
-            user=senior,
-            level=EscalationLevel.MANAGER,
-            reason=f"The customer asked for a manager: {reason}",
-        )
-        emails.email_staff(
-            senior,
-            key=emails.manager_request_key(case, event),
-            template="cases/email/escalated",
-            subject=f"[{case.reference}] The customer asked for a manager",
-            case=case,
-            reason=reason,
-            by_name="The customer",
-        )
-    return event
+    if senior is None:
+        return None
+    Collaborator.objects.create(
+        case=case,
+        user=senior,
+        level=EscalationLevel.MANAGER,
+        reason=f"The customer asked for a manager: {reason}",
+    )
+    promise = promise_reply(
+        case, by=senior, text=f"A reply from {staff_display_name(senior)}", due_at=reply_due(timezone.now())
+    )
+    emails.email_staff(
+        senior,
+        key=emails.manager_request_key(case, event),
+        template="cases/email/escalated",
+        subject=f"[{case.reference}] The customer asked for a manager",
+        case=case,
+        reason=reason,
+        by_name="The customer",
+        answer_by=promise.due_at,
+    )
+    return promise

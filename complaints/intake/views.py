@@ -1,20 +1,21 @@
 """Public pages, no login: the complaint form, and the customer's private status page with its four
 actions (reply, rate, reopen, ask for a manager). Whatever the customer typed comes back on any error."""
 
-from collections.abc import Callable
 from typing import Any
 
+from django.contrib import messages
 from django.forms import Form
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
 from rest_framework.throttling import SimpleRateThrottle
 
-from complaints.cases.services import case_reopen
 from complaints.incidents.selectors import open_incidents
 from complaints.intake import forms, selectors, services
+from complaints.intake.customer_actions import CUSTOMER_ACTIONS
 from complaints.intake.next_steps import what_happens_next
 from complaints.intake.throttling import (
     PublicComplaintThrottle,
@@ -22,7 +23,7 @@ from complaints.intake.throttling import (
     StatusActionLinkThrottle,
     first_refusal,
 )
-from complaints.models import ActorKind, Case, CaseAction
+from complaints.models import Case
 from crm.exceptions import DomainError
 
 
@@ -61,31 +62,6 @@ def too_many(request: HttpRequest, throttle: SimpleRateThrottle) -> HttpResponse
     return response
 
 
-def _reply(case: Case, data: dict[str, Any]) -> object:
-    return services.case_receive_message(case=case, text=data["text"])
-
-
-def _rate(case: Case, data: dict[str, Any]) -> object:
-    return services.case_rate(case=case, score=data["score"], comment=data["comment"])
-
-
-def _reopen(case: Case, data: dict[str, Any]) -> object:
-    return case_reopen(case=case, by=None, reason=data["reason"], actor_kind=ActorKind.CUSTOMER)
-
-
-def _ask_for_manager(case: Case, data: dict[str, Any]) -> object:
-    return services.case_customer_asks_for_manager(case=case, reason=data["reason"])
-
-
-# Each customer action: its form, what the case's status must allow for it to be offered, its service.
-CUSTOMER_ACTIONS: dict[str, tuple[type[Form], str, Callable[[Case, dict[str, Any]], object]]] = {
-    "reply": (forms.CustomerReplyForm, CaseAction.CUSTOMER_WRITES, _reply),
-    "rate": (forms.RatingForm, CaseAction.RATE, _rate),
-    "reopen": (forms.CustomerReasonForm, CaseAction.REOPEN, _reopen),
-    "escalate": (forms.CustomerReasonForm, CaseAction.CUSTOMER_ASKS_FOR_MANAGER, _ask_for_manager),
-}
-
-
 def _customer_case(token: str) -> Case:
     try:
         return selectors.case_for_customer(token=token)
@@ -96,7 +72,8 @@ def _customer_case(token: str) -> Case:
 @never_cache
 @require_http_methods(["GET", "POST"])
 def case_status(request: HttpRequest, token: str, action: str | None = None) -> HttpResponse:
-    """The customer's status page: what is happening, and replying, rating, reopening, asking for a manager."""
+    """The customer's status page: what is happening, and replying, rating, reopening, asking for a manager.
+    Each action ends back on the page with a line saying what happens next."""
     case = _customer_case(token)
     bound: dict[str, Form] = {}
     status = 200
@@ -106,21 +83,28 @@ def case_status(request: HttpRequest, token: str, action: str | None = None) -> 
         refusal = first_refusal(request, [StatusActionLinkThrottle(token), StatusActionAddressThrottle()])
         if refusal is not None:
             return too_many(request, refusal)
-        form_class, _, call = CUSTOMER_ACTIONS[action]
-        form = form_class(request.POST, prefix=action)
+        form = CUSTOMER_ACTIONS[action].form(request.POST, prefix=action)
         if form.is_valid():
             try:
-                call(case, form.cleaned_data)
+                done = CUSTOMER_ACTIONS[action].perform(case, form.cleaned_data)
             except DomainError as error:
                 form.add_domain_error(error)  # type: ignore[attr-defined]
                 status = error.status_code
             else:
+                messages.success(request, done)
                 return redirect("case-status", token=token)
         else:
             status = 400
         bound[action] = form
-    forms_by_action = {name: form_class(prefix=name) for name, (form_class, _, _) in CUSTOMER_ACTIONS.items()} | bound
-    # What the status allows, and the form just posted (so its answer, an error too, is always in view).
-    offered = {name for name, (_, case_action, _) in CUSTOMER_ACTIONS.items() if case.can(case_action)} | set(bound)
-    context = {"view": selectors.customer_view_of(case), "case": case, "forms": forms_by_action, "offered": offered}
+    view = selectors.customer_view_of(case)
+    forms_by_action = {name: customer_action.form(prefix=name) for name, customer_action in CUSTOMER_ACTIONS.items()}
+    # What the status allows (a rating once per resolution), and the form just posted (so its answer, an
+    # error too, is always in view).
+    offered = {name for name, customer_action in CUSTOMER_ACTIONS.items() if case.can(customer_action.allowed_by)}
+    if (resolution := view["resolution"]) is not None:
+        if resolution["rating"]:
+            offered.discard("rate")
+        if resolution["reopen_until"] is None or resolution["reopen_until"] < timezone.now():
+            offered.discard("reopen")
+    context = {"view": view, "case": case, "forms": forms_by_action | bound, "offered": offered | set(bound)}
     return render(request, "complaints/intake/status.html", context, status=status)

@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from complaints import emails, events, permissions
-from complaints.cases.services import case_create, customer_reopen_deadline
+from complaints.cases.services import case_create
 from complaints.intake.services import receive_customer_message, receive_unverified_message
 from complaints.mail.parsing import Attachment as ParsedAttachment
 from complaints.mail.parsing import MalformedEmail, ParsedEmail, best_effort_headers, message_identity, parse_email
@@ -30,6 +30,7 @@ from complaints.models import (
     IntakeMatch,
     RejectedEmail,
 )
+from complaints.resolution.services import customer_reopen_deadline
 from complaints.validation import CUSTOMER_TEXT_MAX_LENGTH, TEXT_CONTROL_CHARACTERS, customer_text, subject_from
 from crm.customers.services import customer_create, customer_find_or_create_by_email
 from crm.database import unique_violation

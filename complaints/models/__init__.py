@@ -27,7 +27,7 @@ from complaints.models.cases import (
 )
 from complaints.models.incidents import Incident, IncidentStatus, IncidentUpdate
 from complaints.models.intake import Attachment, InboundEmail, InboundOutcome, RejectedEmail
-from complaints.models.promises import Promise, PromiseStatus
+from complaints.models.promises import Promise, PromiseKind, PromiseStatus
 
 __all__ = [
     "AGENT_LOGGED_CHANNELS",
@@ -54,6 +54,7 @@ __all__ = [
     "IncidentUpdate",
     "IntakeMatch",
     "Promise",
+    "PromiseKind",
     "PromiseStatus",
     "RejectedEmail",
     "RootCause",

@@ -15,6 +15,7 @@ import pgtrigger
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Upper
 from django.utils import timezone
 
 from complaints.models.promises import PromiseStatus
@@ -85,6 +86,7 @@ class CaseAction(models.TextChoices):
     """Everything anyone does to a case; the label finishes the sentence "Cannot … while the status is …"."""
 
     TAKE = "take", "take this case"
+    ASSIGN = "assign", "assign this case"
     EDIT = "edit", "edit the case"
     NOTE = "note", "add a note"
     LINK_INCIDENT = "link_incident", "link it to an incident"
@@ -112,7 +114,7 @@ _WORKING = {
 # Which actions each status allows (who may take them is complaints.permissions). A customer writing
 # to a finished case reopens it, within CUSTOMER_REOPEN_DAYS (a time rule, checked by the service).
 ALLOWED_ACTIONS: dict[str, set[str]] = {
-    CaseStatus.NEW: _ALWAYS | {CaseAction.TAKE, CaseAction.CUSTOMER_ASKS_FOR_MANAGER},
+    CaseStatus.NEW: _ALWAYS | {CaseAction.TAKE, CaseAction.ASSIGN, CaseAction.CUSTOMER_ASKS_FOR_MANAGER},
     CaseStatus.OPEN: _ALWAYS | _WORKING,
     CaseStatus.WAITING_ON_CUSTOMER: _ALWAYS | _WORKING,
     CaseStatus.RESOLVED: _ALWAYS | {CaseAction.REOPEN, CaseAction.CLOSE, CaseAction.RATE},
@@ -239,7 +241,7 @@ class Case(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     root_cause = models.CharField(max_length=20, choices=RootCause.choices, blank=True)
     resolution_summary = models.TextField(blank=True)
-    # Derived from the events when the case is resolved (see cases.services.case_resolve); never typed in.
+    # Derived from the events when the case is resolved (see resolution.services.case_resolve); never typed in.
     resolved_on_first_contact = models.BooleanField(null=True, editable=False)
     public_token = models.CharField(max_length=64, unique=True, default=new_public_token, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
@@ -260,6 +262,8 @@ class Case(models.Model):
             models.Index(
                 fields=["opened_at"], name="case_team_queue_idx", condition=Q(owner__isnull=True, status="new")
             ),
+            # Case search by the customer's order or account number, as they type it (any case).
+            models.Index(Upper("order_reference"), name="case_order_reference_idx", condition=~Q(order_reference="")),
         ]
 
     def __str__(self) -> str:
@@ -290,6 +294,7 @@ class EventKind(models.TextChoices):
     CREATED = "created"
     UPDATED = "updated"
     TAKEN = "taken"
+    ASSIGNED = "assigned"
     HANDED_OVER = "handed_over"
     ESCALATED = "escalated"
     NOTE = "note"
@@ -303,7 +308,9 @@ class EventKind(models.TextChoices):
     PROMISE_KEPT = "promise_kept"
     PROMISE_RESCHEDULED = "promise_rescheduled"
     PROMISE_BROKEN = "promise_broken"
+    PROMISE_WITHDRAWN = "promise_withdrawn"
     PROMISE_WARNED = "promise_warned"
+    PROMISE_OVERDUE = "promise_overdue"
     STATUS_CHANGED = "status_changed"
     RESOLVED = "resolved"
     REOPENED = "reopened"

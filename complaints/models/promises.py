@@ -14,14 +14,24 @@ class PromiseStatus(models.TextChoices):
     KEPT = "kept"
     RESCHEDULED = "rescheduled"
     BROKEN = "broken"
+    WITHDRAWN = "withdrawn"
 
 
-# Only an open promise is settled, once: kept, rescheduled (its successor is a new open promise), or broken.
+class PromiseKind(models.TextChoices):
+    COMMITMENT = "commitment", "Something staff promised"
+    # Made by the system (the first answer to a new complaint, the answer to a reopened case) or by the
+    # senior person a customer asked for; kept by the first message to the customer from its maker.
+    REPLY = "reply", "Our reply"
+
+
+# Only an open promise is settled, once: kept (on time or late), rescheduled (its successor is a new open
+# promise), withdrawn with a reason the customer is told, or broken (and the customer told).
 TRANSITIONS: dict[str, set[str]] = {
-    PromiseStatus.OPEN: {PromiseStatus.KEPT, PromiseStatus.RESCHEDULED, PromiseStatus.BROKEN},
+    PromiseStatus.OPEN: {PromiseStatus.KEPT, PromiseStatus.RESCHEDULED, PromiseStatus.BROKEN, PromiseStatus.WITHDRAWN},
     PromiseStatus.KEPT: set(),
     PromiseStatus.RESCHEDULED: set(),
     PromiseStatus.BROKEN: set(),
+    PromiseStatus.WITHDRAWN: set(),
 }
 
 
@@ -36,6 +46,9 @@ class PromiseQuerySet(models.QuerySet):
     def overdue(self, now: datetime) -> Self:
         return self.open().filter(due_at__lte=now)
 
+    def to_flag_overdue(self, now: datetime) -> Self:
+        return self.overdue(now).filter(overdue_at__isnull=True)
+
     def to_warn(self, now: datetime) -> Self:
         return self.open().filter(warned_at__isnull=True, warn_at__lte=now, due_at__gt=now)
 
@@ -47,14 +60,23 @@ class Promise(models.Model):
     text = models.CharField(max_length=500)
     due_at = models.DateTimeField()
     made_at = models.DateTimeField(default=timezone.now)
-    made_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # None: made by the system (the first reply every new complaint is promised).
+    made_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(max_length=12, choices=PromiseKind.choices, default=PromiseKind.COMMITMENT)
     status = models.CharField(max_length=12, choices=PromiseStatus.choices, default=PromiseStatus.OPEN)
     # When the owner is warned (promises.services.warning_time), stored so beat finds it by index.
     warn_at = models.DateTimeField()
     warned_at = models.DateTimeField(null=True, blank=True)
+    # When beat found it past due and still open: it stays open (and blocks resolving the case) until its
+    # owner keeps it late or breaks it and tells the customer.
+    overdue_at = models.DateTimeField(null=True, blank=True)
     settled_at = models.DateTimeField(null=True, blank=True)
+    # What the customer was told: why this promise replaced an earlier one (rescheduled), or why it was
+    # withdrawn or broken.
+    reason = models.TextField(blank=True)
     replaces = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="replaced_by")
-    reschedule_reason = models.TextField(blank=True)
 
     objects = PromiseQuerySet.as_manager()
 
@@ -73,3 +95,7 @@ class Promise(models.Model):
 
     def can_move_to(self, status: str) -> bool:
         return status in TRANSITIONS[self.status]
+
+    @property
+    def is_overdue(self) -> bool:
+        return self.status == PromiseStatus.OPEN and self.overdue_at is not None

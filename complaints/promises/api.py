@@ -1,5 +1,5 @@
 """Promise endpoints, under their case: POST cases/{reference}/promises/, …/promises/{id}/keep/,
-…/promises/{id}/reschedule/. A mixin of the case viewset, so the URLs stay under the case."""
+…/reschedule/, …/withdraw/, …/break/. A mixin of the case viewset, so the URLs stay under the case."""
 
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
@@ -10,7 +10,7 @@ from rest_framework.response import Response
 
 from complaints.models import Case, Promise
 from complaints.promises import services
-from complaints.promises.serializers import PromiseInput, PromiseOutput, RescheduleInput
+from complaints.promises.serializers import PromiseInput, PromiseOutput, RescheduleInput, SettleInput
 from crm.permissions import acting_staff
 
 
@@ -48,3 +48,23 @@ class PromiseActions:
             promise=self._promise(promise_id), by=acting_staff(request), **data.validated_data
         )
         return Response(PromiseOutput(successor).data)
+
+    @extend_schema(request=SettleInput, responses=PromiseOutput)
+    @action(detail=True, methods=["post"], url_path=r"promises/(?P<promise_id>\d+)/withdraw")
+    def withdraw_promise(self, request: Request, reference: str | None = None, promise_id: int = 0) -> Response:
+        data = SettleInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        promise = services.promise_withdraw(
+            promise=self._promise(promise_id), by=acting_staff(request), **data.validated_data
+        )
+        return Response(PromiseOutput(promise).data)
+
+    @extend_schema(request=SettleInput, responses=PromiseOutput)
+    @action(detail=True, methods=["post"], url_path=r"promises/(?P<promise_id>\d+)/break")
+    def break_promise(self, request: Request, reference: str | None = None, promise_id: int = 0) -> Response:
+        data = SettleInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        promise = services.promise_break(
+            promise=self._promise(promise_id), by=acting_staff(request), **data.validated_data
+        )
+        return Response(PromiseOutput(promise).data)

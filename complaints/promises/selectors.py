@@ -19,6 +19,8 @@ def outcome_counts() -> dict[str, Count]:
         "kept_late": Count("pk", filter=Q(status=PromiseStatus.KEPT, settled_at__gt=F("due_at"))),
         "rescheduled_before_due": Count("pk", filter=Q(status=PromiseStatus.RESCHEDULED)),
         "broken": Count("pk", filter=Q(status=PromiseStatus.BROKEN)),
+        "withdrawn": Count("pk", filter=Q(status=PromiseStatus.WITHDRAWN)),
+        "overdue": Count("pk", filter=Q(status=PromiseStatus.OPEN, overdue_at__isnull=False)),
         "open": Count("pk", filter=Q(status=PromiseStatus.OPEN)),
     }
 

@@ -18,8 +18,10 @@ class PromiseOutput(serializers.ModelSerializer):
             "made_by",
             "warn_at",
             "settled_at",
+            "kind",
+            "overdue_at",
             "replaces",
-            "reschedule_reason",
+            "reason",
         ]
         read_only_fields = fields
 
@@ -27,6 +29,13 @@ class PromiseOutput(serializers.ModelSerializer):
 class PromiseInput(serializers.Serializer):
     text = serializers.CharField(max_length=500)
     due_at = serializers.DateTimeField()
+    tell_customer = serializers.BooleanField(
+        required=False, default=True, help_text="Email the customer what and when."
+    )
+
+
+class SettleInput(serializers.Serializer):
+    reason = serializers.CharField(max_length=2_000, help_text="The customer is told.")
 
 
 class RescheduleInput(serializers.Serializer):

@@ -6,6 +6,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 
 from crm.exceptions import InvalidInput
+from crm.names import staff_display_name
 from crm.permissions import StaffUser, roles_of
 
 
@@ -31,3 +32,12 @@ def active_in_roles(roles: Iterable[str]) -> QuerySet[StaffUser]:
         .order_by("username")
         .distinct()
     )
+
+
+def staff_names(usernames: Iterable[str]) -> dict[str, str]:
+    """The names staff go by, for these usernames (one query): what pages show instead of usernames."""
+    wanted = {name for name in usernames if name}
+    if not wanted:
+        return {}
+    people = get_user_model().objects.filter(username__in=wanted).select_related("staff_profile")
+    return {person.username: staff_display_name(person) for person in people}

@@ -10,6 +10,7 @@ from django.utils import timezone
 from complaints.incidents import services as incident_services
 from complaints.mail import services as mail_services
 from complaints.promises import services as promise_services
+from complaints.resolution import services as resolution_services
 from crm.exceptions import Conflict, InvalidInput, NotPermitted
 from tests.complaints.factories import make_case
 from tests.crm.factories import CustomerFactory, ServiceFactory
@@ -30,6 +31,8 @@ def world(alice, lena, mona, erin):
         case=case, by=alice, text="Call back", due_at=timezone.now() + timedelta(days=1)
     )
     queued = make_case()
+    resolved = make_case(by=alice)
+    resolution_services.case_resolve(case=resolved, by=alice, resolution_summary="Fixed", root_cause="process")
     incident = incident_services.incident_declare(by=lena, title="Outage", services=[ServiceFactory()])
     update = incident_services.incident_publish_update(incident=incident, by=lena, subject="Down", body="Fixing.")
     rejected = mail_services.email_ingest(b"To: care@example.test\r\nSubject: x\r\n\r\nWho am I?\r\n")
@@ -37,6 +40,7 @@ def world(alice, lena, mona, erin):
         "case": case,
         "promise": promise,
         "queued": queued,
+        "resolved": resolved,
         "incident": incident,
         "update": update,
         "rejected": rejected,
@@ -69,7 +73,31 @@ def page_actions(world, alice, lena):
             alice,
             act("resolve"),
             {"resolution_summary": "Fixed", "root_cause": "process"},
-            "complaints.cases.services.case_resolve",
+            "complaints.resolution.services.case_resolve",
+        ),
+        (
+            alice,
+            act("withdraw"),
+            {"promise": promise.pk, "reason": "You cancelled the visit"},
+            "complaints.promises.services.promise_withdraw",
+        ),
+        (
+            alice,
+            act("break"),
+            {"promise": promise.pk, "reason": "No engineer free this week"},
+            "complaints.promises.services.promise_break",
+        ),
+        (
+            lena,
+            reverse("complaints:case-action", args=[world["queued"].reference, "assign"]),
+            {"to": "alice"},
+            "complaints.cases.services.case_assign",
+        ),
+        (
+            lena,
+            reverse("complaints:case-action", args=[world["resolved"].reference, "reopen"]),
+            {"reason": "The customer called: still broken"},
+            "complaints.resolution.services.case_reopen",
         ),
         (
             alice,
@@ -174,6 +202,16 @@ def test_public_page_actions_show_refusals_too(client, monkeypatch, world):
             reverse("case-status-action", args=[case.public_token, "escalate"]),
             {"escalate-reason": "Slow"},
             "complaints.intake.services.case_customer_asks_for_manager",
+        ),
+        (
+            reverse("case-status-action", args=[world["resolved"].public_token, "rate"]),
+            {"rate-score": "4"},
+            "complaints.intake.services.case_rate",
+        ),
+        (
+            reverse("case-status-action", args=[world["resolved"].public_token, "reopen"]),
+            {"reopen-reason": "Still broken"},
+            "complaints.intake.customer_actions.case_reopen",
         ),
     ]:
         for refusal in REFUSALS:

@@ -14,11 +14,12 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from complaints.cases.services import case_create, case_escalate, case_resolve
+from complaints.cases.services import case_create, case_escalate
 from complaints.incidents.services import incident_declare, incident_link_case
 from complaints.intake.services import complaint_submit
 from complaints.models import Case, Category, Incident
 from complaints.promises.services import promise_make
+from complaints.resolution.services import case_resolve
 from crm.customers.services import customer_create
 from crm.models import Customer, Service, Subscription
 from crm.staff.services import staff_create_or_update

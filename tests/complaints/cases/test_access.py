@@ -56,13 +56,24 @@ def test_nav_shows_the_lead_view_to_leads_only(as_user, alice, lena):
     assert lead_view not in as_user(alice).get(reverse("complaints:my-cases")).content.decode()
 
 
-def test_case_page_for_owner_team_lead_and_manager_404_for_another_team(as_user, alice, bob, lena, mona, charlie):
+def test_every_staff_member_opens_every_case_page_and_leaves_a_note_for_the_owner(as_user, alice, bob, charlie, erin):
+    case = make_case(by=alice)
+    for persona in (alice, bob, charlie, erin):
+        assert as_user(persona).get(case_url(case)).status_code == 200, persona.username
+    assert as_user(charlie).post(case_url(case, "note"), {"text": "The customer called me"}).status_code == 302
+    assert case.events.filter(kind="note", actor=charlie).exists()
+    assert as_user(alice).get(reverse("complaints:case-detail", args=["GD-999999"])).status_code == 404
+
+
+def test_team_visibility_shows_a_case_page_to_its_team_lead_and_managers_only(
+    settings, as_user, alice, bob, lena, mona, charlie
+):
+    settings.CASE_VISIBILITY = "team"
     case = make_case(by=alice)
     for persona in (alice, bob, lena, mona):
         assert as_user(persona).get(case_url(case)).status_code == 200, persona.username
     assert as_user(charlie).get(case_url(case)).status_code == 404
     assert as_user(charlie).post(case_url(case, "note"), {"text": "peek"}).status_code == 404
-    assert as_user(alice).get(reverse("complaints:case-detail", args=["GD-999999"])).status_code == 404
 
 
 def test_an_unknown_action_is_404_and_actions_need_post(as_user, alice):

@@ -221,7 +221,8 @@ def test_handing_over_outside_my_view_goes_back_to_my_cases(as_user, lena, charl
     assert case.owner == lena
 
 
-def test_a_lead_handing_over_out_of_sight_lands_on_my_cases(as_user, alice, lena, charlie):
+def test_a_lead_handing_over_out_of_sight_lands_on_my_cases(settings, as_user, alice, lena, charlie):
+    settings.CASE_VISIBILITY = "team"
     case = make_case(by=alice)
     response = as_user(lena).post(case_url(case, "handover"), {"to": "charlie", "reason": "South handles refunds"})
     assert response.status_code == 302 and response.url == reverse("complaints:my-cases")

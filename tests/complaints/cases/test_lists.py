@@ -88,12 +88,17 @@ def test_take_with_htmx_swaps_the_row_and_the_loser_sees_the_owner(as_user, alic
     assert body.startswith(f'<tr id="queue-{case.reference}">') and "already owned by Alice" in body
 
 
-def test_a_taker_in_another_team_is_told_the_case_is_gone(as_user, alice, charlie):
-    case = make_case()
+@pytest.mark.parametrize("visibility", ["all", "team"])
+def test_a_taker_in_another_team_is_told_who_took_the_case(settings, as_user, alice, charlie, visibility):
+    settings.CASE_VISIBILITY = visibility
+    case = make_case(subject="Private matter")
     as_user(alice).post(take_url(case))
     lost = as_user(charlie).post(take_url(case), HTTP_HX_REQUEST="true")
-    assert f'<tr id="queue-{case.reference}">' in lost.content.decode() and "another team" in lost.content.decode()
-    assert as_user(charlie).post(take_url(case)).status_code == 404
+    row = lost.content.decode()
+    assert f'<tr id="queue-{case.reference}">' in row and "already owned by Alice" in row
+    # The row says only who owns it: under team visibility the case is out of charlie's sight now.
+    assert "Private matter" not in row
+    assert as_user(charlie).post(take_url(case)).status_code == 409
 
 
 def test_lists_escape_what_customers_typed(as_user, alice, lena):

@@ -11,6 +11,7 @@ from complaints.cases import services as case_services
 from complaints.exceptions import AlreadyOwned
 from complaints.models import Case, CaseEvent, CaseStatus, EventKind
 from complaints.promises import services as promise_services
+from complaints.resolution import services as resolution_services
 from crm.exceptions import Conflict, InvalidInput, NotAllowedInStatus, NotPermitted
 from crm.models import OutboundEmail
 from tests.complaints.factories import make_case
@@ -118,39 +119,41 @@ def test_message_to_a_customer_without_email_is_refused(alice):
     assert "customer" in refused.value.errors
 
 
-def test_any_staff_member_who_can_see_the_case_adds_notes(alice, bob, charlie):
+def test_any_staff_member_who_can_see_the_case_adds_notes(settings, alice, bob, charlie):
     case = make_case(by=alice)
     case_services.case_add_note(case=case, by=bob, text="They called the shop too.")
+    case_services.case_add_note(case=case, by=charlie, text="They called me in the south office.")
+    settings.CASE_VISIBILITY = "team"
     with pytest.raises(NotPermitted):
         case_services.case_add_note(case=case, by=charlie, text="I should not see this case.")
 
 
 def test_first_contact_resolution_comes_from_the_history(alice, bob):
     quick = make_case(by=alice)
-    case_services.case_resolve(case=quick, by=alice, resolution_summary="Refunded", root_cause="process")
+    resolution_services.case_resolve(case=quick, by=alice, resolution_summary="Refunded", root_cause="process")
     handed = make_case(by=alice)
     case_services.case_handover(case=handed, to="bob", reason="Specialist in billing", by=alice)
-    case_services.case_resolve(case=handed, by=bob, resolution_summary="Refunded", root_cause="process")
+    resolution_services.case_resolve(case=handed, by=bob, resolution_summary="Refunded", root_cause="process")
     replied = make_case(by=alice)
     events.message_received(replied, text="Still broken", channel="email", at=timezone.now())
-    case_services.case_resolve(case=replied, by=alice, resolution_summary="Fixed", root_cause="system")
+    resolution_services.case_resolve(case=replied, by=alice, resolution_summary="Fixed", root_cause="system")
     flags = {c.pk: c.resolved_on_first_contact for c in Case.objects.all()}
     assert flags == {quick.pk: True, handed.pk: False, replied.pk: False}
 
 
 def test_reopen_goes_back_to_the_same_owner(alice):
     case = make_case(by=alice)
-    case_services.case_resolve(case=case, by=alice, resolution_summary="Fixed", root_cause="system")
-    case = case_services.case_reopen(case=case, by=alice, reason="It broke again")
+    resolution_services.case_resolve(case=case, by=alice, resolution_summary="Fixed", root_cause="system")
+    case = resolution_services.case_reopen(case=case, by=alice, reason="It broke again")
     assert (case.owner, case.status, case.resolved_at) == (alice, CaseStatus.OPEN, None)
 
 
 def test_reopen_when_the_owner_has_left_goes_to_their_lead_recorded(alice, lena):
     case = make_case(by=alice)
-    case_services.case_resolve(case=case, by=alice, resolution_summary="Fixed", root_cause="system")
+    resolution_services.case_resolve(case=case, by=alice, resolution_summary="Fixed", root_cause="system")
     alice.is_active = False
     alice.save()
-    case = case_services.case_reopen(case=case, by=lena, reason="Customer called back")
+    case = resolution_services.case_reopen(case=case, by=lena, reason="Customer called back")
     assert case.owner == lena
     event = case.events.get(kind=EventKind.REOPENED)
     assert event.data["previous_owner"] == "alice" and event.data["owner"] == "lena"
@@ -159,7 +162,7 @@ def test_reopen_when_the_owner_has_left_goes_to_their_lead_recorded(alice, lena)
 def test_resolved_cases_close_by_themselves_after_the_configured_time(alice, settings):
     settings.CASE_AUTO_CLOSE_AFTER_HOURS = 24
     case = make_case(by=alice)
-    case_services.case_resolve(case=case, by=alice, resolution_summary="Fixed", root_cause="system")
+    resolution_services.case_resolve(case=case, by=alice, resolution_summary="Fixed", root_cause="system")
     assert tasks.close_resolved_cases() == 0
     Case.objects.filter(pk=case.pk).update(resolved_at=timezone.now() - timedelta(hours=25))
     assert tasks.close_resolved_cases() == 1
@@ -169,12 +172,12 @@ def test_resolved_cases_close_by_themselves_after_the_configured_time(alice, set
 
 
 ACTIONS = {
-    "resolve": lambda case, by: case_services.case_resolve(
+    "resolve": lambda case, by: resolution_services.case_resolve(
         case=case, by=by, resolution_summary="x", root_cause="system"
     ),
     "message": lambda case, by: case_services.case_send_message(case=case, by=by, text="x"),
     "escalate": lambda case, by: case_services.case_escalate(case=case, by=by, level="executive", reason="why"),
-    "reopen": lambda case, by: case_services.case_reopen(case=case, by=by, reason="why"),
+    "reopen": lambda case, by: resolution_services.case_reopen(case=case, by=by, reason="why"),
     "promise": lambda case, by: promise_services.promise_make(
         case=case, by=by, text="x", due_at=timezone.now() + timedelta(days=1)
     ),

@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
 from complaints.cases import services as case_services
-from complaints.models import Case, CaseStatus
+from complaints.models import Case, CaseStatus, PromiseKind
+from complaints.resolution import services as resolution_services
 from crm.exceptions import DomainError
 from tests.complaints.factories import make_case
 
@@ -29,9 +30,10 @@ class CaseLifecycle(RuleBasedStateMachine):
     staff: dict = {}  # set by the test: username -> user
     accepted: Counter = Counter()  # accepted actions by name, across all runs
 
-    @initialize()
-    def a_web_complaint_arrives(self):
-        self.case = make_case()
+    @initialize(logged_by_phone=st.booleans())
+    def a_complaint_arrives(self, logged_by_phone):
+        # From the web: in the queue, with a first reply promised; or a call alice logged: hers.
+        self.case = make_case(by=self.staff["alice"] if logged_by_phone else None)
         self.events = self.case.events.count()
 
     def person(self, relation: str):
@@ -49,6 +51,7 @@ class CaseLifecycle(RuleBasedStateMachine):
         """Run one action; accepted, it adds the expected events; refused, it changes nothing."""
         before = Case.objects.get(pk=self.case.pk)
         events_before = self.case.events.count()
+        expected = expected_events(before) if callable(expected_events) else expected_events
         try:
             action()
         except DomainError:
@@ -56,12 +59,18 @@ class CaseLifecycle(RuleBasedStateMachine):
             assert (after.status, after.owner_id) == (before.status, before.owner_id)
             assert self.case.events.count() == events_before
             return
-        self.events += expected_events(before) if callable(expected_events) else expected_events
+        self.events += expected
         self.accepted[action.__qualname__.split(".")[1]] += 1
 
     @rule(who=st.sampled_from(PEOPLE))
     def take(self, who):
         self.attempt(lambda: case_services.case_take(case=self.case, agent=self.person(who)))
+
+    @rule(who=st.sampled_from(PEOPLE), to=st.sampled_from(HANDOVER_TARGETS))
+    def assign(self, who, to):
+        self.attempt(
+            lambda: case_services.case_assign(case=self.case, to=self.person(to).username, by=self.person(who))
+        )
 
     @rule(who=st.sampled_from(PEOPLE), to=st.sampled_from(HANDOVER_TARGETS))
     def hand_over(self, who, to):
@@ -92,21 +101,26 @@ class CaseLifecycle(RuleBasedStateMachine):
             lambda: case_services.case_send_message(
                 case=self.case, by=self.person(who), text="We are on it.", await_reply=await_reply
             ),
-            # The message, and a status change of its own when it moves the case.
-            expected_events=lambda before: 1 + (before.status != target),
+            # The message, a status change of its own when it moves the case, and one "kept" for each
+            # reply promise that was open (the acknowledgement's first reply).
+            expected_events=lambda before: (
+                1 + (before.status != target) + before.promises.open().filter(kind=PromiseKind.REPLY).count()
+            ),
         )
 
     @rule(who=st.sampled_from(PEOPLE))
     def resolve(self, who):
         self.attempt(
-            lambda: case_services.case_resolve(
+            lambda: resolution_services.case_resolve(
                 case=self.case, by=self.person(who), resolution_summary="Refunded the days.", root_cause="process"
             )
         )
 
     @rule(who=st.sampled_from(PEOPLE))
     def reopen(self, who):
-        self.attempt(lambda: case_services.case_reopen(case=self.case, by=self.person(who), reason="Still broken"))
+        self.attempt(
+            lambda: resolution_services.case_reopen(case=self.case, by=self.person(who), reason="Still broken")
+        )
 
     @invariant()
     def an_open_case_has_exactly_one_owner(self):
@@ -136,6 +150,7 @@ def test_any_sequence_of_actions_keeps_the_case_consistent(alice, bob, charlie, 
     # The machine reached every kind of change, not only refusals.
     assert set(CaseLifecycle.accepted) >= {
         "take",
+        "assign",
         "hand_over",
         "escalate",
         "add_note",

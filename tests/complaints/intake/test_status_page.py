@@ -8,8 +8,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from complaints.cases import services as case_services
+from complaints.intake.customer_actions import when
 from complaints.models import Case, CaseStatus, Collaborator, EventKind
 from complaints.promises import services as promise_services
+from complaints.resolution import services as resolution_services
 from crm.models import OutboundEmail
 from tests.complaints.factories import make_case
 
@@ -23,6 +25,14 @@ def case(alice):
     case_services.case_add_note(case=case, by=alice, text="INTERNAL: customer sounded angry")
     case_services.case_send_message(case=case, by=alice, text="We are sending an engineer.", await_reply=True)
     promise_services.promise_make(case=case, by=alice, text="Engineer visit", due_at=timezone.now() + timedelta(days=2))
+    return Case.objects.get(pk=case.pk)
+
+
+@pytest.fixture
+def resolved(case, alice):
+    for promise in case.promises.open():
+        promise_services.promise_keep(promise=promise, by=alice)
+    resolution_services.case_resolve(case=case, by=alice, resolution_summary="Line fixed", root_cause="product")
     return Case.objects.get(pk=case.pk)
 
 
@@ -69,9 +79,12 @@ def test_an_empty_reply_shows_an_error_and_keeps_nothing(client, case):
     assert not case.events.filter(kind=EventKind.MESSAGE_IN).exists()
 
 
-def test_rate_a_resolved_case_once(client, case, alice):
-    case_services.case_resolve(case=case, by=alice, resolution_summary="Line fixed", root_cause="product")
-    assert client.post(status_url(case, "rate"), {"rate-score": "5", "rate-comment": "Brilliant"}).status_code == 302
+def test_rate_a_resolved_case_once_thanked_and_shown(client, resolved):
+    case = resolved
+    done = client.post(status_url(case, "rate"), {"rate-score": "5", "rate-comment": "Brilliant"}, follow=True)
+    page = done.content.decode()
+    assert "Thank you for rating us 5 out of 5" in page and "You rated us 5 out of 5: “Brilliant”" in page
+    assert 'action="/status/' + case.public_token + '/rate/"' not in page  # the form is gone once rated
     again = client.post(status_url(case, "rate"), {"rate-score": "1"})
     assert again.status_code == 409 and "already rated" in again.content.decode()
     [rating] = case.events.filter(kind=EventKind.RATED)
@@ -82,23 +95,44 @@ def test_rating_an_open_case_is_refused(client, case):
     assert client.post(status_url(case, "rate"), {"rate-score": "4"}).status_code == 409
 
 
-def test_reopen_within_the_window_goes_back_to_the_same_owner(client, case, alice, settings):
-    case_services.case_resolve(case=case, by=alice, resolution_summary="Line fixed", root_cause="product")
-    assert client.post(status_url(case, "reopen"), {"reopen-reason": "It dropped again"}).status_code == 302
+def test_the_status_page_shows_how_the_case_was_resolved_and_until_when_it_can_be_reopened(client, resolved):
+    page = client.get(status_url(resolved)).content.decode()
+    assert "How we resolved it" in page and "Alice resolved your case" in page and "Line fixed" in page
+    assert "You can reopen your case until" in page and "It is not fixed: reopen my case" in page
+
+
+def test_reopen_within_the_window_goes_back_to_the_same_owner_who_answers_by_a_time(client, resolved, alice):
+    case = resolved
+    done = client.post(status_url(case, "reopen"), {"reopen-reason": "It dropped again"}, follow=True)
     case.refresh_from_db()
     assert (case.status, case.owner) == (CaseStatus.OPEN, alice)
     assert case.events.get(kind=EventKind.REOPENED).actor_kind == "customer"
+    answer = case.promises.open().get(kind="reply")
+    assert f"Your case is open again. Alice will answer you by {when(answer.due_at)}." in done.content.decode()
+    # The owner is told at once, with the reason and the time they must answer by.
+    email = OutboundEmail.objects.get(key__contains="reopened")
+    assert email.to_email == alice.email and "It dropped again" in email.body_text
 
 
-def test_reopen_after_the_window_is_refused_with_advice(client, case, alice, settings):
-    case_services.case_resolve(case=case, by=alice, resolution_summary="Line fixed", root_cause="product")
+def test_reopen_after_the_window_is_refused_with_advice(client, resolved):
+    case = resolved
     Case.objects.filter(pk=case.pk).update(resolved_at=timezone.now() - timedelta(days=31))
+    assert "tell us as a new complaint" in client.get(status_url(case)).content.decode()
     response = client.post(status_url(case, "reopen"), {"reopen-reason": "It dropped again"})
     assert response.status_code == 409 and "new complaint" in response.content.decode()
 
 
+def test_a_reply_is_confirmed_on_the_page(client, case):
+    done = client.post(status_url(case, "reply"), {"reply-text": "Tuesday works for me."}, follow=True)
+    assert "Thank you, your message is on your case. Alice will read it." in done.content.decode()
+
+
 def test_asking_for_a_manager_is_recorded_and_the_lead_is_told(client, case, lena, alice):
-    assert client.post(status_url(case, "escalate"), {"escalate-reason": "Third time"}).status_code == 302
+    done = client.post(status_url(case, "escalate"), {"escalate-reason": "Third time"}, follow=True)
+    answer = case.promises.open().get(kind="reply", made_by=lena)
+    page = done.content.decode()
+    assert f"Lena has joined your case and will answer you by {when(answer.due_at)}." in page
+    assert "A reply from Lena" in page  # the promise, on the page with the others
     event = case.events.get(kind=EventKind.ESCALATED)
     assert (event.actor_kind, event.data["to"], event.data["reason"]) == ("customer", "lena", "Third time")
     assert Collaborator.objects.filter(case=case, user=lena).exists()
@@ -112,8 +146,8 @@ def test_status_pages_are_not_cached(client, case):
 
 
 @pytest.fixture
-def closed_long_ago(case, alice):
-    case_services.case_resolve(case=case, by=alice, resolution_summary="Line fixed", root_cause="product")
+def closed_long_ago(resolved):
+    case = resolved
     Case.objects.filter(pk=case.pk).update(status=CaseStatus.CLOSED, resolved_at=timezone.now() - timedelta(days=40))
     return Case.objects.get(pk=case.pk)
 
@@ -139,8 +173,8 @@ def test_a_closed_case_cannot_ask_for_a_manager_nor_take_a_reply_after_the_windo
     assert not case.events.filter(kind__in=[EventKind.MESSAGE_IN, EventKind.ESCALATED]).exists()
 
 
-def test_a_reply_on_a_recently_resolved_case_reopens_it_for_the_owner(client, case, alice):
-    case_services.case_resolve(case=case, by=alice, resolution_summary="Line fixed", root_cause="product")
+def test_a_reply_on_a_recently_resolved_case_reopens_it_for_the_owner(client, resolved, alice):
+    case = resolved
     assert client.post(status_url(case, "reply"), {"reply-text": "It is not fixed."}).status_code == 302
     case.refresh_from_db()
     assert (case.status, case.owner) == (CaseStatus.OPEN, alice)

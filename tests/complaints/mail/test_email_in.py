@@ -17,6 +17,7 @@ from complaints.cases import services as case_services
 from complaints.intake import selectors as intake_selectors
 from complaints.mail import services as mail_services
 from complaints.models import Attachment, Case, CaseStatus, EventKind, InboundEmail, IntakeMatch, RejectedEmail
+from complaints.resolution import services as resolution_services
 from complaints.validation import CUSTOMER_TEXT_MAX_LENGTH
 from crm.models import Customer, OutboundEmail
 from tests.complaints.factories import make_case
@@ -317,7 +318,7 @@ def test_a_message_over_the_total_size_cap_is_refused_with_the_reason_and_its_st
 
 def test_a_reply_to_a_case_closed_past_the_reopen_window_opens_a_new_case_naming_the_old_one(alice):
     case = make_case(by=alice)
-    case_services.case_resolve(case=case, by=alice, resolution_summary="Fixed", root_cause="process")
+    resolution_services.case_resolve(case=case, by=alice, resolution_summary="Fixed", root_cause="process")
     Case.objects.filter(pk=case.pk).update(resolved_at=timezone.now() - timedelta(days=40), status=CaseStatus.CLOSED)
     record = mail_services.email_ingest(message(sender=case.customer.email, subject=f"Re: [{case.reference}] again"))
     assert record.outcome == "new_case" and record.case != case
@@ -326,7 +327,7 @@ def test_a_reply_to_a_case_closed_past_the_reopen_window_opens_a_new_case_naming
 
 def test_a_reply_to_a_recently_resolved_case_reopens_it_for_its_owner(alice):
     case = make_case(by=alice)
-    case_services.case_resolve(case=case, by=alice, resolution_summary="Fixed", root_cause="process")
+    resolution_services.case_resolve(case=case, by=alice, resolution_summary="Fixed", root_cause="process")
     record = mail_services.email_ingest(
         message(sender=case.customer.email, subject=f"Re: [{case.reference}] not fixed")
     )
