@@ -114,8 +114,14 @@ def message_sent(case: Case, *, by: StaffUser, text: str, at: datetime) -> CaseE
     return _record(case, EventKind.MESSAGE_OUT, by=by, at=at, text=text)
 
 
-def message_received(case: Case, *, text: str, channel: str, at: datetime) -> CaseEvent:
-    return _record(case, EventKind.MESSAGE_IN, actor_kind=ActorKind.CUSTOMER, at=at, text=text, channel=channel)
+def message_received(
+    case: Case, *, text: str, channel: str, at: datetime, logged_by: StaffUser | None = None
+) -> CaseEvent:
+    """The customer's words; `logged_by` when an agent took them down from a call, letter or visit."""
+    extra: dict[str, Any] = {"logged_by": logged_by.username} if logged_by is not None else {}
+    return _record(
+        case, EventKind.MESSAGE_IN, actor_kind=ActorKind.CUSTOMER, at=at, text=text, channel=channel, **extra
+    )
 
 
 def unverified_message_received(case: Case, *, text: str, sender: str, reason: str, channel: str) -> CaseEvent:

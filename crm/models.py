@@ -4,7 +4,7 @@ and the outbox every email leaves through."""
 import hashlib
 import hmac
 from datetime import datetime
-from typing import Self
+from typing import Any, Self
 
 from django.conf import settings
 from django.db import models
@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from crm.names import salutation
+from crm.search import PHONE_CHARACTERS, name_words, phone_digits, search_key, whole_email
 
 # --- Staff ---------------------------------------------------------------------------
 
@@ -60,17 +61,26 @@ class ContactChannel(models.TextChoices):
 
 class CustomerQuerySet(models.QuerySet):
     def search(self, q: str) -> Self:
-        """Names for words, email for text with '@', phone for digits. Each branch has a trigram
-        index on PostgreSQL (migration 0004), so a search stays fast at hundreds of thousands."""
+        """The one customer search (customers page and API, log a call, case search): an email address
+        (any part), a phone number in any format, or words of a name in any script, each anywhere in the
+        full or preferred name. Each branch has a trigram index on PostgreSQL (crm migrations 0004, 0007),
+        so a search stays fast at hundreds of thousands of customers."""
         q = q.strip()
         if not q:
             return self
         if "@" in q:
-            return self.filter(email__icontains=q)
-        digits = q.replace(" ", "").replace("-", "").replace("(", "").replace(")", "")
-        if digits.lstrip("+").isdigit():
-            return self.filter(phone__icontains=digits.lstrip("+0"))
-        return self.filter(Q(full_name__icontains=q) | Q(preferred_name__icontains=q))
+            # A whole address is one indexed lookup; a part of one is a trigram search.
+            email = whole_email(q)
+            return self.filter(email=email) if email else self.filter(email__icontains=q)
+        digits = phone_digits(q)
+        if digits:
+            return self.filter(phone__icontains=digits)  # icontains: the UPPER(phone) trigram index serves it
+        if PHONE_CHARACTERS.match(q):
+            return self.none()  # too few digits for a phone number, and names have none (a case reference?)
+        words = name_words(q)
+        if not words:
+            return self.none()
+        return self.filter(*[Q(search_name__contains=word) for word in words])
 
 
 class Customer(models.Model):
@@ -97,6 +107,9 @@ class Customer(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     notes = models.TextField(blank=True)
+    search_name = models.CharField(
+        max_length=400, blank=True, editable=False, help_text="Full and preferred name as search compares them."
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -115,9 +128,20 @@ class Customer(models.Model):
     def __str__(self) -> str:
         return self.full_name
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.refresh_search_name()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and {"full_name", "preferred_name"} & set(update_fields):
+            kwargs["update_fields"] = {*update_fields, "search_name"}
+        super().save(*args, **kwargs)
+
     @property
     def salutation(self) -> str:
         return salutation(self)
+
+    def refresh_search_name(self) -> None:
+        """Set search_name from the names (save() does; so must anything that writes rows in bulk)."""
+        self.search_name = search_key(f"{self.full_name} {self.preferred_name}")[:400]
 
 
 class NameChange(models.Model):

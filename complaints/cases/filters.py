@@ -1,9 +1,11 @@
-"""The filters of the case list (API): status, severity, owner, customer, category, overdue, opened, ordering."""
+"""The filters of the case list (API): the case search (q), status, severity, owner, customer, category,
+overdue, opened, ordering."""
 
 import django_filters
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from complaints.cases import selectors
 from complaints.models import Case, CaseStatus, Severity
 from crm.forms import UtcDateTimeField
 
@@ -13,6 +15,11 @@ class UtcDateTimeFilter(django_filters.DateTimeFilter):
 
 
 class CaseFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        method="matching",
+        label="Reference (GD-000123 or 123), customer name (any part), email, phone (any format) or order reference",
+        max_length=200,
+    )
     status = django_filters.MultipleChoiceFilter(choices=CaseStatus.choices)
     severity = django_filters.MultipleChoiceFilter(choices=Severity.choices)
     owner = django_filters.CharFilter(method="owned_by", label="'me' or a staff username")
@@ -27,7 +34,21 @@ class CaseFilter(django_filters.FilterSet):
 
     class Meta:
         model = Case
-        fields = ["status", "severity", "owner", "customer", "category", "overdue", "opened_after", "opened_before"]
+        fields = [
+            "q",
+            "status",
+            "severity",
+            "owner",
+            "customer",
+            "category",
+            "overdue",
+            "opened_after",
+            "opened_before",
+        ]
+
+    def matching(self, queryset: QuerySet[Case], name: str, value: str) -> QuerySet[Case]:
+        # As the search page orders them, unless `ordering` (applied after) says otherwise.
+        return selectors.open_first(queryset.filter(selectors.case_search_match(value)))
 
     def owned_by(self, queryset: QuerySet[Case], name: str, value: str) -> QuerySet[Case]:
         if value == "me":

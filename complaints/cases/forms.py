@@ -7,6 +7,7 @@ from typing import Any, cast
 from django import forms
 
 from complaints import permissions
+from complaints.cases.services import NO_CONTACT_REASON_REQUIRED
 from complaints.models import AGENT_LOGGED_CHANNELS, Case, CaseChannel, Category, EscalationLevel, RootCause, Severity
 from complaints.validation import HANDOVER_REASON_MIN_LENGTH
 from crm.customers.forms import CustomerForm
@@ -124,6 +125,11 @@ class LogContactForm(DomainErrorsMixin, forms.Form):
     email = _optional(CustomerForm.base_fields["email"])
     phone = _optional(CustomerForm.base_fields["phone"])
     not_a_duplicate = forms.BooleanField(label="None of the customers found is this person", required=False)
+    no_contact_reason = forms.CharField(
+        label="No email and no phone: why? (e.g. they would not give one; they will come back in person)",
+        required=False,
+        max_length=500,
+    )
     channel = forms.ChoiceField(
         label="How they reached us",
         choices=[(c.value, c.label) for c in CaseChannel if c in AGENT_LOGGED_CHANNELS],
@@ -160,6 +166,9 @@ class LogContactForm(DomainErrorsMixin, forms.Form):
             return cleaned
         if not cleaned.get("full_name"):
             self.add_error("full_name", "Choose a customer found above, or give the new customer's name.")
+        no_contact = not cleaned.get("email") and not cleaned.get("phone") and not {"email", "phone"} & set(self.errors)
+        if no_contact and not cleaned.get("no_contact_reason", "").strip():
+            self.add_error("no_contact_reason", NO_CONTACT_REASON_REQUIRED)
         # The customer rules of crm.validation, here too, so every problem is named in one answer
         # (customer_create checks them again inside the transaction).
         typed = {field: cleaned[field] for field in NEW_CUSTOMER_FIELDS if field in cleaned and field != "full_name"}
@@ -175,6 +184,14 @@ class LogContactForm(DomainErrorsMixin, forms.Form):
         if self.cleaned_data["customer"] is not None:
             return None
         return {field: self.cleaned_data[field] for field in NEW_CUSTOMER_FIELDS}
+
+    def contact_fields(self) -> dict[str, Any]:
+        """What case_log_contact takes besides the case: the customer found, or the new one's details."""
+        return {
+            "customer": self.cleaned_data["customer"],
+            "new_customer": self.new_customer(),
+            "no_contact_reason": self.cleaned_data["no_contact_reason"],
+        }
 
     def case_fields(self) -> dict:
         return {field: self.cleaned_data[field] for field in LOGGED_CASE_FIELDS} | {

@@ -42,7 +42,7 @@ from complaints.validation import HANDOVER_REASON_MIN_LENGTH, require_reason, re
 from crm.customers.services import customer_create
 from crm.exceptions import Conflict, InvalidInput, NotAllowedInStatus, NotPermitted
 from crm.models import Customer, OutboundEmail, Service
-from crm.names import staff_display_name
+from crm.names import clean_text, staff_display_name
 from crm.permissions import StaffUser, roles_of
 from crm.staff.selectors import active_staff_member, first_active_in_role
 
@@ -170,19 +170,55 @@ def acknowledgement_sent(*, key: str, sent_at: datetime) -> None:
         Case.objects.filter(pk=case_id, acknowledged_at__isnull=True).update(acknowledged_at=sent_at)
 
 
+NO_CONTACT_REASON_REQUIRED = (
+    "Give an email or a phone number, or say why there is neither (we cannot answer them otherwise)."
+)
+
+
 @transaction.atomic(durable=True)
 def case_log_contact(
-    *, by: StaffUser, customer: Customer | None = None, new_customer: dict | None = None, **case_fields: Any
+    *,
+    by: StaffUser,
+    customer: Customer | None = None,
+    new_customer: dict | None = None,
+    no_contact_reason: str = "",
+    **case_fields: Any,
 ) -> Case:
     """An agent logs a call, letter or visit: the customer (found or created) and a case the agent owns,
-    both or neither."""
+    both or neither. A new customer with neither email nor phone needs the reason, kept on their record:
+    otherwise nobody could answer them."""
     if customer is None:
+        details = {"full_name": "", **(new_customer or {})}
+        reason = clean_text(no_contact_reason)
+        if not details.get("email", "").strip() and not details.get("phone", "").strip():
+            if not reason:
+                raise InvalidInput(
+                    "No way to reach this customer.",
+                    errors={"no_contact_reason": [NO_CONTACT_REASON_REQUIRED]},
+                )
+            details["notes"] = (
+                f"No email or phone given when {case_fields.get('channel', 'contact')} was logged: {reason}"
+            )
         # full_name is always checked, so a call logged with no details cannot make a nameless customer.
-        customer = customer_create(by=by, **{"full_name": "", **(new_customer or {})})
+        customer = customer_create(by=by, **details)
     return case_create(customer=customer, by=by, **case_fields)
 
 
 # --- Owning ------------------------------------------------------------------------------------------------
+
+
+def _first_owner(case: Case, owner: StaffUser, *, action: CaseAction) -> Case:
+    """Give a queue case its first owner by compare-and-swap: the row count says who won, no lock is held
+    while others wait, and a loser hears who owns it (409) whoever's team they are in."""
+    won = Case.objects.filter(pk=case.pk, owner__isnull=True, status__in=statuses_allowing(action)).update(
+        owner=owner, status=CaseStatus.OPEN, updated_at=timezone.now()
+    )
+    case = Case.objects.select_related("owner", "customer").get(pk=case.pk)
+    if not won:
+        if case.owner is not None:
+            raise AlreadyOwned(owner_username=case.owner.username, owner_name=staff_display_name(case.owner))
+        raise NotAllowedInStatus(action=action.label, status=case.status)
+    return case
 
 
 @transaction.atomic(durable=True)
@@ -190,15 +226,7 @@ def case_take(*, case: Case, agent: StaffUser) -> Case:
     """Become the owner of an unowned case. Exactly one of many simultaneous takers wins."""
     if not permissions.can_take(agent):
         raise NotPermitted("Only agents and leads take cases.")
-    # Compare-and-swap: the row count says who won; no lock is held while others wait.
-    won = Case.objects.filter(pk=case.pk, owner__isnull=True, status__in=statuses_allowing(CaseAction.TAKE)).update(
-        owner=agent, status=CaseStatus.OPEN, updated_at=timezone.now()
-    )
-    case = Case.objects.select_related("owner", "customer").get(pk=case.pk)
-    if not won:
-        if case.owner is not None:
-            raise AlreadyOwned(owner_username=case.owner.username, owner_name=staff_display_name(case.owner))
-        raise NotAllowedInStatus(action=CaseAction.TAKE.label, status=case.status)
+    case = _first_owner(case, agent, action=CaseAction.TAKE)
     events.case_taken(case, by=agent, from_status=CaseStatus.NEW)
     return case
 
@@ -209,21 +237,15 @@ def case_assign(*, case: Case, to: str, by: StaffUser) -> Case:
     told. Taking stays one click; like taking, exactly one of two at the same moment wins."""
     if not permissions.can_assign(by):
         raise NotPermitted("Only leads and managers assign cases.")
+    if not to.strip():
+        raise InvalidInput("Choose whom to assign the case to.", errors={"to": ["Choose whom to assign the case to."]})
     target = active_staff_member(to, field="to")
     if not permissions.can_assign_to(by, target):
         raise InvalidInput(
             "Not someone you can assign to.",
             errors={"to": [f"{staff_display_name(target)} is not an agent or lead in a team you lead."]},
         )
-    # Compare-and-swap, as for taking: the row count says whether the case was still in the queue.
-    won = Case.objects.filter(pk=case.pk, owner__isnull=True, status__in=statuses_allowing(CaseAction.ASSIGN)).update(
-        owner=target, status=CaseStatus.OPEN, updated_at=timezone.now()
-    )
-    case = Case.objects.select_related("owner", "customer").get(pk=case.pk)
-    if not won:
-        if case.owner is not None:
-            raise AlreadyOwned(owner_username=case.owner.username, owner_name=staff_display_name(case.owner))
-        raise NotAllowedInStatus(action=CaseAction.ASSIGN.label, status=case.status)
+    case = _first_owner(case, target, action=CaseAction.ASSIGN)
     event = events.case_assigned(case, by=by, from_status=CaseStatus.NEW)
     first_reply = case.promises.open().filter(kind=PromiseKind.REPLY).order_by("due_at").first()
     emails.email_staff(

@@ -6,6 +6,8 @@ from complaints.cases import views
 fixed_urlpatterns = [
     path("mine/", views.my_cases, name="my-cases"),
     path("queue/", views.team_queue, name="team-queue"),
+    path("queue/<reference:reference>/assign/", views.assign_from_queue, name="queue-assign"),
+    path("search/", views.case_search, name="case-search"),
     path("new/", views.log_contact, name="log-call"),
     path("team/", views.team_view, name="lead-view"),
 ]

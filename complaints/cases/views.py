@@ -4,34 +4,41 @@ the whole page (no JavaScript) or the case panel partial (HTMX), keeping what wa
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Page, Paginator
+from django.core.paginator import Paginator
 from django.forms import Form
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
 
 from complaints import permissions
 from complaints.cases import forms, selectors, services
+from complaints.cases.timeline import event_line
 from complaints.incidents.forms import LinkIncidentForm
+from complaints.incidents.selectors import incidents_affecting
+from complaints.intake import services as intake_services
 from complaints.models import Case, CaseAction, Promise, PromiseStatus
 from complaints.promises import forms as promise_forms
 from complaints.promises import services as promise_services
 from complaints.promises.selectors import promises_at_risk_ids, team_promise_counts, team_promises_at_risk
 from complaints.resolution import services as resolution
 from config.http import StaffRequest
+from config.pagination import CappedPaginator
 from crm.customers.selectors import customers_similar
 from crm.exceptions import DomainError
 from crm.models import Customer
+from crm.names import staff_display_name
 from crm.permissions import StaffUser, staff_required
 from crm.staff.selectors import staff_names
 
 PAGE_SIZE = 50
+RECENTLY_RESOLVED_SHOWN = 20
 
 
 def _case_or_404(request: StaffRequest, reference: str) -> Case:
@@ -216,10 +223,10 @@ def _case_context(
         failed in PROMISE_ACTIONS and settles and any(p.pk == failed_promise for p, _ in open_promises)
     )
     timeline = list(selectors.case_timeline(case=case, newest_first=newest_first))
+    people = staff_names(selectors.usernames_in(timeline))
     return {
         "case": case,
-        "timeline": timeline,
-        "people": staff_names(selectors.usernames_in(timeline)),
+        "timeline": [event_line(event, people) for event in timeline],
         "newest_first": newest_first,
         "order_query": "?order=newest" if newest_first else "",
         "actions": actions,
@@ -297,40 +304,90 @@ def my_cases(request: StaffRequest) -> HttpResponse:
             "page": page,
             "counters": selectors.my_case_counters(user=request.user),
             "at_risk": promises_at_risk_ids(user=request.user),
+            "recently_resolved": selectors.my_recently_resolved(user=request.user)[:RECENTLY_RESOLVED_SHOWN],
+            "recently_resolved_days": selectors.RECENTLY_RESOLVED_DAYS,
         },
     )
 
 
-def _queue_page(request: StaffRequest, number: str | None = None) -> Page:
-    return Paginator(selectors.team_queue(user=request.user), PAGE_SIZE).get_page(number)
+@staff_required
+def case_search(request: StaffRequest) -> HttpResponse:
+    """Find any case: by reference (GD-000123 or 123), the customer's name (any part, any script), email,
+    phone (any format) or the order reference."""
+    q = request.GET.get("q", "")[:200].strip()
+    cases = selectors.case_search(user=request.user, q=q)
+    page = CappedPaginator(cases, PAGE_SIZE).get_page(request.GET.get("page")) if q else None
+    context = {"q": q, "page": page, "customer_limit": selectors.SEARCH_CUSTOMER_LIMIT}
+    return render(request, "complaints/cases/search.html", context)
+
+
+def _assign_choices(user: StaffUser) -> list[tuple[str, str]]:
+    """Whom this lead or manager may assign queue cases to (none for everyone else): one query per page."""
+    if not permissions.can_assign(user):
+        return []
+    return forms.AssignForm(user=user).fields["to"].choices  # type: ignore[attr-defined]
+
+
+def _queue_context(request: StaffRequest, number: str | None = None) -> dict[str, Any]:
+    page = Paginator(selectors.team_queue(user=request.user), PAGE_SIZE).get_page(number)
+    return {"page": page, "assign_choices": _assign_choices(request.user)}
 
 
 @staff_required
 def team_queue(request: StaffRequest) -> HttpResponse:
-    page = _queue_page(request, request.GET.get("page"))
-    return render(request, "complaints/cases/team_queue.html", {"page": page})
+    return render(request, "complaints/cases/team_queue.html", _queue_context(request, request.GET.get("page")))
+
+
+def _from_queue(
+    request: StaffRequest, reference: str, give: Callable[[Case], Case], done: Callable[[Case], HttpResponse]
+) -> HttpResponse:
+    """Take or assign a queue row. Any case by reference, in sight or not: one taken a moment ago by
+    another team answers 409 naming its owner, not 404. With htmx the row says what happened (200, so
+    htmx swaps it); without, the queue page does."""
+    try:
+        case = selectors.case_detail(user=request.user, reference=reference, scoped=False)
+    except Case.DoesNotExist:
+        raise Http404 from None
+    try:
+        case = give(case)
+    except DomainError as error:
+        if request.htmx:
+            return render(request, "complaints/cases/_queue_row.html", {"case": case, "error": error.detail})
+        context = _queue_context(request) | {"error": error.detail}
+        return render(request, "complaints/cases/team_queue.html", context, status=error.status_code)
+    return done(case)
 
 
 @staff_required
 @require_POST
 def take(request: StaffRequest, reference: str) -> HttpResponse:
-    try:
-        # Any case by reference, in sight or not: one taken a moment ago by another team answers 409
-        # naming its owner, not 404.
-        case = selectors.case_detail(user=request.user, reference=reference, scoped=False)
-    except Case.DoesNotExist:
-        raise Http404 from None
-    try:
-        case = services.case_take(case=case, agent=request.user)
-    except DomainError as error:
+    def taken(case: Case) -> HttpResponse:
         if request.htmx:
-            # 200, so htmx swaps the row: it now says who owns the case.
-            return render(request, "complaints/cases/_queue_row.html", {"case": case, "error": error.detail})
-        context = {"page": _queue_page(request), "error": error.detail}
-        return render(request, "complaints/cases/team_queue.html", context, status=error.status_code)
-    if request.htmx:
-        return render(request, "complaints/cases/_queue_row.html", {"case": case, "taken": True})
-    return redirect("complaints:case-detail", reference=case.reference)
+            return render(request, "complaints/cases/_queue_row.html", {"case": case, "taken": True})
+        return redirect("complaints:case-detail", reference=case.reference)
+
+    return _from_queue(request, reference, lambda case: services.case_take(case=case, agent=request.user), taken)
+
+
+@staff_required
+@require_POST
+def assign_from_queue(request: StaffRequest, reference: str) -> HttpResponse:
+    """A lead or manager gives a queue row its owner, who is told."""
+
+    def assign(case: Case) -> Case:
+        form = forms.AssignForm(request.POST, case=case, user=request.user)
+        # The form offers only people this user may assign to; anything else is the service's refusal too.
+        to = form.cleaned_data["to"] if form.is_valid() else request.POST.get("to", "")
+        return services.case_assign(case=case, by=request.user, to=to)
+
+    def assigned(case: Case) -> HttpResponse:
+        done = f"{case.reference} is now {staff_display_name(case.owner)}'s case; they have been told."
+        if request.htmx:
+            return render(request, "complaints/cases/_queue_row.html", {"case": case, "assigned": done})
+        messages.success(request, done)
+        return redirect("complaints:team-queue")
+
+    return _from_queue(request, reference, assign, assigned)
 
 
 def _customer_choices(form: forms.LogContactForm, found: list[Customer]) -> tuple[list[Customer], int | None]:
@@ -355,10 +412,46 @@ def _similar_to(details: Any) -> list[Customer]:
     )
 
 
+def _with_open_cases(user: StaffUser, customers: list[Customer]) -> list[Customer]:
+    """Each customer offered gets `open_cases` (those the user may see): a new contact about one of them
+    is added to it rather than opening a duplicate. One query for all of them."""
+    by_customer: dict[int, list[Case]] = {c.pk: [] for c in customers}
+    unfinished = selectors.open_cases_of(user=user, customer_ids=list(by_customer))
+    for case in unfinished:
+        by_customer[case.customer_id].append(case)
+    for customer in customers:
+        customer.open_cases = by_customer[customer.pk]  # type: ignore[attr-defined]
+    return customers
+
+
+def _add_to_open_case(request: StaffRequest, form: forms.LogContactForm, reference: str) -> HttpResponse | None:
+    """ "Add to this case instead": the contact goes on the customer's open case. None when refused (the
+    form carries the reason)."""
+    try:
+        case = selectors.case_detail(user=request.user, reference=reference)
+    except Case.DoesNotExist:
+        form.add_error(None, f"{reference} is not a case you can see.")
+        return None
+    try:
+        intake_services.case_add_contact(
+            case=case,
+            by=request.user,
+            channel=form.data.get("channel", ""),
+            text=form.data.get("description", ""),
+        )
+    except DomainError as error:
+        form.add_domain_error(error)
+        return None
+    told = "" if case.owner_id == request.user.pk else f" {staff_display_name(case.owner)} has been told."
+    messages.success(request, f"Added to {case.reference} instead of a new case.{told}")
+    return redirect("complaints:case-detail", reference=case.reference)
+
+
 @staff_required
 @require_http_methods(["GET", "POST"])
 def log_contact(request: StaffRequest) -> HttpResponse:
-    """Log a call, letter or visit: find or create the customer, and open a case I own, in one form."""
+    """Log a call, letter or visit: find or create the customer, and open a case I own, in one form; or,
+    when the customer already has a case open, add what they said to it instead."""
     found: list[Customer] = []
     searched = False
     status = 200
@@ -369,6 +462,12 @@ def log_contact(request: StaffRequest) -> HttpResponse:
         typed = {key: value for key, value in request.POST.items() if key not in ("csrfmiddlewaretoken", "search")}
         form = forms.LogContactForm(initial=typed)
         found, searched = _similar_to(typed), True
+    elif request.POST.get("add_to"):
+        form = forms.LogContactForm(request.POST)
+        added = _add_to_open_case(request, form, request.POST["add_to"][:20])
+        if added is not None:
+            return added
+        status = 400
     else:
         form = forms.LogContactForm(request.POST)
         status = 400
@@ -381,12 +480,7 @@ def log_contact(request: StaffRequest) -> HttpResponse:
                 status, searched = 200, True
             else:
                 try:
-                    case = services.case_log_contact(
-                        by=request.user,
-                        customer=form.cleaned_data["customer"],
-                        new_customer=new_customer,
-                        **form.case_fields(),
-                    )
+                    case = services.case_log_contact(by=request.user, **form.contact_fields(), **form.case_fields())
                 except DomainError as error:
                     form.add_domain_error(error)
                     status = error.status_code
@@ -398,15 +492,31 @@ def log_contact(request: StaffRequest) -> HttpResponse:
     choices, chosen = _customer_choices(form, found)
     context = {
         "form": form,
-        "choices": choices,
+        "choices": _with_open_cases(request.user, choices),
         "chosen": chosen,
         "searched": searched,
-        "customer_fields": forms.NEW_CUSTOMER_FIELDS,
+        "customer_fields": (*forms.NEW_CUSTOMER_FIELDS, "no_contact_reason"),
         "case_fields": (*forms.LOGGED_CASE_FIELDS, "acknowledged_by_phone"),
     }
     if request.htmx and "search" in request.POST:
         return render(request, "complaints/cases/_customer_choices.html", context)
     return render(request, "complaints/cases/log_contact.html", context, status=status)
+
+
+CUSTOMER_CASES_SHOWN = 50
+
+
+def customer_cases_section(request: HttpRequest, customer: Customer) -> str:
+    """The customer page's cases (open first) and the incidents that affected them (crm shows it)."""
+    user = cast(StaffUser, request.user)
+    cases = selectors.customer_cases(user=user, customer=customer)
+    context = {
+        "customer": customer,
+        "cases": cases[:CUSTOMER_CASES_SHOWN],
+        "shown": CUSTOMER_CASES_SHOWN,
+        "incidents": incidents_affecting(customer=customer),
+    }
+    return render_to_string("complaints/cases/_customer_cases.html", context, request=request)
 
 
 @staff_required

@@ -14,6 +14,27 @@ from crm.models import Customer, EmailState, OutboundEmail, Subscription
 FAILURES_SHOWN = 100
 
 
+def incidents_affecting(*, customer: Customer, limit: int = 20) -> list[Incident]:
+    """Incidents that hit this customer, newest first: on a service they use in a region it covered (every
+    region when it named none), or linked to one of their cases. Four queries, however many."""
+    used = list(Subscription.objects.filter(customer=customer).values_list("service_id", "region"))
+    candidates = (
+        Incident.objects.filter(Q(services__in={service for service, _ in used}) | Q(linked_cases__customer=customer))
+        .distinct()
+        .prefetch_related("services")
+        .order_by("-started_at", "-id")[: limit * 5]
+    )
+    linked = set(customer.cases.exclude(incident=None).values_list("incident_id", flat=True))
+
+    def hit(incident: Incident) -> bool:
+        services = {service.pk for service in incident.services.all()}
+        return incident.pk in linked or any(
+            service in services and (not incident.regions or region in incident.regions) for service, region in used
+        )
+
+    return [incident for incident in candidates if hit(incident)][:limit]
+
+
 def incident_audience(*, incident: Incident) -> QuerySet[Customer]:
     """Customers to tell: active subscribers to an affected service in an affected region (all regions
     when none are named), plus every customer with a case linked to the incident; with an email address,

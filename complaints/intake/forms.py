@@ -16,7 +16,14 @@ class ComplaintForm(DomainErrorsMixin, forms.Form):
 
     name = forms.CharField(label="Your name, as you write it", max_length=200)
     title = forms.CharField(
-        label="How should we address you? (optional, e.g. Ms, Dr, Mx)", required=False, max_length=40
+        label="How should we address you? A title (optional, e.g. Ms, Dr, Mx; leave empty for none)",
+        required=False,
+        max_length=40,
+    )
+    formal_name = forms.CharField(
+        label="The name that goes with your title (e.g. Thomas, for “Dear Ms Thomas”)",
+        required=False,
+        max_length=150,
     )
     email = forms.CharField(
         label="Email", required=False, max_length=254, widget=forms.EmailInput(attrs={"autocomplete": "email"})

@@ -7,6 +7,14 @@ from crm.models import Service
 class PublicComplaintInput(serializers.Serializer):
     name = serializers.CharField(max_length=200, allow_blank=True, trim_whitespace=False)
     title = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
+    formal_name = serializers.CharField(
+        max_length=150,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="The name that goes with the title ('Thomas' for 'Dear Ms Thomas'). A title without it is "
+        "kept on the case for staff to confirm with the customer.",
+    )
     email = serializers.CharField(max_length=254, required=False, allow_blank=True, default="")
     phone = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
     description = serializers.CharField(max_length=CUSTOMER_TEXT_MAX_LENGTH, allow_blank=True, trim_whitespace=False)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from complaints import emails, events, permissions
 from complaints.cases.services import case_create
 from complaints.models import (
+    AGENT_LOGGED_CHANNELS,
     ActorKind,
     Case,
     CaseAction,
@@ -29,9 +30,10 @@ from complaints.promises.services import promise_reply, reply_due
 from complaints.resolution.services import customer_reopen_deadline, reopen_locked, reopen_window_closed
 from complaints.validation import CUSTOMER_TEXT_MAX_LENGTH, customer_text, subject_from
 from crm.customers.services import customer_create, customer_find_or_create_by_email
-from crm.exceptions import Conflict, InvalidInput
+from crm.exceptions import Conflict, InvalidInput, NotPermitted
 from crm.models import Customer, Role, Service
 from crm.names import clean_text, staff_display_name
+from crm.permissions import StaffUser, roles_of
 from crm.staff.selectors import first_active_in_role
 from crm.validation import clean_customer_fields, normalise_email
 
@@ -136,8 +138,27 @@ def case_receive_message(*, case: Case, text: str, channel: str = CaseChannel.WE
     return receive_customer_message(Case.objects.for_update().get(pk=case.pk), text=text, channel=channel)
 
 
-def receive_customer_message(case: Case, *, text: str, channel: str) -> CaseEvent:
-    """The customer's words on a locked case, whichever way they came."""
+@transaction.atomic(durable=True)
+def case_add_contact(*, case: Case, by: StaffUser, channel: str, text: str) -> CaseEvent:
+    """The customer called, wrote or came in again about a case already open: what they said goes on that
+    case as their message (logged by `by`), not on a duplicate. The owner is told unless they logged it."""
+    if not roles_of(by):
+        raise NotPermitted("Only staff log contacts.")
+    if channel not in AGENT_LOGGED_CHANNELS:
+        choices = ", ".join(c.value for c in AGENT_LOGGED_CHANNELS)
+        raise InvalidInput("Unknown channel.", errors={"channel": [f"Choose one of {choices}."]})
+    errors: dict[str, list[str]] = {}
+    text = customer_text(text, field="description", max_length=CUSTOMER_TEXT_MAX_LENGTH, required=True, errors=errors)
+    if errors:
+        raise InvalidInput("Say what the customer told you.", errors=errors)
+    case = Case.objects.for_update().get(pk=case.pk)
+    permissions.require_see(by, case)
+    return receive_customer_message(case, text=text, channel=channel, logged_by=by)
+
+
+def receive_customer_message(case: Case, *, text: str, channel: str, logged_by: StaffUser | None = None) -> CaseEvent:
+    """The customer's words on a locked case, whichever way they came (`logged_by`: the agent who took
+    them down from a call, letter or visit)."""
     now = timezone.now()
     case.require(CaseAction.CUSTOMER_WRITES)
     deadline = customer_reopen_deadline(case)
@@ -145,7 +166,7 @@ def receive_customer_message(case: Case, *, text: str, channel: str) -> CaseEven
         if deadline < now:
             raise reopen_window_closed(case)
         reopen_locked(case, by=None, actor_kind=ActorKind.CUSTOMER, reason="The customer wrote after the resolution.")
-    event = events.message_received(case, text=text, channel=channel, at=now)
+    event = events.message_received(case, text=text, channel=channel, at=now, logged_by=logged_by)
     fields = ["updated_at"]
     if case.awaiting_reply_since is None:
         case.awaiting_reply_since = now
@@ -155,6 +176,8 @@ def receive_customer_message(case: Case, *, text: str, channel: str) -> CaseEven
         fields.append("status")
         events.status_changed(case, by=None, actor_kind=ActorKind.CUSTOMER, from_status=before, at=now)
     case.save(update_fields=fields)
+    if logged_by is not None and logged_by.pk == case.owner_id:
+        return event  # the owner took the call: nobody to tell
     emails.email_owner(
         case,
         key=emails.customer_message_key(case, event),

@@ -269,6 +269,11 @@ class Case(models.Model):
     def __str__(self) -> str:
         return f"{self.reference}: {self.subject}"
 
+    @property
+    def promise_overdue(self) -> bool:
+        """An open promise is past due (the earliest open one is kept on the row: no query)."""
+        return self.next_promise_due_at is not None and self.next_promise_due_at <= timezone.now()
+
     def can(self, action: str) -> bool:
         """Whether the case's status allows `action` (who may take it is complaints.permissions)."""
         return action in ALLOWED_ACTIONS[self.status]

@@ -1,6 +1,8 @@
 """Promise endpoints, under their case: POST cases/{reference}/promises/, …/promises/{id}/keep/,
 …/reschedule/, …/withdraw/, …/break/. A mixin of the case viewset, so the URLs stay under the case."""
 
+from collections.abc import Callable
+
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -49,22 +51,19 @@ class PromiseActions:
         )
         return Response(PromiseOutput(successor).data)
 
+    def _settle(self, request: Request, promise_id: int, settle: Callable[..., Promise]) -> Response:
+        """Withdraw or break: a reason the customer is told."""
+        data = SettleInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        promise = settle(promise=self._promise(promise_id), by=acting_staff(request), **data.validated_data)
+        return Response(PromiseOutput(promise).data)
+
     @extend_schema(request=SettleInput, responses=PromiseOutput)
     @action(detail=True, methods=["post"], url_path=r"promises/(?P<promise_id>\d+)/withdraw")
     def withdraw_promise(self, request: Request, reference: str | None = None, promise_id: int = 0) -> Response:
-        data = SettleInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        promise = services.promise_withdraw(
-            promise=self._promise(promise_id), by=acting_staff(request), **data.validated_data
-        )
-        return Response(PromiseOutput(promise).data)
+        return self._settle(request, promise_id, services.promise_withdraw)
 
     @extend_schema(request=SettleInput, responses=PromiseOutput)
     @action(detail=True, methods=["post"], url_path=r"promises/(?P<promise_id>\d+)/break")
     def break_promise(self, request: Request, reference: str | None = None, promise_id: int = 0) -> Response:
-        data = SettleInput(data=request.data)
-        data.is_valid(raise_exception=True)
-        promise = services.promise_break(
-            promise=self._promise(promise_id), by=acting_staff(request), **data.validated_data
-        )
-        return Response(PromiseOutput(promise).data)
+        return self._settle(request, promise_id, services.promise_break)

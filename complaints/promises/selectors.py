@@ -6,6 +6,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db.models import Count, F, Q, QuerySet
+from django.db.models.functions import Now
 from django.utils import timezone
 
 from complaints.models import Promise, PromiseStatus
@@ -20,7 +21,7 @@ def outcome_counts() -> dict[str, Count]:
         "rescheduled_before_due": Count("pk", filter=Q(status=PromiseStatus.RESCHEDULED)),
         "broken": Count("pk", filter=Q(status=PromiseStatus.BROKEN)),
         "withdrawn": Count("pk", filter=Q(status=PromiseStatus.WITHDRAWN)),
-        "overdue": Count("pk", filter=Q(status=PromiseStatus.OPEN, overdue_at__isnull=False)),
+        "overdue": Count("pk", filter=Q(status=PromiseStatus.OPEN, due_at__lte=Now())),  # past due, still open
         "open": Count("pk", filter=Q(status=PromiseStatus.OPEN)),
     }
 

@@ -8,6 +8,7 @@ from django.core import signing
 from django.db.models import Q, QuerySet
 
 from crm.models import Customer
+from crm.search import name_words, search_key
 from crm.validation import normalise_email, normalise_phone
 
 SIMILAR_NAME_THRESHOLD = 0.3
@@ -29,7 +30,8 @@ def _safe(normalise: Callable[[str], str], value: str) -> str:
 def customers_similar(
     *, name: str = "", email: str = "", phone: str = "", exclude_id: int | None = None, limit: int = 5
 ) -> list[Customer]:
-    """Existing customers who may be the same person: same email or phone first, then similar names."""
+    """Existing customers who may be the same person: same email or phone first, then those the customer
+    search finds by the name's words, then similar names (typos, other spellings)."""
     base = Customer.objects.all()
     if exclude_id is not None:
         base = base.exclude(pk=exclude_id)
@@ -42,31 +44,34 @@ def customers_similar(
         contact |= Q(phone=phone)
     if contact:
         found.extend(base.filter(contact).order_by("pk")[:limit])
+    if name and len(found) < limit and name_words(name):
+        found.extend(base.search(name).exclude(pk__in=[c.pk for c in found]).order_by("pk")[: limit - len(found)])
     if name and len(found) < limit:
         rest = base.exclude(pk__in=[c.pk for c in found])
-        found.extend(_similar_names(rest, name, limit - len(found)))
+        found.extend(_similar_names(rest, search_key(name), limit - len(found)))
     return found
 
 
-def _similar_names(customers: QuerySet, name: str, limit: int) -> list[Customer]:
+def _similar_names(customers: QuerySet, key: str, limit: int) -> list[Customer]:
+    """Names like `key` (a search key), best first, compared as search keys so every script behaves alike."""
+    if not key:
+        return []
     if settings.USING_POSTGRES:
         from django.contrib.postgres.search import TrigramSimilarity
 
         # trigram_similar (the % operator, threshold 0.3) uses the GIN index; similarity() orders the few matches.
         return list(
-            customers.filter(full_name__trigram_similar=name)
-            .annotate(similarity=TrigramSimilarity("full_name", name))
+            customers.filter(search_name__trigram_similar=key)
+            .annotate(similarity=TrigramSimilarity("search_name", key))
             .filter(similarity__gte=SIMILAR_NAME_THRESHOLD)
             .order_by("-similarity", "pk")[:limit]
         )
-    words = [w for w in name.casefold().split() if len(w) >= 2]
+    words = [w for w in key.split() if len(w) >= 2]
     prefix = Q()
     for word in words:
-        prefix |= Q(full_name__icontains=word[:3])
+        prefix |= Q(search_name__contains=word[:3])
     candidates = customers.filter(prefix)[:FALLBACK_CANDIDATES] if words else []
-    scored = [
-        (difflib.SequenceMatcher(None, name.casefold(), c.full_name.casefold()).ratio(), c.pk, c) for c in candidates
-    ]
+    scored = [(difflib.SequenceMatcher(None, key, c.search_name).ratio(), c.pk, c) for c in candidates]
     return [c for score, _, c in sorted(scored, key=lambda s: (-s[0], s[1])) if score >= 0.6][:limit]
 
 

@@ -132,9 +132,11 @@ def customers_import(rows: list[tuple[int, dict[str, str]]], *, by: StaffUser | 
                 setattr(current, name, value)
                 changed_fields.add(name)
         to_update.append(current)
+    for customer in to_create + to_update:
+        customer.refresh_search_name()
     Customer.objects.bulk_create(to_create)
     if changed_fields:
-        Customer.objects.bulk_update(to_update, sorted(changed_fields))
+        Customer.objects.bulk_update(to_update, sorted(changed_fields | {"search_name"}))
     NameChange.objects.bulk_create(name_changes)
     result.created, result.updated = len(to_create), len(to_update)
     return result

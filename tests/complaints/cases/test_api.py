@@ -236,3 +236,51 @@ def test_list_and_timeline_query_counts_do_not_grow(api_as, alice, rows, django_
         assert client.get("/api/v1/cases/").json()["count"] == rows
     with django_assert_max_num_queries(8):
         assert client.get(url(cases[0], "timeline")).status_code == 200
+
+
+def test_handing_over_to_another_team_under_team_visibility_answers_the_case(settings, api_as, alice, lena, charlie):
+    settings.CASE_VISIBILITY = "team"
+    case = make_case(by=alice)
+    response = api_as(lena).post(
+        url(case, "handover"), {"to": "charlie", "reason": "South handles refunds"}, format="json"
+    )
+    assert response.status_code == 200, response.content  # was a 500 after the handover was committed
+    assert response.json()["owner"]["username"] == "charlie"
+    assert api_as(lena).get(url(case)).status_code == 404  # and out of sight from now on
+
+
+def test_resolving_with_open_promises_is_409_listing_them_until_each_is_settled(api_as, alice):
+    case = make_case(by=alice)
+    client = api_as(alice)
+    promise = client.post(url(case, "promises"), {"text": "Refund the days", "due_at": future()}, format="json")
+    resolve = {"resolution_summary": "Refunded", "root_cause": "process"}
+    refused = client.post(url(case, "resolve"), resolve, format="json")
+    assert refused.status_code == 409
+    assert refused.json()["errors"]["promises"][0].startswith("Refund the days (due ")
+    withdrawn = client.post(
+        url(case, f"promises/{promise.json()['id']}/withdraw"), {"reason": "Refund made by the shop"}, format="json"
+    )
+    assert withdrawn.status_code == 200, withdrawn.content
+    assert client.post(url(case, "resolve"), resolve, format="json").status_code == 200
+
+
+def test_an_overdue_promise_can_be_broken_with_the_customer_told(api_as, alice):
+    case = make_case(by=alice)
+    promise = api_as(alice).post(url(case, "promises"), {"text": "Call back", "due_at": future()}, format="json").json()
+    Promise.objects.filter(pk=promise["id"]).update(due_at=timezone.now() - timedelta(hours=1))
+    listed = api_as(alice).get("/api/v1/cases/", {"overdue": "true"}).json()["results"]
+    assert [c["reference"] for c in listed] == [case.reference]
+    broken = api_as(alice).post(
+        url(case, f"promises/{promise['id']}/break"), {"reason": "Nobody free today"}, format="json"
+    )
+    assert broken.status_code == 200 and broken.json()["status"] == PromiseStatus.BROKEN
+    assert OutboundEmail.objects.filter(key=f"promise:{promise['id']}:broken", to_email=case.customer.email).exists()
+
+
+def test_a_lead_assigns_from_the_api_and_a_second_assign_is_409_naming_the_owner(api_as, alice, bob, lena, mona):
+    case = make_case()
+    assigned = api_as(lena).post(url(case, "assign"), {"to": "alice"}, format="json")
+    assert assigned.status_code == 200 and assigned.json()["owner"]["username"] == "alice"
+    again = api_as(mona).post(url(case, "assign"), {"to": "bob"}, format="json")
+    assert again.status_code == 409 and "Alice" in again.json()["detail"]
+    assert Case.objects.get(pk=case.pk).owner == alice

@@ -8,7 +8,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from complaints.cases import services as case_services
-from complaints.models import CaseEvent, CaseStatus, Collaborator, EventKind, Promise, PromiseStatus
+from complaints.models import Case, CaseEvent, CaseStatus, Collaborator, EventKind, Promise, PromiseStatus
 from complaints.promises import services as promise_services
 from crm.models import OutboundEmail
 from tests.complaints.conftest import ESCAPED, XSS, case_url
@@ -338,3 +338,95 @@ def test_htmx_errors_come_back_in_the_panel_with_what_was_typed(as_user, alice, 
     # 200 so htmx swaps it in: the error is in the panel, next to the reason.
     assert response.status_code == 200 and body.startswith('<div id="case-panel">')
     assert "too short</textarea>" in body and "Give a reason of at least 15 characters." in body
+
+
+# --- Issue 11: people by name, promises that cannot be forgotten -----------------------------------------
+
+
+def visible_text(page: str) -> str:
+    """What a person reads: the page without its tags (option values and ids are not shown)."""
+    return re.sub(r"<[^>]+>", " ", page)
+
+
+def test_staff_are_shown_by_display_name_never_by_username(as_user, alice, bob, lena, mona):
+    for user, shown in ((alice, "Alice Liddell"), (bob, "Robert Brown"), (lena, "Lena Lead")):
+        user.staff_profile.display_name = shown
+        user.staff_profile.save()
+    case = make_case()
+    case_services.case_assign(case=case, to="alice", by=lena)
+    case_services.case_add_note(case=case, by=bob, text="They called the shop")
+    case_services.case_escalate(case=case, by=alice, level="lead", reason="Needs a refund approval")
+    case_services.case_handover(case=case, to="bob", reason="Billing specialist on it", by=alice)
+    page = as_user(mona).get(case_url(case)).content.decode()
+    text = visible_text(page)
+    for name in ("Alice Liddell", "Robert Brown", "Lena Lead"):
+        assert name in text, name
+    for username in ("alice", "bob", "lena"):
+        assert not re.search(rf"\b{username}\b", text), username
+    # Handover and escalation offer people by name, and the handover list leaves out the owner.
+    handover = page[page.index('id="id_handover_to"') : page.index("</select>", page.index('id="id_handover_to"'))]
+    assert ">Alice Liddell</option>" in handover and "Robert Brown" not in handover
+
+
+def test_resolving_with_an_open_promise_is_refused_on_the_page_listing_it(as_user, alice):
+    case = make_case(by=alice)
+    promise_services.promise_make(case=case, by=alice, text="Refund the days", due_at=timezone.now() + timedelta(1))
+    response = as_user(alice).post(case_url(case, "resolve"), {"resolution_summary": "Done", "root_cause": "process"})
+    page = response.content.decode()
+    assert response.status_code == 409 and "Settle the open promises first" in page and "Refund the days" in page
+    assert "Done</textarea>" in page  # what was typed is kept
+    case.refresh_from_db()
+    assert case.status == CaseStatus.OPEN
+
+
+def test_an_overdue_promise_is_marked_and_offers_keep_late_or_break(as_user, alice):
+    case = make_case(by=alice)
+    promise = promise_services.promise_make(
+        case=case, by=alice, text="Call back", due_at=timezone.now() + timedelta(hours=3)
+    )
+    # Time passes: the promise's due time (and so the case's next one) is an hour ago; the beat flagged it.
+    past = timezone.now() - timedelta(hours=1)
+    Promise.objects.filter(pk=promise.pk).update(due_at=past, overdue_at=timezone.now())
+    Case.objects.filter(pk=case.pk).update(next_promise_due_at=past)
+    client = as_user(alice)
+    page = client.get(case_url(case)).content.decode()
+    assert "Overdue" in page or "overdue" in page
+    assert case_url(case, "break") in page and "Kept it" in page
+    mine = client.get(reverse("complaints:my-cases")).content.decode()
+    assert "overdue: keep it late, or break it and tell the customer" in mine
+    assert "<strong>1</strong> promises overdue" in mine
+    broken = client.post(case_url(case, "break"), {"promise": promise.pk, "reason": "No engineer free today"})
+    assert broken.status_code == 302
+    promise.refresh_from_db()
+    assert promise.status == PromiseStatus.BROKEN
+    assert OutboundEmail.objects.get(key=f"promise:{promise.pk}:broken").to_email == case.customer.email
+
+
+def test_the_first_reply_promise_is_on_the_case_page(as_user, alice):
+    case = make_case()
+    page = as_user(alice).get(case_url(case)).content.decode()
+    assert "Our first reply to your complaint" in page and "promised by us, to every new complaint" in page
+
+
+def test_a_person_escalated_to_writes_and_promises_from_the_page(as_user, alice, lena):
+    case = make_case(by=alice)
+    case_services.case_escalate(case=case, by=alice, level="lead", reason="Needs approval")
+    client = as_user(lena)
+    page = client.get(case_url(case)).content.decode()
+    assert case_url(case, "message") in page and case_url(case, "promise") in page
+    client.post(case_url(case, "message"), {"text": "I approved the refund."})
+    assert case.events.filter(kind=EventKind.MESSAGE_OUT, actor=lena).exists()
+    case.refresh_from_db()
+    assert case.owner == alice
+
+
+def test_making_a_promise_on_the_page_tells_the_customer_by_default(as_user, alice):
+    case = make_case(by=alice)
+    client = as_user(alice)
+    page = client.get(case_url(case)).content.decode()
+    assert re.search(r'name="tell_customer"[^>]*checked', page)
+    due = local_input(timezone.now() + timedelta(days=1))
+    client.post(case_url(case, "promise"), {"text": "Engineer visit", "due_at": due, "tell_customer": "on"})
+    client.post(case_url(case, "promise"), {"text": "Check the line quietly", "due_at": due})
+    told = OutboundEmail.objects.filter(key__endswith=":made", to_email=case.customer.email)
+    assert [email.body_text.count("Engineer visit") > 0 for email in told] == [True]

@@ -11,6 +11,8 @@ from django.utils import timezone
 from complaints.cases import services as case_services
 from complaints.models import Case, CaseEvent, CaseStatus, EventKind, Promise
 from complaints.promises import services as promise_services
+from complaints.resolution import services as resolution_services
+from crm.models import OutboundEmail
 from tests.complaints.conftest import ESCAPED, XSS, take_url
 from tests.complaints.factories import make_case
 from tests.crm.factories import CustomerFactory
@@ -128,7 +130,8 @@ def test_lead_view_shows_team_cases_risks_escalations_counts_and_shuffles(as_use
     assert "“Call back”" in page and "Needs you" in page
     assert '<strong id="shuffles">1</strong>' in page
     row = page[page.index("<td>Alice</td>") :].split("</tr>")[0]
-    assert row == "<td>Alice</td><td>1</td><td>0</td><td>0</td><td>0</td><td>1</td>"
+    # kept on time, kept late, rescheduled, withdrawn, broken, overdue now, open
+    assert row == "<td>Alice</td><td>1</td><td>0</td><td>0</td><td>0</td><td>0</td><td>0</td><td>1</td>"
 
 
 def _queries(client, url: str) -> int:
@@ -158,3 +161,50 @@ def test_list_pages_cost_the_same_queries_for_5_and_30_cases(
         with django_assert_max_num_queries(with_five[url]):
             assert client.get(url).status_code == 200
     assert max(with_five.values()) <= 14  # session, user and roles, the lists, the session save
+
+
+def test_a_lead_assigns_a_queue_case_from_its_row_and_agents_only_take(as_user, alice, lena):
+    case = make_case(subject="No dial tone")
+    assert "Assign" not in as_user(alice).get(QUEUE).content.decode()
+    client = as_user(lena)
+    queue = client.get(QUEUE).content.decode()
+    assert f'action="/cases/queue/{case.reference}/assign/"' in queue and ">Alice</option>" in queue
+    assert "Reply due" in queue
+    row = client.post(
+        reverse("complaints:queue-assign", args=[case.reference]), {"to": "alice"}, HTTP_HX_REQUEST="true"
+    ).content.decode()
+    assert f"{case.reference} is now Alice&#x27;s case; they have been told." in row
+    case.refresh_from_db()
+    assert case.owner == alice
+    assert alice.email in OutboundEmail.objects.filter(key__contains=":assigned:").values_list("to_email", flat=True)
+    assert case.reference in as_user(alice).get(MY_CASES).content.decode()
+
+
+def test_assigning_a_case_someone_took_meanwhile_names_the_owner_on_the_queue(as_user, alice, bob, lena):
+    case = make_case()
+    as_user(bob).post(take_url(case))
+    response = as_user(lena).post(reverse("complaints:queue-assign", args=[case.reference]), {"to": "alice"})
+    assert response.status_code == 409 and "already owned by Bob" in response.content.decode()
+    case.refresh_from_db()
+    assert case.owner == bob
+
+
+def test_an_agent_posting_an_assign_is_refused_with_the_reason(as_user, alice, bob):
+    case = make_case()
+    response = as_user(alice).post(reverse("complaints:queue-assign", args=[case.reference]), {"to": "bob"})
+    assert response.status_code == 403 and "Only leads and managers assign cases." in response.content.decode()
+    case.refresh_from_db()
+    assert case.owner is None
+
+
+def test_my_cases_counts_only_its_table_and_lists_recently_resolved(as_user, alice):
+    open_case = make_case(by=alice, subject="Still open")
+    done = make_case(by=alice, subject="All sorted")
+    promise_services.promise_make(case=done, by=alice, text="Refund", due_at=timezone.now() + timedelta(days=1))
+    promise_services.promise_keep(promise=done.promises.get(), by=alice)
+    resolution_services.case_resolve(case=done, by=alice, resolution_summary="Refunded", root_cause="process")
+    page = as_user(alice).get(MY_CASES).content.decode()
+    table, resolved = page.split('id="resolved-heading"')
+    assert open_case.reference in table and done.reference not in table
+    assert "<strong>1</strong> open" in table and "<strong>0</strong> promises open" in table
+    assert done.reference in resolved and "All sorted" in resolved

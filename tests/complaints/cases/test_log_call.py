@@ -6,7 +6,7 @@ from django.urls import reverse
 from complaints.cases import services as case_services
 from complaints.models import Case, EventKind
 from crm.exceptions import InvalidInput
-from crm.models import Customer
+from crm.models import Customer, OutboundEmail
 from tests.crm.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
@@ -157,3 +157,69 @@ def test_an_email_we_already_know_offers_that_customer_to_choose(as_user, alice)
     assert f"Customer {known.pk} already has this email address." in page
     assert f'value="{known.pk}" id="id_customer_{known.pk}"' in page
     assert Customer.objects.count() == 1 and not Case.objects.exists()
+
+
+def test_a_customer_found_by_any_part_of_their_name_is_offered_before_a_new_one(as_user, alice):
+    CustomerFactory(full_name="Margaret Thomas", email="mt@example.test")
+    response = as_user(alice).post(LOG_CALL, call(full_name="Thomas", email="", phone="020 7946 0001"))
+    assert (
+        "Is it one of these customers?" in response.content.decode() and "Margaret Thomas" in response.content.decode()
+    )
+    assert Customer.objects.count() == 1 and not Case.objects.exists()
+
+
+def test_a_new_customer_with_neither_email_nor_phone_needs_a_reason_kept_on_their_record(as_user, alice):
+    client = as_user(alice)
+    refused = client.post(LOG_CALL, call(full_name="Walk In", email=""))
+    assert refused.status_code == 400 and "say why there is neither" in refused.content.decode()
+    assert not Customer.objects.exists() and not Case.objects.exists()
+    done = client.post(LOG_CALL, call(full_name="Walk In", email="", no_contact_reason="Will come back to the shop"))
+    assert done.status_code == 302
+    assert Customer.objects.get().notes.endswith("Will come back to the shop")
+
+
+def test_the_service_refuses_a_customer_nobody_can_answer_without_a_reason(alice):
+    with pytest.raises(InvalidInput) as refused:
+        case_services.case_log_contact(
+            by=alice,
+            new_customer={"full_name": "Walk In"},
+            channel="in_person",
+            subject="Broken phone",
+            description="Screen cracked",
+        )
+    assert "no_contact_reason" in refused.value.errors
+    assert not Customer.objects.exists()
+
+
+def test_a_customer_with_an_open_case_is_offered_to_add_the_call_to_it(as_user, alice, bob):
+    known = CustomerFactory(full_name="Alan Johnson", email="alan@example.test")
+    open_case = case_services.case_create(
+        customer=known, channel="web", subject="Router keeps dropping", description="Since Monday"
+    )
+    case_services.case_take(case=open_case, agent=bob)
+    client = as_user(alice)
+    found = client.post(LOG_CALL, {**call(full_name="Alan Johnson", email="alan@example.test"), "search": "1"})
+    page = found.content.decode()
+    assert open_case.reference in page and f'name="add_to" value="{open_case.reference}"' in page and "Bob" in page
+
+    added = client.post(
+        LOG_CALL, call(customer=known.pk, description="Called again: still dropping", add_to=open_case.reference)
+    )
+    assert added.status_code == 302 and added.url == reverse("complaints:case-detail", args=[open_case.reference])
+    assert Case.objects.count() == 1  # no duplicate
+    event = open_case.events.get(kind=EventKind.MESSAGE_IN)
+    assert event.data == {
+        "text": "Called again: still dropping",
+        "channel": "phone",
+        "logged_by": "alice",
+    }
+    assert OutboundEmail.objects.filter(key__contains=f"customer-message:{event.pk}", to_email=bob.email).exists()
+    timeline = client.get(reverse("complaints:case-detail", args=[open_case.reference])).content.decode()
+    assert "taken down by Alice" in timeline
+
+
+def test_adding_to_a_case_needs_what_the_customer_said(as_user, alice):
+    known = CustomerFactory(full_name="Alan Johnson")
+    open_case = case_services.case_create(customer=known, channel="phone", subject="Bill", description="x", by=alice)
+    response = as_user(alice).post(LOG_CALL, call(customer=known.pk, description="  ", add_to=open_case.reference))
+    assert response.status_code == 400 and not open_case.events.filter(kind=EventKind.MESSAGE_IN).exists()

@@ -201,3 +201,78 @@ def test_moves_outside_the_transitions_are_refused_naming_the_status(alice, erin
         with pytest.raises(NotAllowedInStatus) as refused:
             ACTIONS[action](case, alice)
         assert status in refused.value.detail
+
+
+def _outbox_down(monkeypatch):
+    """The last step of each service fails: everything it wrote before must roll back with it."""
+
+    def mail_server_down(**kwargs):
+        raise RuntimeError("outbox unavailable")
+
+    monkeypatch.setattr(emails, "queue_email", mail_server_down)
+
+
+def test_assign_is_all_or_nothing(alice, lena, monkeypatch):
+    case = make_case()
+    events_before = case.events.count()
+    _outbox_down(monkeypatch)
+    with pytest.raises(RuntimeError):
+        case_services.case_assign(case=case, to="alice", by=lena)
+    case.refresh_from_db()
+    assert (case.owner, case.status) == (None, CaseStatus.NEW)
+    assert case.events.count() == events_before
+
+
+def test_resolve_is_all_or_nothing(alice, monkeypatch):
+    case = make_case(by=alice)
+    _outbox_down(monkeypatch)
+    with pytest.raises(RuntimeError):
+        resolution_services.case_resolve(case=case, by=alice, resolution_summary="Refunded", root_cause="process")
+    case.refresh_from_db()
+    assert (case.status, case.resolution_summary, case.resolved_at) == (CaseStatus.OPEN, "", None)
+    assert not case.events.filter(kind=EventKind.RESOLVED).exists()
+
+
+def test_a_customer_reopen_is_all_or_nothing(alice, monkeypatch):
+    case = make_case(by=alice)
+    resolution_services.case_resolve(case=case, by=alice, resolution_summary="Refunded", root_cause="process")
+    _outbox_down(monkeypatch)
+    with pytest.raises(RuntimeError):
+        resolution_services.case_reopen(case=case, by=None, reason="Still charged", actor_kind="customer")
+    case.refresh_from_db()
+    assert case.status == CaseStatus.RESOLVED and case.resolved_at is not None
+    assert not case.events.filter(kind=EventKind.REOPENED).exists() and not case.promises.exists()
+
+
+def test_resolving_with_an_open_promise_is_refused_listing_it(alice):
+    case = make_case(by=alice)
+    promise = promise_services.promise_make(
+        case=case, by=alice, text="Refund the days", due_at=timezone.now() + timedelta(days=1)
+    )
+    with pytest.raises(Conflict) as refused:
+        resolution_services.case_resolve(case=case, by=alice, resolution_summary="Done", root_cause="process")
+    assert refused.value.status_code == 409 and "Refund the days" in refused.value.errors["promises"][0]
+    case.refresh_from_db()
+    assert case.status == CaseStatus.OPEN
+    promise_services.promise_withdraw(promise=promise, by=alice, reason="The customer cancelled the refund")
+    resolution_services.case_resolve(case=case, by=alice, resolution_summary="Done", root_cause="process")
+    email = OutboundEmail.objects.get(key__contains=":resolved:")
+    assert email.to_email == case.customer.email
+    assert "Done" in email.body_text and "Alice" in email.body_text and case.public_token in email.body_text
+    assert "you can reopen the case there until" in email.body_text
+
+
+def test_assign_tells_the_new_owner_and_records_who_assigned(alice, lena):
+    case = make_case()
+    case_services.case_assign(case=case, to="alice", by=lena)
+    event = case.events.get(kind=EventKind.ASSIGNED)
+    assert (event.actor, event.data["to_owner"]) == (lena, "alice")
+    email = OutboundEmail.objects.get(key__contains=":assigned:")
+    assert email.to_email == alice.email and "Lena" in email.body_text and case.reference in email.subject
+
+
+def test_handover_emails_the_new_owner(alice, bob):
+    case = make_case(by=alice)
+    case_services.case_handover(case=case, to="bob", reason="I am on leave from Monday", by=alice)
+    email = OutboundEmail.objects.get(to_email=bob.email)
+    assert case.reference in email.subject and "I am on leave from Monday" in email.body_text

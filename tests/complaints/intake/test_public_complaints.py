@@ -183,3 +183,31 @@ def test_created_event_says_the_customer_opened_it(api):
     api.post(API, complaint(), format="json")
     event = Case.objects.get().events.get(kind=EventKind.CREATED)
     assert (event.actor_kind, event.actor) == ("customer", None)
+
+
+def test_the_form_asks_for_a_title_and_the_name_that_goes_with_it_and_uses_them(client):
+    form = client.get(reverse("complain")).content.decode()
+    assert 'name="title"' in form and 'name="formal_name"' in form
+    fields = {"name": "Margaret Thomas", "title": "Dr", "formal_name": "Thomas", "email": "mt@example.test"}
+    response = client.post(reverse("complain"), {**fields, "description": "Overcharged"})
+    assert response.status_code == 201
+    case = Case.objects.get()
+    assert case.customer.salutation == "Dear Dr Thomas" and not case.name_needs_confirming
+    acknowledgement = OutboundEmail.objects.get(to_email="mt@example.test")
+    assert acknowledgement.body_text.startswith("Dear Dr Thomas,")
+
+
+def test_a_title_with_no_name_to_go_with_it_is_kept_for_staff_to_confirm(api, as_user, alice):
+    response = api.post(API, complaint(name="Siân Llewellyn", title="Prof", formal_name=""), format="json")
+    case = Case.objects.get(reference=response.json()["reference"])
+    # Never silently dropped, never guessed: the letter uses the full name until someone confirms.
+    assert (case.name_needs_confirming, case.title_as_given) == (True, "Prof")
+    assert case.customer.salutation == "Dear Siân Llewellyn"
+    page = as_user(alice).get(reverse("complaints:case-detail", args=[case.reference])).content.decode()
+    assert "Prof" in page and "confirm" in page.lower()
+
+
+def test_the_api_takes_the_name_that_goes_with_the_title(api):
+    response = api.post(API, complaint(title="Ms", formal_name="Llewellyn"), format="json")
+    case = Case.objects.get(reference=response.json()["reference"])
+    assert case.customer.salutation == "Dear Ms Llewellyn" and not case.name_needs_confirming

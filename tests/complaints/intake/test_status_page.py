@@ -200,3 +200,15 @@ def test_status_page_actions_are_limited_per_address_across_links(client, alice)
         for _ in range(8)
     ]
     assert codes.count(302) == 30 and codes[-1] == 429
+
+
+def test_a_new_complaint_shows_the_first_reply_we_promised(client):
+    case = make_case()
+    promise = case.promises.get(kind="reply")
+    page = client.get(status_url(case)).content.decode()
+    assert "Our first reply to your complaint" in page
+    assert "Your case is waiting for the first member of our team" in page
+    assert (
+        promise.due_at.isoformat().replace("+00:00", "Z")
+        in client.get(f"/api/v1/public/cases/{case.public_token}/").content.decode()
+    )
