@@ -91,6 +91,8 @@ def case_create(
 
     now = timezone.now()
     logged = by is not None
+    # The customer is waiting: the first reply the acknowledgement promises is tracked like any promise.
+    first_reply_due = None if logged else reply_due(now)
     case = Case.objects.create(
         customer=customer,
         channel=channel,
@@ -111,6 +113,7 @@ def case_create(
         acknowledged_by_phone=acknowledged_by_phone and logged,
         acknowledged_at=now if acknowledged_by_phone and logged else None,
         intake_match=intake_match,
+        next_promise_due_at=first_reply_due,
     )
     # The reference comes from the primary key, unique under any concurrency.
     case.reference = format_reference(case.pk)
@@ -118,9 +121,8 @@ def case_create(
     events.case_created(case, by=by, at=now)
     if by is not None and channel in AGENT_LOGGED_CHANNELS:
         events.call_logged(case, by=by, at=now)
-    if not logged:
-        # The customer is waiting: the first reply the acknowledgement promises is tracked like any promise.
-        promise_reply(case, by=None, text=FIRST_REPLY_TEXT, due_at=reply_due(now))
+    if first_reply_due is not None:
+        promise_reply(case, by=None, text=FIRST_REPLY_TEXT, due_at=first_reply_due, first_of_new_case=True)
     if acknowledge:
         _queue_acknowledgement(case)
     return case

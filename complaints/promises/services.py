@@ -70,11 +70,16 @@ def _new_promise(
     )
 
 
-def promise_reply(case: Case, *, by: StaffUser | None, text: str, due_at: datetime) -> Promise:
+def promise_reply(
+    case: Case, *, by: StaffUser | None, text: str, due_at: datetime, first_of_new_case: bool = False
+) -> Promise:
     """A reply promised to the customer (inside the caller's transaction): by the system (`by=None`) or the
-    senior person the customer asked for. Kept by that person's, or anyone's for the system's, next message."""
+    senior person the customer asked for. Kept by that person's, or anyone's for the system's, next message.
+    `first_of_new_case`: the case was just created with next_promise_due_at = due_at (two statements saved
+    on every complaint)."""
     promise = _new_promise(case, by=by, text=text, due_at=due_at, kind=PromiseKind.REPLY)
-    refresh_next_promise_due(case.pk)
+    if not first_of_new_case:
+        refresh_next_promise_due(case.pk)
     events.promise_made(promise, by=by)
     return promise
 
