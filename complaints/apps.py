@@ -15,9 +15,9 @@ class ComplaintsConfig(AppConfig):
         email_sent.connect(_on_email_sent, dispatch_uid="complaints.acknowledgement_sent")
         # The customer page (crm) lists the customer's cases and the incidents that affected them.
         from complaints.cases.views import customer_cases_section
-        from crm.customers.sections import register
+        from crm.sections import register
 
-        register(customer_cases_section)
+        register("customer", customer_cases_section)
 
 
 def _on_email_sent(sender: type, key: str, sent_at: datetime, **kwargs: Any) -> None:

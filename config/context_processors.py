@@ -4,6 +4,7 @@ from django.http import HttpRequest
 
 from complaints import permissions as complaint_permissions
 from crm.permissions import roles_of
+from feedback import permissions as feedback_permissions
 
 
 def staff_roles(request: HttpRequest) -> dict[str, Any]:
@@ -17,5 +18,6 @@ def staff_roles(request: HttpRequest) -> dict[str, Any]:
             "team": complaint_permissions.can_lead_team(user),
             "incidents": complaint_permissions.can_see_incidents(user),
             "mail": complaint_permissions.can_review_inbound_mail(user),
+            "review": feedback_permissions.can_decide(user),
         },
     }

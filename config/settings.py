@@ -199,6 +199,7 @@ CELERY_BEAT_SCHEDULE = {
     "promises-check": {"task": "complaints.tasks.check_promises", "schedule": 60.0},
     "cases-auto-close": {"task": "complaints.tasks.close_resolved_cases", "schedule": 600.0},
     "incident-fan-outs": {"task": "complaints.tasks.restart_stalled_fan_outs", "schedule": OUTBOX_SWEEP_SECONDS},
+    "suggestion-decisions": {"task": "feedback.tasks.check_decisions", "schedule": 3600.0},
 }
 
 # Cases: when owners are warned about a promise, and when resolved cases close by themselves.
@@ -311,6 +312,8 @@ SPECTACULAR_SETTINGS = {
         "CaseStatusEnum": "complaints.models.CaseStatus",
         "PromiseStatusEnum": "complaints.models.PromiseStatus",
         "EmailStateEnum": "crm.models.EmailState",
+        "SuggestionStatusEnum": "feedback.models.SuggestionStatus",
+        "SuggestionDecisionEnum": "feedback.suggestions.services.DECISIONS",
     },
 }
 
@@ -328,6 +331,7 @@ CRM_DEFAULT_PHONE_REGION = env.str("CRM_DEFAULT_PHONE_REGION", default="GB")
 
 # Public intake and the customer's status page.
 FIRST_RESPONSE_HOURS = env.float("FIRST_RESPONSE_HOURS", default=24.0)  # promised in every acknowledgement
+SUGGESTION_DECISION_DAYS = env.int("SUGGESTION_DECISION_DAYS", default=14)  # a manager decides a suggestion by then
 CUSTOMER_REOPEN_DAYS = env.int("CUSTOMER_REOPEN_DAYS", default=30)  # how long after resolution a customer may reopen
 INBOUND_ATTACHMENT_MAX_BYTES = env.int("INBOUND_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
 # A whole message over this is refused (its start kept with the reason); set the mail server's limit lower.

@@ -10,6 +10,7 @@ from config import views
 api_v1: list[URLPattern | URLResolver] = [
     path("", include("crm.api_urls")),
     path("", include("complaints.api_urls")),
+    path("", include("feedback.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
 ]
@@ -23,6 +24,7 @@ urlpatterns = [
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("customers/", include("crm.urls")),
     path("cases/", include("complaints.urls")),
+    path("feedback/", include("feedback.urls")),
     path("api/v1/", include(api_v1)),
     path("admin/", admin.site.urls),
 ]

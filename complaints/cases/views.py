@@ -35,6 +35,7 @@ from crm.exceptions import DomainError
 from crm.models import Customer
 from crm.names import staff_display_name
 from crm.permissions import StaffUser, staff_required
+from crm.sections import render_sections
 from crm.staff.selectors import staff_names
 
 PAGE_SIZE = 50
@@ -242,6 +243,8 @@ def _case_context(
         "settled_promises": [p for p in promises if p.status != PromiseStatus.OPEN],
         # Linking signs the customer up for the incident's emails: offered to those who may change the case.
         "link_form": LinkIncidentForm(initial={"incident": case.incident_id}) if can_change else None,
+        # What other apps show on a case (feedback: suggestions citing it, and "suggest a change").
+        "sections": render_sections("case", request, case),
     }
 
 

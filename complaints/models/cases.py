@@ -264,6 +264,9 @@ class Case(models.Model):
             ),
             # Case search by the customer's order or account number, as they type it (any case).
             models.Index(Upper("order_reference"), name="case_order_reference_idx", condition=~Q(order_reference="")),
+            # Cases by category or root cause over time: a policy's complaint evidence and trend (feedback).
+            models.Index(fields=["category", "opened_at"], name="case_category_opened_idx"),
+            models.Index(fields=["root_cause", "opened_at"], name="case_root_cause_opened_idx"),
         ]
 
     def __str__(self) -> str:

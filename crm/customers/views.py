@@ -11,10 +11,10 @@ from config.http import StaffRequest
 from config.pagination import CappedPaginator
 from crm.customers import selectors, services
 from crm.customers.forms import CustomerForm, NewCustomerForm
-from crm.customers.sections import render_sections
 from crm.exceptions import DomainError
 from crm.models import Customer
 from crm.permissions import staff_required
+from crm.sections import render_sections
 
 PAGE_SIZE = 50
 
@@ -30,7 +30,7 @@ def customer_list(request: StaffRequest) -> HttpResponse:
 def customer_detail(request: StaffRequest, pk: int) -> HttpResponse:
     customer = get_object_or_404(Customer.objects.select_related("name_confirmed_by__staff_profile"), pk=pk)
     history = customer.name_changes.select_related("changed_by__staff_profile")[:50]
-    context = {"customer": customer, "history": history, "sections": render_sections(request, customer)}
+    context = {"customer": customer, "history": history, "sections": render_sections("customer", request, customer)}
     return render(request, "crm/customers/detail.html", context)
 
 

@@ -615,4 +615,100 @@ def incidents(report: Report) -> None:
         OutboundEmail.objects.filter(batch=f"incident-update:{update_id}").delete()
 
 
-ALL = [customers, customer_import, cases, intake, incidents]
+SUGGESTIONS = 10_000
+ENDORSEMENTS = 50_000
+
+
+def _seed_suggestions() -> None:
+    """10,000 suggestions over five policies (one in ten undecided and overdue, most decided) and 50,000
+    endorsements from the 50 bench agents, inserted set-wise by SQL; each suggestion cites a case."""
+    from feedback.models import Policy, Suggestion
+    from feedback.policies.services import policy_save
+
+    if Suggestion.objects.count() >= SUGGESTIONS:
+        return
+    _seed_cases()
+    manager = staff_create_or_update(username="bench-manager", role="manager", display_name="Bench Manager")
+    agents = list(get_user_model().objects.filter(username__startswith="bench-agent-").order_by("pk"))
+    policies = [
+        Policy.objects.filter(name=f"Bench policy {n}").first()
+        or policy_save(by=manager, name=f"Bench policy {n}", manager=manager, root_causes=["policy"])
+        for n in range(5)
+    ]
+    started = time.monotonic()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO feedback_suggestion (author_id, show_name, policy_id, subject, problem, proposal,
+                expected_benefit, status, deciding_manager_id, submitted_at, decision_due_at, decision,
+                endorsement_count, case_count, updated_at)
+            SELECT (%(agents)s::bigint[])[1 + g %% %(n_agents)s], g %% 7 <> 0, (%(policies)s::bigint[])[1 + g %% 5],
+                   'Bench suggestion ' || g, 'Customers wait.', 'Answer faster.', 'Fewer complaints.',
+                   (ARRAY['submitted','under_review','needs_info','accepted','implemented','declined',
+                          'declined','accepted','declined','accepted'])[1 + g %% 10],
+                   %(manager)s, now() - (g || ' minutes')::interval,
+                   now() - (g || ' minutes')::interval + interval '14 days'
+                       - (CASE WHEN g %% 10 = 0 THEN interval '30 days' ELSE interval '0' END),
+                   '', 5, 1, now()
+            FROM generate_series(1, %(n)s) AS g
+            """,
+            {
+                "agents": [a.pk for a in agents],
+                "n_agents": len(agents),
+                "policies": [p.pk for p in policies],
+                "manager": manager.pk,
+                "n": SUGGESTIONS,
+            },
+        )
+        # Five endorsements each, from agents who did not write it.
+        cursor.execute(
+            """
+            INSERT INTO feedback_endorsement (suggestion_id, user_id, created_at)
+            SELECT s.id, (%(agents)s::bigint[])[1 + ((s.id + e * 7) %% %(n_agents)s)], now()
+            FROM feedback_suggestion s, generate_series(1, 5) AS e
+            WHERE (%(agents)s::bigint[])[1 + ((s.id + e * 7) %% %(n_agents)s)] <> s.author_id
+            ON CONFLICT DO NOTHING
+            """,
+            {"agents": [a.pk for a in agents], "n_agents": len(agents)},
+        )
+        cursor.execute(
+            "UPDATE feedback_suggestion s SET endorsement_count = "
+            "(SELECT count(*) FROM feedback_endorsement e WHERE e.suggestion_id = s.id)"
+        )
+        cursor.execute(
+            """
+            INSERT INTO feedback_suggestion_cases (suggestion_id, case_id)
+            SELECT s.id, (SELECT min(id) FROM complaints_case) + s.id % 100000 FROM feedback_suggestion s
+            ON CONFLICT DO NOTHING
+            """
+        )
+        cursor.execute("ANALYZE")
+    print(f"  seeded {SUGGESTIONS} suggestions in {time.monotonic() - started:.0f} s", flush=True)
+
+
+def feedback(report: Report) -> None:
+    from feedback.models import Endorsement, Suggestion
+
+    _seed_suggestions()
+    agent = get_user_model().objects.get(username="bench-agent-07")
+    manager = get_user_model().objects.get(username="bench-manager")
+    staff, boss = Client(), Client()
+    staff.force_login(agent)
+    boss.force_login(manager)
+    label = f"({Suggestion.objects.count():,} suggestions, {Endorsement.objects.count():,} endorsements)"
+    measure_requests(
+        report, f"Suggestions board, first page {label}", lambda: staff.get("/feedback/"), target="< 30 ms p50"
+    )
+    measure_requests(report, "Review queue (manager)", lambda: boss.get("/feedback/review/"), target="< 30 ms p50")
+    measure_requests(
+        report, "API suggestions list, first page", lambda: staff.get("/api/v1/suggestions/"), target="< 30 ms p50"
+    )
+    measure_requests(
+        report,
+        "Suggestions board, overdue ones",
+        lambda: staff.get("/feedback/", {"overdue": "on"}),
+        target="< 30 ms p50",
+    )
+
+
+ALL = [customers, customer_import, cases, intake, incidents, feedback]

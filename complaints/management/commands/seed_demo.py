@@ -1,15 +1,19 @@
 """Demo data for `make run`: one staff user per role, 200 customers with real-world names, services,
-complaint categories, a few cases in every state, and an incident ready to publish.
+complaint categories, a few cases in every state, an incident ready to publish, and what the apps built on
+complaints add (feedback: policies and suggestions in every status).
 
 Idempotent: a second run finds everything in place and changes nothing. The passwords are
 printed because they are for a local demo only.
 """
 
+import importlib
+import importlib.util
 import random
 from collections.abc import Iterator
 from datetime import timedelta
 from typing import Any
 
+from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.utils import timezone
@@ -167,6 +171,11 @@ class Command(BaseCommand):
                     customer=customer, service=service, defaults={"region": rng.choice(REGIONS)}
                 )
         self.seed_cases_and_incident(services)
+        # Apps built on complaints (feedback, recognition) add theirs: complaints cannot import them, so each
+        # keeps its demo in `<app>/demo.py` with a seed() that is safe to run again.
+        for config in apps.get_app_configs():
+            if config.name != "complaints" and importlib.util.find_spec(f"{config.name}.demo") is not None:
+                importlib.import_module(f"{config.name}.demo").seed()
         self.stdout.write(f"Demo data ready: {created} new customers, {Customer.objects.count()} in all.")
         self.stdout.write("\nDemo logins (for this local demo only):")
         self.stdout.write(f"  {'username':<10} {'role':<10} password")

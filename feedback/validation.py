@@ -1,0 +1,47 @@
+"""Input rules of feedback, shared by its services: every problem of a suggestion named in one answer."""
+
+from complaints.validation import TEXT_CONTROL_CHARACTERS, require_subject
+from crm.exceptions import InvalidInput
+
+SUGGESTION_TEXT_MAX_LENGTH = 5_000
+DECISION_MIN_LENGTH = 30
+COMMENT_MAX_LENGTH = 5_000
+
+
+def staff_text(value: str, *, field: str, errors: dict[str, list[str]], max_length: int) -> str:
+    """Text a member of staff wrote that must be there, trimmed; a problem goes into `errors`."""
+    value = (value or "").replace("\r\n", "\n").strip()
+    if not value:
+        errors[field] = ["Write something here."]
+    elif len(value) > max_length:
+        errors[field] = [f"Keep this under {max_length:,} characters (it has {len(value):,})."]
+    elif TEXT_CONTROL_CHARACTERS.search(value):
+        errors[field] = ["This contains characters that cannot be stored. Type it as text."]
+    return value
+
+
+def suggestion_texts(fields: dict[str, str], *, errors: dict[str, list[str]]) -> dict[str, str]:
+    """The problem, the proposal and the expected benefit, checked together."""
+    return {
+        name: staff_text(fields.get(name, ""), field=name, errors=errors, max_length=SUGGESTION_TEXT_MAX_LENGTH)
+        for name in ("problem", "proposal", "expected_benefit")
+    }
+
+
+def suggestion_subject(subject: str, *, errors: dict[str, list[str]]) -> str:
+    """One line (it becomes the subject of every email about the suggestion)."""
+    try:
+        return require_subject(subject)[:200]
+    except InvalidInput as error:
+        errors.update(error.errors)
+        return subject
+
+
+def decision_text(text: str) -> str:
+    text = (text or "").strip()
+    if len(text) < DECISION_MIN_LENGTH:
+        raise InvalidInput(
+            "Say why, for the author and everyone who endorsed it.",
+            errors={"decision": [f"Write at least {DECISION_MIN_LENGTH} characters (it has {len(text)})."]},
+        )
+    return text
