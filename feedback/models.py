@@ -1,7 +1,7 @@
 """Staff suggestions about the policies and systems they work within, decided by managers by a deadline,
 with the complaints that prove the problem and, once implemented, whether complaints went down."""
 
-from typing import Any, NoReturn, Self
+from typing import Any, Self
 
 import pgtrigger
 from django.conf import settings
@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from complaints.models import Case, Category, RootCause
+from crm.append_only import AppendOnlyModel
 from crm.exceptions import NotAllowedInStatus
 
 # --- Policies -------------------------------------------------------------------------------------
@@ -234,18 +235,10 @@ class SuggestionEventKind(models.TextChoices):
     ESCALATED = "escalated", "Overdue decision escalated"
 
 
-class AppendOnlyQuerySet(models.QuerySet):
-    def update(self, **kwargs: Any) -> NoReturn:
-        raise TypeError("Suggestion events are append-only: they cannot be updated.")
-
-    def delete(self) -> NoReturn:
-        raise TypeError("Suggestion events are append-only: they cannot be deleted.")
-
-
 @pgtrigger.register(
     pgtrigger.Protect(name="suggestion_event_append_only", operation=pgtrigger.Update | pgtrigger.Delete),
 )
-class SuggestionEvent(models.Model):
+class SuggestionEvent(AppendOnlyModel):
     """One thing that happened to a suggestion (the history on its page, and where the figures come from).
     Never changed, never deleted. Written only by feedback.events."""
 
@@ -257,8 +250,6 @@ class SuggestionEvent(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     data = models.JSONField(default=dict, blank=True)
 
-    objects = AppendOnlyQuerySet.as_manager()
-
     class Meta:
         ordering = ["created_at", "id"]
         indexes = [
@@ -268,11 +259,3 @@ class SuggestionEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} on suggestion {self.suggestion_id}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None:
-            raise TypeError("Suggestion events are append-only: they cannot be updated.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
-        raise TypeError("Suggestion events are append-only: they cannot be deleted.")

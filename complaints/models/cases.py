@@ -9,7 +9,7 @@ assigns `status`.
 import secrets
 from collections.abc import Iterable
 from datetime import datetime
-from typing import Any, NoReturn, Self
+from typing import Self
 
 import pgtrigger
 from django.conf import settings
@@ -19,6 +19,7 @@ from django.db.models.functions import Upper
 from django.utils import timezone
 
 from complaints.models.promises import PromiseStatus
+from crm.append_only import AppendOnlyModel
 from crm.exceptions import NotAllowedInStatus
 from crm.models import Customer, Service
 from crm.permissions import StaffUser
@@ -332,18 +333,10 @@ class ActorKind(models.TextChoices):
     SYSTEM = "system"
 
 
-class AppendOnlyQuerySet(models.QuerySet):
-    def update(self, **kwargs: Any) -> NoReturn:
-        raise TypeError("Case events are append-only: they cannot be updated.")
-
-    def delete(self) -> NoReturn:
-        raise TypeError("Case events are append-only: they cannot be deleted.")
-
-
 @pgtrigger.register(
     pgtrigger.Protect(name="case_event_append_only", operation=pgtrigger.Update | pgtrigger.Delete),
 )
-class CaseEvent(models.Model):
+class CaseEvent(AppendOnlyModel):
     """One thing that happened to a case. Never changed, never deleted (ORM and database refuse).
     Written only by complaints.events, one constructor per kind."""
 
@@ -356,8 +349,6 @@ class CaseEvent(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     data = models.JSONField(default=dict, blank=True)
 
-    objects = AppendOnlyQuerySet.as_manager()
-
     class Meta:
         ordering = ["created_at", "id"]
         indexes = [
@@ -367,14 +358,6 @@ class CaseEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} on case {self.case_id}"
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        if self.pk is not None:
-            raise TypeError("Case events are append-only: they cannot be updated.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
-        raise TypeError("Case events are append-only: they cannot be deleted.")
 
 
 class Collaborator(models.Model):

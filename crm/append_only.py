@@ -1,0 +1,33 @@
+"""Histories that are never rewritten: a model of this kind refuses, in the ORM, to update or delete a row
+once written (each app also installs a PostgreSQL trigger, so raw SQL is refused too)."""
+
+from typing import Any, NoReturn
+
+from django.db import models
+
+
+def _refused(model: type[models.Model], verb: str) -> TypeError:
+    return TypeError(f"{str(model._meta.verbose_name_plural).capitalize()} are append-only: they cannot be {verb}.")
+
+
+class AppendOnlyQuerySet(models.QuerySet):
+    def update(self, **kwargs: Any) -> NoReturn:
+        raise _refused(self.model, "updated")
+
+    def delete(self) -> NoReturn:
+        raise _refused(self.model, "deleted")
+
+
+class AppendOnlyModel(models.Model):
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise _refused(type(self), "updated")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise _refused(type(self), "deleted")
