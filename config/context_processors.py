@@ -5,6 +5,7 @@ from django.http import HttpRequest
 from complaints import permissions as complaint_permissions
 from crm.permissions import roles_of
 from feedback import permissions as feedback_permissions
+from recognition import permissions as recognition_permissions
 
 
 def staff_roles(request: HttpRequest) -> dict[str, Any]:
@@ -19,5 +20,6 @@ def staff_roles(request: HttpRequest) -> dict[str, Any]:
             "incidents": complaint_permissions.can_see_incidents(user),
             "mail": complaint_permissions.can_review_inbound_mail(user),
             "review": feedback_permissions.can_decide(user),
+            "moderate_stories": recognition_permissions.can_moderate(user),
         },
     }

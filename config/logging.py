@@ -7,7 +7,7 @@ EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
 # Not inside a longer token: task ids (uuids), durations and timestamps ("2026-11-25 20:37") keep their digits.
 PHONE = re.compile(r"(?<![\w.-])(?!\d{4}-\d\d-\d\d[ T]\d)\+?\d[\d ()-]{7,}\d(?![\w-])")
 # The key in a status link or a stop-notices link opens a customer's case or preferences: never logged.
-LINK_TOKEN = re.compile(r"(/status/|/notices/|/api/v1/public/cases/)[^/\s\"'?]+")
+LINK_TOKEN = re.compile(r"(/status/|/notices/|/praise/|/api/v1/public/cases/)[^/\s\"'?]+")
 
 
 def mask(text: str) -> str:

@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -173,6 +174,7 @@ CELERY_BROKER_URL = REDIS_URL or "memory://"
 # Eager only for `make run` (no Redis). Tests switch it off (tests/conftest.py): without Redis they use the
 # in-memory transport, and the integration tests run real workers on Redis.
 CELERY_TASK_ALWAYS_EAGER = not REDIS_URL
+CELERY_TIMEZONE = TIME_ZONE  # beat's crontabs (the Monday digest) are in the site's time zone
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True  # redeliver if a worker dies mid-task; tasks are idempotent via the row claim
 CELERY_TASK_REJECT_ON_WORKER_LOST = True  # else a SIGKILLed child's message is acked and lost
@@ -200,6 +202,11 @@ CELERY_BEAT_SCHEDULE = {
     "cases-auto-close": {"task": "complaints.tasks.close_resolved_cases", "schedule": 600.0},
     "incident-fan-outs": {"task": "complaints.tasks.restart_stalled_fan_outs", "schedule": OUTBOX_SWEEP_SECONDS},
     "suggestion-decisions": {"task": "feedback.tasks.check_decisions", "schedule": 3600.0},
+    # Monday 08:00 in TIME_ZONE (CELERY_TIMEZONE below).
+    "recognition-digest": {
+        "task": "recognition.tasks.send_wins_digest",
+        "schedule": crontab(minute=0, hour=8, day_of_week=1),
+    },
 }
 
 # Cases: when owners are warned about a promise, and when resolved cases close by themselves.
@@ -280,6 +287,7 @@ REST_FRAMEWORK = {
         "user": env.str("THROTTLE_USER", default="1000/min"),
         "login": env.str("THROTTLE_LOGIN", default="20/min"),
         "public_complaint": env.str("THROTTLE_PUBLIC_COMPLAINT", default="10/hour"),
+        "public_compliment": env.str("THROTTLE_PUBLIC_COMPLIMENT", default="10/hour"),
         "status_action_link": env.str("THROTTLE_STATUS_ACTIONS", default="10/hour"),
         "status_action_address": env.str("THROTTLE_STATUS_ACTIONS_PER_ADDRESS", default="30/hour"),
     },
@@ -314,6 +322,8 @@ SPECTACULAR_SETTINGS = {
         "EmailStateEnum": "crm.models.EmailState",
         "SuggestionStatusEnum": "feedback.models.SuggestionStatus",
         "SuggestionDecisionEnum": "feedback.suggestions.services.DECISIONS",
+        "StoryStatusEnum": "recognition.models.StoryStatus",
+        "StoryKindEnum": "recognition.models.StoryKind",
     },
 }
 

@@ -5,12 +5,14 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 
 import complaints.urls
 import crm.urls
+import recognition.urls
 from config import views
 
 api_v1: list[URLPattern | URLResolver] = [
     path("", include("crm.api_urls")),
     path("", include("complaints.api_urls")),
     path("", include("feedback.api_urls")),
+    path("", include("recognition.api_urls")),
     path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
 ]
@@ -20,11 +22,13 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     *complaints.urls.public_urlpatterns,
     *crm.urls.public_urlpatterns,
+    *recognition.urls.public_urlpatterns,
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("customers/", include("crm.urls")),
     path("cases/", include("complaints.urls")),
     path("feedback/", include("feedback.urls")),
+    path("recognition/", include("recognition.urls")),
     path("api/v1/", include(api_v1)),
     path("admin/", admin.site.urls),
 ]

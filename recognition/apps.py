@@ -4,3 +4,13 @@ from django.apps import AppConfig
 class RecognitionConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
     name = "recognition"
+
+    def ready(self) -> None:
+        # The case page offers "This was great: tell the story"; a resolved case's status page asks the
+        # customer whether they would like to thank whoever looked after them.
+        from crm.sections import register
+        from recognition.praise.views import status_page_section
+        from recognition.stories.views import case_story_section
+
+        register("case", case_story_section)
+        register("status", status_page_section)

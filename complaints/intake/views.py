@@ -25,6 +25,7 @@ from complaints.intake.throttling import (
 )
 from complaints.models import Case
 from crm.exceptions import DomainError
+from crm.sections import render_sections
 
 
 @sensitive_post_parameters()
@@ -106,5 +107,12 @@ def case_status(request: HttpRequest, token: str, action: str | None = None) -> 
             offered.discard("rate")
         if resolution["reopen_until"] is None or resolution["reopen_until"] < timezone.now():
             offered.discard("reopen")
-    context = {"view": view, "case": case, "forms": forms_by_action | bound, "offered": offered | set(bound)}
+    context = {
+        "view": view,
+        "case": case,
+        "forms": forms_by_action | bound,
+        "offered": offered | set(bound),
+        # What other apps offer the customer here (recognition: "Would you like to thank Anna?").
+        "sections": render_sections("status", request, case),
+    }
     return render(request, "complaints/intake/status.html", context, status=status)

@@ -14,12 +14,12 @@ from feedback.models import Suggestion
 from feedback.suggestions import selectors, services
 from feedback.suggestions.filters import SuggestionFilter
 from feedback.suggestions.serializers import (
-    CommentInput,
-    CommentOutput,
     DecideInput,
     ImplementedInput,
     LinkCaseInput,
     MergeInput,
+    SuggestionCommentInput,
+    SuggestionCommentOutput,
     SuggestionCreateInput,
     SuggestionDetailOutput,
     SuggestionListOutput,
@@ -76,15 +76,15 @@ class SuggestionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             return self._render(services.suggestion_withdraw_endorsement(suggestion=suggestion, by=user))
         return self._render(services.suggestion_endorse(suggestion=suggestion, by=user))
 
-    @extend_schema(request=CommentInput, responses={201: CommentOutput})
+    @extend_schema(request=SuggestionCommentInput, responses={201: SuggestionCommentOutput})
     @action(detail=True, methods=["post"])
     def comments(self, request: Request, pk: str | None = None) -> Response:
-        data = CommentInput(data=request.data)
+        data = SuggestionCommentInput(data=request.data)
         data.is_valid(raise_exception=True)
         comment = services.suggestion_comment(
             suggestion=self._suggestion(), by=acting_staff(request), **data.validated_data
         )
-        return Response(CommentOutput(comment).data, status=status.HTTP_201_CREATED)
+        return Response(SuggestionCommentOutput(comment).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(request=LinkCaseInput, responses=SuggestionDetailOutput)
     @action(detail=True, methods=["post"], url_path="link-case")

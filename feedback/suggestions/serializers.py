@@ -53,7 +53,7 @@ class SuggestionListOutput(serializers.ModelSerializer):
         return suggestion.is_overdue()
 
 
-class CommentOutput(serializers.ModelSerializer):
+class SuggestionCommentOutput(serializers.ModelSerializer):
     author = StaffRefOutput()
 
     class Meta:
@@ -66,7 +66,7 @@ class SuggestionDetailOutput(SuggestionListOutput):
     cases: "serializers.SlugRelatedField[Case]" = serializers.SlugRelatedField(
         slug_field="reference", many=True, read_only=True
     )
-    comments = CommentOutput(many=True)
+    comments = SuggestionCommentOutput(many=True)
     decided_by = StaffRefOutput(allow_null=True)
     show_name = serializers.SerializerMethodField(help_text="Only for the author and managers; null otherwise.")
 
@@ -116,7 +116,7 @@ class SuggestionUpdateInput(serializers.Serializer):
     show_name = serializers.BooleanField(required=False)
 
 
-class CommentInput(serializers.Serializer):
+class SuggestionCommentInput(serializers.Serializer):
     text = serializers.CharField(max_length=COMMENT_MAX_LENGTH)
 
 

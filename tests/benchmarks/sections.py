@@ -711,4 +711,112 @@ def feedback(report: Report) -> None:
     )
 
 
-ALL = [customers, customer_import, cases, intake, incidents, feedback]
+STORIES = 20_000
+KUDOS_PER_STORY = 10
+STAFF = 500
+
+
+def _seed_staff() -> list[int]:
+    """500 agents in 50 teams, written in bulk (no password: they never log in)."""
+    from django.contrib.auth.models import Group
+
+    from crm.models import StaffProfile, Team
+
+    users = get_user_model().objects
+    have = list(users.filter(username__startswith="bench-staff-").order_by("pk").values_list("pk", flat=True))
+    if len(have) >= STAFF:
+        return have
+    teams = [Team.objects.get_or_create(name=f"Bench desk {n:02d}")[0] for n in range(50)]
+    created = users.bulk_create(
+        get_user_model()(username=f"bench-staff-{n:03d}", email=f"staff{n}@bench.test", password="!")
+        for n in range(len(have), STAFF)
+    )
+    agent = Group.objects.get(name="agent")
+    agent.user_set.add(*created)
+    StaffProfile.objects.bulk_create(
+        StaffProfile(user=user, display_name=f"Staff {user.username[-3:]}", team=teams[i % 50])
+        for i, user in enumerate(created)
+    )
+    return list(users.filter(username__startswith="bench-staff-").order_by("pk").values_list("pk", flat=True))
+
+
+def _seed_stories() -> None:
+    """20,000 published stories over a year (a third recoveries), each about one of 500 staff, with ten
+    kudos each (200,000), inserted set-wise by SQL."""
+    from recognition.models import Story
+
+    if Story.objects.count() >= STORIES:
+        return
+    staff = _seed_staff()
+    started = time.monotonic()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            INSERT INTO recognition_story (about_as_given, teller_kind, teller_id, customer_name, customer_email,
+                kind, text, status, decline_reason, created_at, published_at, kudos_count)
+            SELECT '', 'colleague', (%(staff)s::bigint[])[1 + (g * 7) %% %(n)s], '', '',
+                   CASE WHEN g %% 3 = 0 THEN 'recovery' ELSE 'delight' END,
+                   'Bench story ' || g || ': the customer wrote to say thank you.', 'published', '',
+                   now() - (g * 26 || ' minutes')::interval, now() - (g * 26 || ' minutes')::interval, %(kudos)s
+            FROM generate_series(1, %(stories)s) AS g
+            """,
+            {"staff": staff, "n": len(staff), "stories": STORIES, "kudos": KUDOS_PER_STORY},
+        )
+        cursor.execute(
+            """
+            INSERT INTO recognition_story_about (story_id, user_id)
+            SELECT s.id, (%(staff)s::bigint[])[1 + (s.id * 13) %% %(n)s] FROM recognition_story s
+            """,
+            {"staff": staff, "n": len(staff)},
+        )
+        cursor.execute(
+            """
+            INSERT INTO recognition_storyperson (story_id, user_id, team_id, kind, published_at)
+            SELECT a.story_id, a.user_id, p.team_id, s.kind, s.published_at
+            FROM recognition_story_about a JOIN recognition_story s ON s.id = a.story_id
+            JOIN crm_staffprofile p ON p.user_id = a.user_id
+            """
+        )
+        cursor.execute(
+            """
+            INSERT INTO recognition_kudos (story_id, user_id, created_at)
+            SELECT s.id, (%(staff)s::bigint[])[1 + (s.id * 31 + k * 17) %% %(n)s], now()
+            FROM recognition_story s, generate_series(1, %(kudos)s) AS k
+            ON CONFLICT DO NOTHING
+            """,
+            {"staff": staff, "n": len(staff), "kudos": KUDOS_PER_STORY},
+        )
+        cursor.execute("ANALYZE")
+    print(f"  seeded {STORIES} stories in {time.monotonic() - started:.0f} s", flush=True)
+
+
+def recognition(report: Report) -> None:
+    from recognition.models import Kudos, Story
+
+    _seed_stories()
+    agent = get_user_model().objects.get(username="bench-staff-007")
+    lead = staff_create_or_update(
+        username="bench-lead", role="lead", display_name="Bench Lead", team_name="Bench desk 07"
+    )
+    staff, boss = Client(), Client()
+    staff.force_login(agent)
+    boss.force_login(lead)
+    label = f"({Story.objects.count():,} stories, {Kudos.objects.count():,} kudos, {STAFF} staff)"
+    measure_requests(
+        report, f"Recognition board, first page {label}", lambda: staff.get("/recognition/"), target="< 30 ms p50"
+    )
+    measure_requests(
+        report, "API board balance (90 days)", lambda: staff.get("/api/v1/board/balance/"), target="< 30 ms p50"
+    )
+    measure_requests(
+        report,
+        "Recognition board, delight in one team",
+        lambda: staff.get("/recognition/", {"kind": "delight", "team": agent.staff_profile.team_id}),
+    )
+    measure_requests(
+        report, "Recognition board as a lead (with who is not recognised)", lambda: boss.get("/recognition/")
+    )
+    measure_requests(report, "API stories list, first page", lambda: staff.get("/api/v1/stories/"))
+
+
+ALL = [customers, customer_import, cases, intake, incidents, feedback, recognition]

@@ -54,4 +54,4 @@ def test_the_case_page_and_api_cost_the_same_for_one_promise_and_for_ten(
     baseline = queries(lambda: client.get(url(small)))
     with django_assert_max_num_queries(baseline):
         client.get(url(large))
-    assert baseline <= (16 if surface == "page" else 8)
+    assert baseline <= (17 if surface == "page" else 8)  # the page: 16 plus the stories told about the case
