@@ -14,7 +14,7 @@ class ComplaintsConfig(AppConfig):
         # acknowledged_at is the time the mail server accepted the acknowledgement.
         email_sent.connect(_on_email_sent, dispatch_uid="complaints.acknowledgement_sent")
         # The customer page (crm) lists the customer's cases and the incidents that affected them.
-        from complaints.cases.views import customer_cases_section
+        from complaints.cases.views.lists import customer_cases_section
         from crm.sections import register
 
         register("customer", customer_cases_section)
