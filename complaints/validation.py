@@ -56,11 +56,20 @@ def require_subject(subject: str, *, field: str = "subject") -> str:
     return subject
 
 
-def customer_text(value: str, *, field: str, max_length: int, required: bool, errors: dict[str, list[str]]) -> str:
-    """What a customer typed, kept as typed (line endings made \\n); a problem is added to `errors`."""
+def typed_text(
+    value: str,
+    *,
+    field: str,
+    max_length: int,
+    errors: dict[str, list[str]],
+    required: bool = True,
+    missing: str = "Please tell us this.",
+) -> str:
+    """What someone typed (a customer's complaint, a colleague's story or suggestion), kept as typed: ends
+    trimmed, line endings made \\n. A problem is added to `errors`, so a form names every field at once."""
     value = (value or "").replace("\r\n", "\n").strip()
     if required and not value:
-        errors[field] = ["Please tell us this."]
+        errors[field] = [missing]
     elif len(value) > max_length:
         errors[field] = [f"Please keep this under {max_length:,} characters (it has {len(value):,})."]
     elif TEXT_CONTROL_CHARACTERS.search(value):

@@ -1,6 +1,6 @@
 """Input rules of feedback, shared by its services: every problem of a suggestion named in one answer."""
 
-from complaints.validation import TEXT_CONTROL_CHARACTERS, require_subject
+from complaints.validation import require_subject, typed_text
 from crm.exceptions import InvalidInput
 
 SUGGESTION_TEXT_MAX_LENGTH = 5_000
@@ -10,14 +10,7 @@ COMMENT_MAX_LENGTH = 5_000
 
 def staff_text(value: str, *, field: str, errors: dict[str, list[str]], max_length: int) -> str:
     """Text a member of staff wrote that must be there, trimmed; a problem goes into `errors`."""
-    value = (value or "").replace("\r\n", "\n").strip()
-    if not value:
-        errors[field] = ["Write something here."]
-    elif len(value) > max_length:
-        errors[field] = [f"Keep this under {max_length:,} characters (it has {len(value):,})."]
-    elif TEXT_CONTROL_CHARACTERS.search(value):
-        errors[field] = ["This contains characters that cannot be stored. Type it as text."]
-    return value
+    return typed_text(value, field=field, max_length=max_length, errors=errors, missing="Write something here.")
 
 
 def suggestion_texts(fields: dict[str, str], *, errors: dict[str, list[str]]) -> dict[str, str]:

@@ -28,7 +28,7 @@ from complaints.models import (
 )
 from complaints.promises.services import promise_reply, reply_due
 from complaints.resolution.services import customer_reopen_deadline, reopen_locked, reopen_window_closed
-from complaints.validation import CUSTOMER_TEXT_MAX_LENGTH, customer_text, subject_from
+from complaints.validation import CUSTOMER_TEXT_MAX_LENGTH, subject_from, typed_text
 from crm.customers.services import customer_create, customer_find_or_create_by_email
 from crm.exceptions import Conflict, InvalidInput, NotPermitted
 from crm.models import Customer, Role, Service
@@ -74,11 +74,9 @@ def complaint_submit(
     the case for the owner to confirm, never silently dropped."""
     errors: dict[str, list[str]] = {}
     limit = CUSTOMER_TEXT_MAX_LENGTH
-    description = customer_text(description, field="description", max_length=limit, required=True, errors=errors)
-    outcome_wanted = customer_text(
-        outcome_wanted, field="outcome_wanted", max_length=5_000, required=False, errors=errors
-    )
-    order_reference = customer_text(
+    description = typed_text(description, field="description", max_length=limit, required=True, errors=errors)
+    outcome_wanted = typed_text(outcome_wanted, field="outcome_wanted", max_length=5_000, required=False, errors=errors)
+    order_reference = typed_text(
         order_reference, field="order_reference", max_length=100, required=False, errors=errors
     )
     # The customer's own fields, by the same rules as everywhere; the email may belong to a stored customer.
@@ -132,7 +130,7 @@ def case_receive_message(*, case: Case, text: str, channel: str = CaseChannel.WE
     """The customer writes to us (status page or email): a message_in event; a waiting case opens again,
     and so does a resolved one within CUSTOMER_REOPEN_DAYS (after that: 409, a new complaint)."""
     errors: dict[str, list[str]] = {}
-    text = customer_text(text, field="text", max_length=CUSTOMER_TEXT_MAX_LENGTH, required=True, errors=errors)
+    text = typed_text(text, field="text", max_length=CUSTOMER_TEXT_MAX_LENGTH, required=True, errors=errors)
     if errors:
         raise InvalidInput("Your message needs another look.", errors=errors)
     return receive_customer_message(Case.objects.for_update().get(pk=case.pk), text=text, channel=channel)
@@ -148,7 +146,7 @@ def case_add_contact(*, case: Case, by: StaffUser, channel: str, text: str) -> C
         choices = ", ".join(c.value for c in AGENT_LOGGED_CHANNELS)
         raise InvalidInput("Unknown channel.", errors={"channel": [f"Choose one of {choices}."]})
     errors: dict[str, list[str]] = {}
-    text = customer_text(text, field="description", max_length=CUSTOMER_TEXT_MAX_LENGTH, required=True, errors=errors)
+    text = typed_text(text, field="description", max_length=CUSTOMER_TEXT_MAX_LENGTH, required=True, errors=errors)
     if errors:
         raise InvalidInput("Say what the customer told you.", errors=errors)
     case = Case.objects.for_update().get(pk=case.pk)
@@ -208,7 +206,7 @@ def receive_unverified_message(case: Case, *, text: str, sender: str, reason: st
 def case_rate(*, case: Case, score: int, comment: str = "") -> CaseEvent:
     """The customer rates a resolved case, once per resolution."""
     errors: dict[str, list[str]] = {}
-    comment = customer_text(comment, field="comment", max_length=5_000, required=False, errors=errors)
+    comment = typed_text(comment, field="comment", max_length=5_000, required=False, errors=errors)
     if not isinstance(score, int) or not 1 <= score <= 5:
         errors["score"] = ["Choose a score from 1 to 5."]
     if errors:
@@ -226,7 +224,7 @@ def case_customer_asks_for_manager(*, case: Case, reason: str) -> Promise | None
     promises the customer a reply by a time the customer sees. Once per senior person: asking again while
     they are on the case changes nothing and emails nobody. None when nobody senior is active."""
     errors: dict[str, list[str]] = {}
-    reason = customer_text(reason, field="reason", max_length=5_000, required=True, errors=errors)
+    reason = typed_text(reason, field="reason", max_length=5_000, required=True, errors=errors)
     if errors:
         raise InvalidInput("Please tell us why.", errors=errors)
     case = Case.objects.for_update().get(pk=case.pk)

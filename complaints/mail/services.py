@@ -31,7 +31,7 @@ from complaints.models import (
     RejectedEmail,
 )
 from complaints.resolution.services import customer_reopen_deadline
-from complaints.validation import CUSTOMER_TEXT_MAX_LENGTH, TEXT_CONTROL_CHARACTERS, customer_text, subject_from
+from complaints.validation import CUSTOMER_TEXT_MAX_LENGTH, TEXT_CONTROL_CHARACTERS, subject_from, typed_text
 from crm.customers.services import customer_create, customer_find_or_create_by_email
 from crm.database import unique_violation
 from crm.exceptions import Conflict, InvalidInput, NotPermitted
@@ -282,7 +282,7 @@ def rejected_email_open_case(
         reference = str(Case.objects.get(pk=rejected.case_id).reference)
         raise Conflict(f"This message already opened {reference}.", errors={"case": [reference]})
     errors: dict[str, list[str]] = {}
-    description = customer_text(
+    description = typed_text(
         description, field="description", max_length=CUSTOMER_TEXT_MAX_LENGTH, required=True, errors=errors
     )
     if errors:

@@ -171,7 +171,7 @@ def test_the_form_needs_its_csrf_token():
     assert Client(enforce_csrf_checks=True).post(reverse("complain"), complaint()).status_code == 403
 
 
-def test_customer_text_is_escaped_on_the_staff_case_page(client, api, alice):
+def test_typed_text_is_escaped_on_the_staff_case_page(client, api, alice):
     api.post(API, complaint(name=f"Evil {XSS}", description=XSS), format="json")
     case = Case.objects.get()
     client.force_login(alice)
