@@ -9,7 +9,9 @@ from typing import Any, cast
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.template.loader import render_to_string
 from django.utils import timezone
+from django.utils.safestring import SafeString
 
 from crm.models import Team
 from crm.permissions import StaffUser
@@ -77,12 +79,31 @@ class Balance:
 
 
 BALANCE_CACHE_KEY = "recognition:balance"
+BALANCE_SECTION_CACHE_KEY = "recognition:balance-section"
 BALANCE_CACHE_SECONDS = 300
 
 
 def current_balance() -> tuple[Balance, list[Balance]]:
     """The board's balance, shared by everyone for five minutes (publishing a story clears it at once)."""
     return cast(tuple[Balance, list[Balance]], cache.get_or_set(BALANCE_CACHE_KEY, balance, BALANCE_CACHE_SECONDS))
+
+
+def balance_section() -> SafeString:
+    """The balance as the board shows it, rendered once for everyone: a row per team made a third of the
+    page's time. Cached and cleared with the balance."""
+
+    def render() -> SafeString:
+        overall, teams = current_balance()
+        context = {"overall": overall, "team_balances": teams, "balance_days": BALANCE_DAYS}
+        return render_to_string("recognition/board/_balance.html", context)
+
+    # A SafeString pickles as one: what comes back from the cache is still marked safe, escaped once.
+    return cast(SafeString, cache.get_or_set(BALANCE_SECTION_CACHE_KEY, render, BALANCE_CACHE_SECONDS))
+
+
+def forget_balance() -> None:
+    """A story was published: the board and the API count it at once."""
+    cache.delete_many([BALANCE_CACHE_KEY, BALANCE_SECTION_CACHE_KEY])
 
 
 def balance(*, now: datetime | None = None, days: int = BALANCE_DAYS) -> tuple[Balance, list[Balance]]:

@@ -29,15 +29,12 @@ def board(request: StaffRequest) -> HttpResponse:
         story.can_kudos = permissions.can_give_kudos(user, story)
         story.names = ", ".join(staff_display_name(person) for person in story.about.all())
         story.teller_name = staff_display_name(story.teller) or "a customer"
-    overall, teams = selectors.current_balance()
     context = {
         "page": page,
         "filters": filters,
         "chosen": chosen,
         "teams": Team.objects.order_by("name"),
-        "overall": overall,
-        "team_balances": teams,
-        "balance_days": selectors.BALANCE_DAYS,
+        "balance_section": selectors.balance_section(),
         "query": request.GET.urlencode(),
         "pending_count": pending().count() if permissions.can_moderate(user) else None,
     }

@@ -2,7 +2,6 @@
 comments. Every write here, in a transaction; every email through the outbox, once."""
 
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -14,7 +13,7 @@ from crm.exceptions import Conflict, InvalidInput
 from crm.names import staff_display_name
 from crm.permissions import StaffUser, roles_of
 from recognition import emails, permissions
-from recognition.board.selectors import BALANCE_CACHE_KEY
+from recognition.board.selectors import forget_balance
 from recognition.models import Comment, Kudos, Story, StoryAction, StoryKind, StoryPerson, StoryStatus
 from recognition.validation import DECLINE_REASON_MIN_LENGTH, require_story_text, story_text
 
@@ -114,7 +113,7 @@ def story_publish(*, story: Story, by: StaffUser, kind: str = "", about: list[st
         )
         for person in people
     )
-    transaction.on_commit(lambda: cache.delete(BALANCE_CACHE_KEY))  # the board counts it at once
+    transaction.on_commit(forget_balance)
     names = ", ".join(staff_display_name(p) for p in people)
     for person in people:
         emails.email_staff(

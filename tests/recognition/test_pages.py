@@ -46,6 +46,20 @@ def test_the_board_shows_stories_the_balance_and_nudges_when_recoveries_dominate
     assert as_user(bob).get(BOARD, {"team": "x", "period": "century"}).status_code == 200
 
 
+def test_a_published_story_counts_in_the_balance_at_once(
+    as_user, api_as, alice, bob, charlie, lena, django_capture_on_commit_callbacks
+):
+    # The balance is cached for everyone (the page's section and the API); publishing must not wait for it.
+    published(charlie, [alice], moderator=lena, kind="delight")
+    assert "<strong>1</strong> delight, <strong>0</strong> recovery" in page_of(as_user(bob), BOARD)
+    assert api_as(bob).get("/api/v1/board/balance/").json()["overall"]["recovery"] == 0
+    story = tell(charlie, [alice], kind="recovery")
+    with django_capture_on_commit_callbacks(execute=True):
+        services.story_publish(story=story, by=lena)
+    assert "<strong>1</strong> delight, <strong>1</strong> recovery" in page_of(as_user(bob), BOARD)
+    assert api_as(bob).get("/api/v1/board/balance/").json()["overall"]["recovery"] == 1
+
+
 def test_kudos_in_place_with_htmx(as_user, alice, bob, charlie, lena):
     story = published(charlie, [alice], moderator=lena)
     kudos_url = reverse("recognition:kudos", args=[story.pk])
