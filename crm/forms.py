@@ -1,10 +1,14 @@
-"""Form helpers every app's forms use: domain errors shown on the form, and times turned to UTC."""
+"""Form helpers every app's forms use: domain errors shown on the form, times turned to UTC, and lists of
+staff drawn quickly."""
 
 from datetime import UTC, datetime
 from typing import Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
 from crm.exceptions import Conflict, DomainError, NotPermitted
 
@@ -44,3 +48,25 @@ class UtcDateTimeField(forms.DateTimeField):
 # A date and time picked in the browser, read in the site's TIME_ZONE (the current time zone), so
 # "17:00" means 17:00 here.
 DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+
+class StaffSelect(forms.Select):
+    """A select of staff (hand over to, escalate to, assign to, who a story is about), its options joined
+    in Python. Django draws each option through a template, about 0.1 ms each: with 550 staff the case
+    page's two lists of people were 60 % of the page. Flat choices only; everything is escaped."""
+
+    def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None) -> SafeString:
+        chosen = {str(v) for v in self.format_value(value)}
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            ((key, " selected" if str(key) in chosen else "", label) for key, label in self.choices),
+        )
+        final_attrs = self.build_attrs(self.attrs, attrs)
+        if self.allow_multiple_selected:
+            final_attrs["multiple"] = True
+        return format_html('<select name="{}"{}>{}</select>', name, flatatt(final_attrs), options)
+
+
+class StaffSelectMultiple(StaffSelect, forms.SelectMultiple):
+    """The same, for several people."""

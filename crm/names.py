@@ -92,4 +92,9 @@ def staff_display_name(user: "User | None") -> str:
     if user is None:
         return ""
     profile = getattr(user, "staff_profile", None)
-    return (profile.display_name if profile else "") or user.get_full_name() or user.username
+    return name_to_show(profile.display_name if profile else "", user.first_name, user.last_name, user.username)
+
+
+def name_to_show(display_name: str | None, first_name: str, last_name: str, username: str) -> str:
+    """staff_display_name from the columns alone, for lists read without building a user each."""
+    return display_name or f"{first_name} {last_name}".strip() or username

@@ -1,10 +1,10 @@
 """Forms of the case page and of logging a call. They check shapes; the rules are the services'."""
 
 import copy
-from collections.abc import Iterable
 from typing import Any, cast
 
 from django import forms
+from django.db.models import QuerySet
 
 from complaints import permissions
 from complaints.cases.services import NO_CONTACT_REASON_REQUIRED
@@ -12,11 +12,10 @@ from complaints.models import AGENT_LOGGED_CHANNELS, Case, CaseChannel, Category
 from complaints.validation import HANDOVER_REASON_MIN_LENGTH
 from crm.customers.forms import CustomerForm
 from crm.exceptions import InvalidInput
-from crm.forms import DomainErrorsMixin
+from crm.forms import DomainErrorsMixin, StaffSelect
 from crm.models import Customer, Role
-from crm.names import staff_display_name
 from crm.permissions import StaffUser
-from crm.staff.selectors import active_in_roles
+from crm.staff.selectors import active_in_roles, staff_choices
 from crm.validation import clean_customer_fields
 
 
@@ -39,12 +38,11 @@ class MessageForm(DomainErrorsMixin, forms.Form):
     await_reply = forms.BooleanField(label="Wait for their reply", required=False)
 
 
-def _people(field: forms.Field, people: Iterable[StaffUser], *, leave_out: int | None = None) -> None:
+def _people(field: forms.Field, people: QuerySet[StaffUser], *, leave_out: int | None = None) -> None:
     """Offer staff by the names they go by (never a username typed in), leaving out e.g. the owner."""
-    cast(forms.ChoiceField, field).choices = [
-        ("", "choose"),
-        *((u.username, staff_display_name(u)) for u in people if u.pk != leave_out),
-    ]
+    if leave_out is not None:
+        people = people.exclude(pk=leave_out)
+    cast(forms.ChoiceField, field).choices = [("", "choose"), *staff_choices(people)]
 
 
 class CaseForm(DomainErrorsMixin, forms.Form):
@@ -59,7 +57,7 @@ class EscalateForm(CaseForm):
     level = forms.ChoiceField(
         label="Escalate to", choices=[("", "a named person")] + EscalationLevel.choices, required=False
     )
-    to = forms.ChoiceField(label="Or this person", required=False)
+    to = forms.ChoiceField(label="Or this person", required=False, widget=StaffSelect)
     reason = forms.CharField(label="Reason", max_length=2_000, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -69,7 +67,7 @@ class EscalateForm(CaseForm):
 
 
 class HandoverForm(CaseForm):
-    to = forms.ChoiceField(label="Hand over to")
+    to = forms.ChoiceField(label="Hand over to", widget=StaffSelect)
     reason = forms.CharField(
         label=f"Reason (at least {HANDOVER_REASON_MIN_LENGTH} characters; the customer is told)",
         max_length=2_000,
@@ -85,11 +83,14 @@ class HandoverForm(CaseForm):
 class AssignForm(CaseForm):
     """Leads offer the members of the teams they lead; managers every agent and lead."""
 
-    to = forms.ChoiceField(label="Assign to")
+    to = forms.ChoiceField(label="Assign to", widget=StaffSelect)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        _people(self.fields["to"], permissions.assignable_to(self.user) if self.user else [])
+        if self.user is not None:
+            _people(self.fields["to"], permissions.assignable_to(self.user))
+        else:
+            cast(forms.ChoiceField, self.fields["to"]).choices = [("", "choose")]
 
 
 class ResolveForm(DomainErrorsMixin, forms.Form):

@@ -6,7 +6,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 
 from crm.exceptions import InvalidInput
-from crm.names import staff_display_name
+from crm.names import name_to_show, staff_display_name
 from crm.permissions import StaffUser, roles_of
 
 
@@ -32,6 +32,13 @@ def active_in_roles(roles: Iterable[str]) -> QuerySet[StaffUser]:
         .order_by("username")
         .distinct()
     )
+
+
+def staff_choices(people: QuerySet[StaffUser]) -> list[tuple[str, str]]:
+    """(username, the name they go by) for each of these people, for a list to choose from: one query, and
+    no user built for each (with 550 staff, building them was half of the case page's lists)."""
+    columns = people.values_list("username", "staff_profile__display_name", "first_name", "last_name")
+    return [(username, name_to_show(display, first, last, username)) for username, display, first, last in columns]
 
 
 def staff_names(usernames: Iterable[str]) -> dict[str, str]:

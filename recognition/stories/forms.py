@@ -4,22 +4,20 @@ from typing import Any, cast
 
 from django import forms
 
-from crm.forms import DomainErrorsMixin
+from crm.forms import DomainErrorsMixin, StaffSelectMultiple
 from crm.models import Role
-from crm.names import staff_display_name
-from crm.staff.selectors import active_in_roles
+from crm.staff.selectors import active_in_roles, staff_choices
 from recognition.models import StoryKind
 from recognition.validation import STORY_MAX_LENGTH
 
 
 def _staff_choices(field: forms.Field) -> None:
     """Offer people by the names they go by (never a username typed in)."""
-    people = active_in_roles(Role.values)
-    cast(forms.MultipleChoiceField, field).choices = [(u.username, staff_display_name(u)) for u in people]
+    cast(forms.MultipleChoiceField, field).choices = staff_choices(active_in_roles(Role.values))
 
 
 class NominateForm(DomainErrorsMixin, forms.Form):
-    about = forms.MultipleChoiceField(label="Who is it about?", widget=forms.SelectMultiple(attrs={"size": 8}))
+    about = forms.MultipleChoiceField(label="Who is it about?", widget=StaffSelectMultiple(attrs={"size": 8}))
     kind = forms.ChoiceField(label="What kind of story?", choices=StoryKind.choices, widget=forms.RadioSelect)
     story = forms.CharField(
         label="What did they do? (the customer's words, the moment, what changed for them)",
@@ -38,7 +36,7 @@ class PublishForm(DomainErrorsMixin, forms.Form):
     about = forms.MultipleChoiceField(
         label="Who it is about (match a customer's words to the people they mean)",
         required=False,
-        widget=forms.SelectMultiple(attrs={"size": 6}),
+        widget=StaffSelectMultiple(attrs={"size": 6}),
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

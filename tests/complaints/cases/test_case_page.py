@@ -249,6 +249,17 @@ def test_handover_reason_too_short_keeps_the_text_and_says_why_next_to_it(as_use
     assert case.owner == alice
 
 
+def test_the_lists_of_people_show_names_escaped_and_keep_the_choice_after_an_error(as_user, alice, bob):
+    bob.staff_profile.display_name = 'Bob "<b>B</b>" Smith'
+    bob.staff_profile.save()
+    case = make_case(by=alice)
+    response = as_user(alice).post(case_url(case, "handover"), {"to": "bob", "reason": "too short"})
+    handover = field_html(response.content.decode(), "id_handover_to")
+    assert '<select name="to" id="id_handover_to" required>' in handover
+    assert '<option value="bob" selected>Bob &quot;&lt;b&gt;B&lt;/b&gt;&quot; Smith</option>' in handover
+    assert '<option value="alice"' not in handover  # not to the owner
+
+
 def test_a_promise_due_in_the_past_is_refused_with_the_text_kept(as_user, alice):
     case = make_case(by=alice)
     past = local_input(timezone.now() - timedelta(hours=1))
