@@ -29,9 +29,10 @@ run: migrate
 test: lint
 	$(BIN)/python tests/run.py $(PYTEST_ARGS)
 
-# The edit-test loop: no slow tests (state machine, fuzzing, big messages, backup drill), no real workers.
+# The edit-test loop: no slow tests (state machine, fuzzing, big messages, backup drill), no real workers,
+# on both cores (pytest-xdist; tests/xdist_worker.py gives each worker its own Redis database).
 test-fast: $(VENV)/.installed-dev
-	$(BIN)/python tests/run.py -m "not slow and not integration" $(PYTEST_ARGS)
+	$(BIN)/python tests/run.py -n 2 -m "not slow and not integration" $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-dev
 	$(BIN)/ruff check .

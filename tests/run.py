@@ -54,6 +54,11 @@ def main() -> int:
     if os.environ.get("DATABASE_URL", "").startswith("postgres"):
         os.environ.setdefault("DJANGO_TEST_DATABASE_NAME", f"test_gemdesk_{os.getpid()}")
 
+    # The project importable in this process and in xdist's workers, before pytest reads its plugins
+    # (tests.xdist_worker is one).
+    sys.path.insert(0, str(ROOT))
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH", "")]))
+
     import pytest
 
     os.chdir(ROOT)
