@@ -18,6 +18,13 @@ class ComplaintsConfig(AppConfig):
         from crm.sections import register
 
         register("customer", customer_cases_section)
+        # A customer's copy of their personal data (crm) holds their cases and the mail they sent.
+        from complaints.intake.selectors import personal_data_cases
+        from complaints.mail.selectors import personal_data_mail
+        from crm import personal_data
+
+        personal_data.register("cases", personal_data_cases)
+        personal_data.register("emails_from_them", personal_data_mail)
 
 
 def _on_email_sent(sender: type, key: str, sent_at: datetime, **kwargs: Any) -> None:

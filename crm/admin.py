@@ -9,7 +9,17 @@ from django.http import HttpRequest
 
 from crm.customers.services import customer_create, customer_update
 from crm.exceptions import InvalidInput
-from crm.models import BulkEmail, Customer, NameChange, OutboundEmail, Service, StaffProfile, Subscription, Team
+from crm.models import (
+    BulkEmail,
+    Customer,
+    NameChange,
+    OutboundEmail,
+    PersonalDataRequest,
+    Service,
+    StaffProfile,
+    Subscription,
+    Team,
+)
 from crm.permissions import acting_staff
 from crm.validation import EDITABLE_FIELDS, clean_customer_fields
 
@@ -92,6 +102,13 @@ class NameChangeAdmin(ReadOnlyAdmin):
     list_display = ["customer", "field", "before", "after", "changed_by", "changed_at"]
     list_select_related = ["customer", "changed_by"]
     search_fields = ["customer__full_name"]
+
+
+@admin.register(PersonalDataRequest)
+class PersonalDataRequestAdmin(ReadOnlyAdmin):
+    list_display = ["customer", "kind", "by", "at"]
+    list_select_related = ["customer", "by"]
+    list_filter = ["kind"]
 
 
 @admin.register(OutboundEmail)

@@ -124,6 +124,8 @@ class Customer(models.Model):
             models.Index(fields=["phone"], name="customer_phone_idx"),
             models.Index(fields=["full_name", "id"], name="customer_name_order_idx"),
         ]
+        # Managers may export a customer's personal data; give this to anyone else who must.
+        permissions = [("export_personal_data", "Can export a customer's personal data")]
 
     def __str__(self) -> str:
         return self.full_name
@@ -161,6 +163,25 @@ class NameChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.field}: {self.before!r} -> {self.after!r}"
+
+
+class PersonalDataRequestKind(models.TextChoices):
+    EXPORT = "export", "Personal data exported"
+
+
+class PersonalDataRequest(models.Model):
+    """Each time a customer's personal data was given out or erased: who did it, and when."""
+
+    customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="personal_data_requests")
+    kind = models.CharField(max_length=10, choices=PersonalDataRequestKind.choices)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for customer {self.customer_id}"
 
 
 # --- What customers use --------------------------------------------------------------

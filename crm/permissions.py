@@ -58,3 +58,10 @@ def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
         return view(request, *args, **kwargs)
 
     return wrapped
+
+
+def can_export_personal_data(user: User | AnonymousUser | None) -> bool:
+    """Managers, and staff given the permission crm.export_personal_data (the data protection officer)."""
+    if not is_staff_member(user) or not isinstance(user, User):
+        return False
+    return Role.MANAGER in roles_of(user) or user.has_perm("crm.export_personal_data")

@@ -14,6 +14,7 @@ urlpatterns = [
     path("<int:pk>/", views.customer_detail, name="customer-detail"),
     path("<int:pk>/edit/", views.customer_edit, name="customer-edit"),
     path("<int:pk>/confirm-name/", views.customer_confirm_name, name="customer-confirm-name"),
+    path("<int:pk>/export/", views.customer_export, name="customer-export"),
 ]
 
 public_urlpatterns = [

@@ -14,3 +14,8 @@ class RecognitionConfig(AppConfig):
 
         register("case", case_story_section)
         register("status", status_page_section)
+        # A customer's copy of their personal data (crm) holds the compliments they gave.
+        from crm import personal_data
+        from recognition.praise.selectors import personal_data_compliments
+
+        personal_data.register("compliments", personal_data_compliments)

@@ -1,9 +1,11 @@
-"""Reads for the customer's private status page and its JSON twin: only their case, only what is theirs."""
+"""Reads for the customer's private status page and its JSON twin: only their case, only what is theirs;
+and the same view of all their cases for the copy of their personal data."""
 
 from typing import Any
 
 from complaints.models import Case, CaseEvent, EventKind, Promise
 from complaints.resolution.services import customer_reopen_deadline
+from crm.models import Customer
 from crm.names import staff_display_name
 from crm.permissions import StaffUser
 
@@ -82,3 +84,26 @@ def customer_view_of(case: Case) -> dict[str, Any]:
             for e in conversation
         ],
     }
+
+
+def personal_data_cases(customer: Customer) -> list[dict[str, Any]]:
+    """For the copy of a customer's personal data: each of their cases as their status page shows it,
+    with what they told us when they complained and every rating they gave. Never internal notes."""
+    exported = []
+    for case in customer.cases.order_by("opened_at", "id"):
+        ratings = CaseEvent.objects.filter(case=case, kind=EventKind.RATED).order_by("created_at", "id")
+        exported.append(
+            customer_view_of(case)
+            | {
+                "channel": case.channel,
+                "outcome_wanted": case.outcome_wanted,
+                "order_reference": case.order_reference,
+                "name_as_given": case.name_as_given,
+                "title_as_given": case.title_as_given,
+                "ratings": [
+                    {"score": e.data.get("score"), "comment": e.data.get("comment", ""), "at": e.created_at}
+                    for e in ratings
+                ],
+            }
+        )
+    return exported

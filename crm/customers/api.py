@@ -1,5 +1,6 @@
 """Customers API: parse, call a service or selector, render."""
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
@@ -54,6 +55,15 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
     def confirm_name(self, request: Request, pk: str | None = None) -> Response:
         customer = services.customer_confirm_name(customer=self.get_object(), by=acting_staff(request))
         return self._render(customer)
+
+    @extend_schema(request=None, responses={200: OpenApiTypes.OBJECT})
+    @action(detail=True, methods=["get"])
+    def export(self, request: Request, pk: str | None = None) -> Response:
+        """Everything we hold about this customer, as one JSON file (GDPR articles 15 and 20): managers and
+        staff given crm.export_personal_data; each export is recorded."""
+        data = services.customer_export(customer=self.get_object(), by=acting_staff(request))
+        disposition = f'attachment; filename="customer-{pk}-personal-data.json"'
+        return Response(data, headers={"Content-Disposition": disposition})
 
     @extend_schema(
         parameters=[

@@ -1,13 +1,15 @@
-"""Reads for customer lists and the similar-customer check."""
+"""Reads for customer lists, the similar-customer check and the copy of a customer's personal data."""
 
 import difflib
 from collections.abc import Callable
+from typing import Any
 
 from django.conf import settings
 from django.core import signing
 from django.db.models import Q, QuerySet
 
-from crm.models import Customer
+from crm.models import Customer, OutboundEmail
+from crm.personal_data import collected
 from crm.search import name_words, search_key
 from crm.validation import normalise_email, normalise_phone
 
@@ -86,3 +88,38 @@ def customer_from_notices_token(token: str) -> Customer | None:
     except signing.BadSignature:
         return None
     return Customer.objects.filter(pk=customer_id).first()
+
+
+def personal_data(customer: Customer) -> dict[str, Any]:
+    """Everything Gemdesk holds about this customer, as plain data: their record and name history, the
+    services they use and the emails we sent them here, and what each other app holds (crm.personal_data).
+    Never what staff wrote among themselves (notes), nor anyone else's data."""
+    record = {field.name: getattr(customer, field.attname) for field in Customer._meta.concrete_fields}
+    for internal in ("search_name", "name_confirmed_by"):
+        record.pop(internal, None)
+    to_them = Q(customer=customer)
+    if customer.email:  # mail written before they were a customer (a compliment's thanks) went by address
+        to_them |= Q(to_email__iexact=customer.email)
+    emails = OutboundEmail.objects.filter(to_them)
+    return {
+        "customer": record,
+        "name_history": [
+            {"field": change.field, "before": change.before, "after": change.after, "at": change.changed_at}
+            for change in customer.name_changes.order_by("changed_at", "id")
+        ],
+        "services": [
+            {"service": s.service.name, "region": s.region, "active": s.active, "since": s.started_at}
+            for s in customer.subscriptions.select_related("service").order_by("started_at", "id")
+        ],
+        "emails_sent_to_them": [
+            {
+                "to": email.to_email,
+                "subject": email.bulk.subject if email.bulk else email.subject,
+                "state": email.state,
+                "written_at": email.created_at,
+                "sent_at": email.sent_at,
+            }
+            for email in emails.select_related("bulk").order_by("created_at", "id")
+        ],
+        **collected(customer),
+    }

@@ -4,14 +4,16 @@ here, so the field rules and the name history hold everywhere."""
 
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from crm.exceptions import InvalidInput
-from crm.models import Customer, NameChange
-from crm.permissions import StaffUser
+from crm.customers.selectors import personal_data
+from crm.exceptions import InvalidInput, NotPermitted
+from crm.models import Customer, NameChange, PersonalDataRequest, PersonalDataRequestKind
+from crm.permissions import StaffUser, can_export_personal_data
 from crm.validation import NAME_FIELDS, clean_customer_fields, normalise_email
 
 
@@ -140,3 +142,13 @@ def customers_import(rows: list[tuple[int, dict[str, str]]], *, by: StaffUser | 
     NameChange.objects.bulk_create(name_changes)
     result.created, result.updated = len(to_create), len(to_update)
     return result
+
+
+@transaction.atomic
+def customer_export(*, customer: Customer, by: StaffUser) -> dict[str, Any]:
+    """A copy of everything we hold about the customer (crm.customers.selectors.personal_data), for
+    managers and whoever holds crm.export_personal_data; each export is recorded (who, when)."""
+    if not can_export_personal_data(by):
+        raise NotPermitted("Only managers, or staff given the right, export a customer's personal data.")
+    PersonalDataRequest.objects.create(customer=customer, kind=PersonalDataRequestKind.EXPORT, by=by)
+    return personal_data(customer)

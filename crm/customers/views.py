@@ -1,7 +1,11 @@
-"""Customer pages: list with search, customer page, new (similar customers first), edit, confirm name;
+"""Customer pages: list with search, customer page, new (similar customers first), edit, confirm name,
+export their personal data;
 and the customer's own page to stop service notices (the link in every notice, no login)."""
 
+import json
+
 from django.contrib import messages
+from django.core.serializers.json import DjangoJSONEncoder
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.csrf import csrf_exempt
@@ -13,7 +17,7 @@ from crm.customers import selectors, services
 from crm.customers.forms import CustomerForm, NewCustomerForm
 from crm.exceptions import DomainError
 from crm.models import Customer
-from crm.permissions import staff_required
+from crm.permissions import can_export_personal_data, staff_required
 from crm.sections import render_sections
 
 PAGE_SIZE = 50
@@ -30,8 +34,30 @@ def customer_list(request: StaffRequest) -> HttpResponse:
 def customer_detail(request: StaffRequest, pk: int) -> HttpResponse:
     customer = get_object_or_404(Customer.objects.select_related("name_confirmed_by__staff_profile"), pk=pk)
     history = customer.name_changes.select_related("changed_by__staff_profile")[:50]
-    context = {"customer": customer, "history": history, "sections": render_sections("customer", request, customer)}
+    context = {
+        "customer": customer,
+        "history": history,
+        "sections": render_sections("customer", request, customer),
+        "can_export": can_export_personal_data(request.user),
+    }
     return render(request, "crm/customers/detail.html", context)
+
+
+@staff_required
+@require_POST
+def customer_export(request: StaffRequest, pk: int) -> HttpResponse:
+    """The customer's personal data as a JSON file to give them (the same as GET customers/{id}/export/)."""
+    customer = get_object_or_404(Customer, pk=pk)
+    try:
+        data = services.customer_export(customer=customer, by=request.user)
+    except DomainError as error:
+        messages.error(request, error.detail)
+        return redirect("crm:customer-detail", pk=pk)
+    response = HttpResponse(
+        json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2), content_type="application/json"
+    )
+    response["Content-Disposition"] = f'attachment; filename="customer-{pk}-personal-data.json"'
+    return response
 
 
 @staff_required

@@ -1,0 +1,27 @@
+"""Reads of customers' compliments: what one customer gave, for the copy of their personal data."""
+
+from typing import Any
+
+from django.db.models import Q
+
+from crm.models import Customer
+from recognition.models import Story, TellerKind
+
+
+def personal_data_compliments(customer: Customer) -> list[dict[str, Any]]:
+    """For the copy of a customer's personal data: the compliments they gave, by their address or through
+    their own cases' status pages, as they wrote them."""
+    theirs = Q(teller_kind=TellerKind.CUSTOMER) & Q(case__customer=customer)
+    if customer.email:
+        theirs |= Q(teller_kind=TellerKind.CUSTOMER, customer_email__iexact=customer.email)
+    return [
+        {
+            "name": story.customer_name,
+            "email": story.customer_email,
+            "about": story.about_as_given,
+            "story": story.text,
+            "given_at": story.created_at,
+            "status": story.status,
+        }
+        for story in Story.objects.filter(theirs).order_by("created_at", "id")
+    ]
