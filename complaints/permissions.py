@@ -23,6 +23,7 @@ from crm.staff.selectors import active_in_roles
 SEE_ALL_ROLES = {Role.MANAGER, Role.EXECUTIVE}
 TAKE_ROLES = {Role.AGENT, Role.LEAD}
 LEAD_TEAM_ROLES = {Role.LEAD, Role.MANAGER}
+EXPORT_ROLES = {Role.LEAD, Role.MANAGER, Role.EXECUTIVE}
 SEE_INCIDENTS_ROLES = {Role.LEAD, Role.MANAGER, Role.EXECUTIVE}
 RUN_INCIDENTS_ROLES = {Role.LEAD, Role.MANAGER}
 CHANGE_RULE = "Only the owner, their team lead or a manager can change this case."
@@ -166,3 +167,13 @@ def require_run_incidents(user: StaffUser) -> None:
 def can_review_inbound_mail(user: StaffUser) -> bool:
     """Leads and managers read the mail that opened no case, and turn refused messages into cases."""
     return bool(roles_of(user) & LEAD_TEAM_ROLES)
+
+
+def can_export_cases(user: StaffUser) -> bool:
+    """Case lists as CSV files (customers' names in a file that leaves Gemdesk): leads and up, as figures."""
+    return bool(roles_of(user) & EXPORT_ROLES)
+
+
+def require_export_cases(user: StaffUser) -> None:
+    if not can_export_cases(user):
+        raise NotPermitted("Leads, managers and executives export case lists.")

@@ -5,13 +5,15 @@ map to 400/403/409 in config.api.exception_handler. The promise endpoints come f
 """
 
 from django.db.models import QuerySet
-from django.http import Http404
+from django.http import Http404, StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from complaints import permissions
 from complaints.cases import selectors, services
 from complaints.cases.filters import CaseFilter
 from complaints.cases.serializers import (
@@ -32,6 +34,7 @@ from complaints.models import Case
 from complaints.promises.api import PromiseActions
 from complaints.resolution import services as resolution
 from crm.permissions import IsStaffMember, acting_staff
+from crm.spreadsheets import csv_download
 
 
 class CaseViewSet(PromiseActions, mixins.ListModelMixin, viewsets.GenericViewSet):
@@ -45,6 +48,16 @@ class CaseViewSet(PromiseActions, mixins.ListModelMixin, viewsets.GenericViewSet
         if getattr(self, "swagger_fake_view", False):
             return Case.objects.none()
         return selectors.case_list(user=acting_staff(self.request))
+
+    @extend_schema(
+        responses={(200, "text/csv"): OpenApiTypes.STR},
+        description="The list with the same search and filters as a CSV file (leads and up).",
+    )
+    @action(detail=False, methods=["get"], pagination_class=None)
+    def export(self, request: Request) -> StreamingHttpResponse:
+        permissions.require_export_cases(acting_staff(request))
+        cases = self.filter_queryset(self.get_queryset())
+        return csv_download("cases.csv", selectors.CASE_EXPORT_HEADER, selectors.case_export_rows(cases))
 
     def _case(self) -> Case:
         try:

@@ -2,7 +2,9 @@
 so a page costs a fixed number of queries whatever its length."""
 
 import re
+from collections.abc import Iterator
 from datetime import datetime, timedelta
+from typing import Any
 
 from django.db.models import Case as DbCase
 from django.db.models import Count, F, Prefetch, Q, QuerySet, Value, When
@@ -22,6 +24,7 @@ from complaints.models import (
     format_reference,
 )
 from crm.models import Customer
+from crm.names import name_to_show
 from crm.permissions import StaffUser
 
 
@@ -191,3 +194,66 @@ STAFF_KEYS = ("to", "to_owner", "from_owner", "owner", "previous_owner", "logged
 
 def usernames_in(events: list[CaseEvent]) -> set[str]:
     return {str(event.data[key]) for event in events for key in STAFF_KEYS if event.data.get(key)}
+
+
+CASE_EXPORT_HEADER = [
+    "reference",
+    "opened",
+    "status",
+    "channel",
+    "category",
+    "service",
+    "severity",
+    "subject",
+    "customer",
+    "owner",
+    "first reply",
+    "resolved",
+    "root cause",
+]
+
+
+def case_export_rows(cases: QuerySet[Case]) -> Iterator[list[Any]]:
+    """The rows of a case list's CSV, read in chunks from a server-side cursor (constant memory at 100,000
+    cases); times in the site's time zone."""
+
+    def local(moment: datetime | None) -> str:
+        return timezone.localtime(moment).isoformat(timespec="minutes") if moment else ""
+
+    columns = cases.values_list(
+        "reference",
+        "opened_at",
+        "status",
+        "channel",
+        "category__name",
+        "service__name",
+        "severity",
+        "subject",
+        "customer__full_name",
+        "owner__username",
+        "owner__staff_profile__display_name",
+        "owner__first_name",
+        "owner__last_name",
+        "first_response_at",
+        "resolved_at",
+        "root_cause",
+    )
+    for row in columns.iterator(chunk_size=2000):
+        (ref, opened, status, channel, category, service, severity, subject, customer) = row[:9]
+        username, display, first, last, first_reply, resolved, root_cause = row[9:]
+        owner = name_to_show(display, first or "", last or "", username) if username else ""
+        yield [
+            ref,
+            local(opened),
+            status,
+            channel,
+            category or "",
+            service or "",
+            severity,
+            subject,
+            customer,
+            owner,
+            local(first_reply),
+            local(resolved),
+            root_cause,
+        ]

@@ -52,7 +52,12 @@ def case_search(request: StaffRequest) -> HttpResponse:
     q = request.GET.get("q", "")[:200].strip()
     cases = selectors.case_search(user=request.user, q=q)
     page = CappedPaginator(cases, PAGE_SIZE).get_page(request.GET.get("page")) if q else None
-    context = {"q": q, "page": page, "customer_limit": selectors.SEARCH_CUSTOMER_LIMIT}
+    context = {
+        "q": q,
+        "page": page,
+        "customer_limit": selectors.SEARCH_CUSTOMER_LIMIT,
+        "can_export": permissions.can_export_cases(request.user),
+    }
     return render(request, "complaints/cases/search.html", context)
 
 
