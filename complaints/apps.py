@@ -18,13 +18,16 @@ class ComplaintsConfig(AppConfig):
         from crm.sections import register
 
         register("customer", customer_cases_section)
-        # A customer's copy of their personal data (crm) holds their cases and the mail they sent.
+        # A customer's copy of their personal data (crm) holds their cases and the mail they sent; erasing it
+        # erases them.
+        from complaints.cases.services import case_erase_personal_data
         from complaints.intake.selectors import personal_data_cases
         from complaints.mail.selectors import personal_data_mail
+        from complaints.mail.services import mail_erase_personal_data
         from crm import personal_data
 
-        personal_data.register("cases", personal_data_cases)
-        personal_data.register("emails_from_them", personal_data_mail)
+        personal_data.register("cases", personal_data_cases, case_erase_personal_data)
+        personal_data.register("emails_from_them", personal_data_mail, mail_erase_personal_data)
 
 
 def _on_email_sent(sender: type, key: str, sent_at: datetime, **kwargs: Any) -> None:

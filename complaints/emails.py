@@ -9,6 +9,7 @@ A key names the email's cause, so the outbox sends it once however often the cau
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 
@@ -18,6 +19,14 @@ from crm.outbox.services import queue_email
 from crm.permissions import StaffUser
 
 # --- Keys ---------------------------------------------------------------------------------------------
+
+
+def about_case(case: Case) -> Q:
+    """Every email about this case, to anyone: the case's own, its promises', its owner's incident notes."""
+    promise_keys = Q()
+    for promise_id in Promise.objects.filter(case=case).values_list("pk", flat=True):
+        promise_keys |= Q(key__startswith=f"promise:{promise_id}:")
+    return Q(key__startswith=f"case:{case.pk}:") | Q(key__endswith=f":owner-of:{case.pk}") | promise_keys
 
 
 def acknowledgement_key(case: Case) -> str:

@@ -258,3 +258,8 @@ def case_closed(case_id: int, *, at: datetime) -> CaseEvent:
 
 def case_rated(case: Case, *, score: int, comment: str) -> CaseEvent:
     return _record(case, EventKind.RATED, actor_kind=ActorKind.CUSTOMER, score=score, comment=comment)
+
+
+def personal_data_erased(case: Case, *, by: StaffUser, reason: str) -> CaseEvent:
+    """The customer's personal data on this case was erased at their request: who, when, why."""
+    return _record(case, EventKind.PERSONAL_DATA_ERASED, by=by, reason=reason)

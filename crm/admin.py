@@ -106,7 +106,7 @@ class NameChangeAdmin(ReadOnlyAdmin):
 
 @admin.register(PersonalDataRequest)
 class PersonalDataRequestAdmin(ReadOnlyAdmin):
-    list_display = ["customer", "kind", "by", "at"]
+    list_display = ["customer", "kind", "by", "at", "reason"]
     list_select_related = ["customer", "by"]
     list_filter = ["kind"]
 

@@ -1,5 +1,6 @@
 """Histories that are never rewritten: a model of this kind refuses, in the ORM, to update or delete a row
-once written (each app also installs a PostgreSQL trigger, so raw SQL is refused too)."""
+once written (each app also installs a PostgreSQL trigger, so raw SQL is refused too). The one exception is
+erasing a customer's personal data (rewrite_for_erasure)."""
 
 from typing import Any, NoReturn
 
@@ -31,3 +32,10 @@ class AppendOnlyModel(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
         raise _refused(type(self), "deleted")
+
+
+def rewrite_for_erasure(model: type[models.Model], pk: int, **fields: Any) -> None:
+    """The one way a history row changes: crm.customers.services.customer_erase replacing a customer's words
+    with "[erased]". On PostgreSQL the table's trigger lets it through only for that customer's rows, in the
+    erasure's own transaction, and only for the listed text becoming "[erased]"."""
+    models.QuerySet(model).filter(pk=pk).update(**fields)

@@ -107,6 +107,8 @@ class Customer(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     notes = models.TextField(blank=True)
+    # Set when their personal data was erased at their request: the record stays for the figures.
+    erased_at = models.DateTimeField(null=True, blank=True, editable=False)
     search_name = models.CharField(
         max_length=400, blank=True, editable=False, help_text="Full and preferred name as search compares them."
     )
@@ -167,15 +169,17 @@ class NameChange(models.Model):
 
 class PersonalDataRequestKind(models.TextChoices):
     EXPORT = "export", "Personal data exported"
+    ERASURE = "erasure", "Personal data erased"
 
 
 class PersonalDataRequest(models.Model):
-    """Each time a customer's personal data was given out or erased: who did it, and when."""
+    """Each time a customer's personal data was given out or erased: who did it, when, and why."""
 
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="personal_data_requests")
     kind = models.CharField(max_length=10, choices=PersonalDataRequestKind.choices)
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     at = models.DateTimeField(default=timezone.now)
+    reason = models.TextField(blank=True, help_text="Why it was erased (the customer's request, its date).")
 
     class Meta:
         ordering = ["-at", "-id"]

@@ -15,6 +15,7 @@ urlpatterns = [
     path("<int:pk>/edit/", views.customer_edit, name="customer-edit"),
     path("<int:pk>/confirm-name/", views.customer_confirm_name, name="customer-confirm-name"),
     path("<int:pk>/export/", views.customer_export, name="customer-export"),
+    path("<int:pk>/erase/", views.customer_erase, name="customer-erase"),
 ]
 
 public_urlpatterns = [

@@ -17,5 +17,6 @@ class RecognitionConfig(AppConfig):
         # A customer's copy of their personal data (crm) holds the compliments they gave.
         from crm import personal_data
         from recognition.praise.selectors import personal_data_compliments
+        from recognition.praise.services import praise_erase_personal_data
 
-        personal_data.register("compliments", personal_data_compliments)
+        personal_data.register("compliments", personal_data_compliments, praise_erase_personal_data)

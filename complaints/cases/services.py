@@ -19,6 +19,9 @@ from complaints import emails, events, permissions
 from complaints.exceptions import AlreadyOwned
 from complaints.models import (
     AGENT_LOGGED_CHANNELS,
+    ERASABLE_EVENT_KEYS,
+    ActorKind,
+    Attachment,
     Case,
     CaseAction,
     CaseChannel,
@@ -27,6 +30,7 @@ from complaints.models import (
     Category,
     Collaborator,
     EscalationLevel,
+    EventKind,
     PromiseKind,
     Severity,
     format_reference,
@@ -39,11 +43,13 @@ from complaints.promises.services import (
     reply_due,
 )
 from complaints.validation import HANDOVER_REASON_MIN_LENGTH, require_reason, require_subject, require_text
+from crm.append_only import rewrite_for_erasure
 from crm.customers.services import customer_create
 from crm.exceptions import Conflict, InvalidInput, NotAllowedInStatus, NotPermitted
 from crm.models import Customer, OutboundEmail, Service
 from crm.names import clean_text, staff_display_name
 from crm.permissions import StaffUser, roles_of
+from crm.personal_data import ERASED, scrubbed
 from crm.staff.selectors import active_staff_member, first_active_in_role
 
 # A beat run handles at most this many rows; the next run (a minute later) takes the rest.
@@ -422,3 +428,53 @@ def case_send_message(*, case: Case, by: StaffUser, text: str, await_reply: bool
         owner_name=staff_display_name(by),
     )
     return event
+
+
+def case_erase_personal_data(customer: Customer, identifiers: list[str], by: StaffUser, reason: str) -> None:
+    """Part of crm.customers.services.customer_erase: on each of the customer's cases, what they wrote
+    and anything naming them becomes "[erased]" (the case, its events, its files); what happened and when
+    stays, so every figure is the same. Each case records the erasure as an event."""
+    for case in Case.objects.select_for_update().filter(customer=customer).order_by("pk"):
+        case.subject, case.description = ERASED, ERASED
+        case.outcome_wanted = ERASED if case.outcome_wanted else ""
+        case.order_reference = case.name_as_given = case.title_as_given = ""
+        case.resolution_summary = scrubbed(case.resolution_summary, identifiers)
+        case.save(
+            update_fields=[
+                "subject",
+                "description",
+                "outcome_wanted",
+                "order_reference",
+                "name_as_given",
+                "title_as_given",
+                "resolution_summary",
+                "updated_at",
+            ]
+        )
+        for event in CaseEvent.objects.filter(case=case):
+            erased = _erased_event_data(event, identifiers)
+            if erased != event.data:
+                rewrite_for_erasure(CaseEvent, event.pk, data=erased)
+        # Emails about the case (to staff too: "the customer wrote …") keep when and to whom, not the words.
+        for email in OutboundEmail.objects.filter(emails.about_case(case)):
+            subject = scrubbed(email.subject, identifiers)
+            OutboundEmail.objects.filter(pk=email.pk).update(subject=subject, body_text=ERASED, body_html="")
+        for attachment in Attachment.objects.filter(case=case):
+            attachment.file.delete(save=False)
+            attachment.delete()
+        events.personal_data_erased(case, by=by, reason=reason)
+
+
+def _erased_event_data(event: CaseEvent, identifiers: list[str]) -> dict[str, Any]:
+    """The customer's own words go whole; staff text only where it names them."""
+    their_words = event.actor_kind == ActorKind.CUSTOMER or event.kind in (
+        EventKind.MESSAGE_IN_UNVERIFIED,
+        EventKind.CALL_LOGGED,
+    )
+    data = dict(event.data)
+    for key in ERASABLE_EVENT_KEYS:
+        value = data.get(key)
+        if value in (None, "", [], {}):
+            continue
+        data[key] = ERASED if their_words and isinstance(value, str) else scrubbed(value, identifiers)
+    return data

@@ -13,6 +13,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from complaints import emails, events, permissions
@@ -37,6 +38,7 @@ from crm.database import unique_violation
 from crm.exceptions import Conflict, InvalidInput, NotPermitted
 from crm.models import Customer, OutboundEmail
 from crm.permissions import StaffUser
+from crm.personal_data import ERASED
 from crm.validation import clean_customer_fields
 
 # The whole text of a long email is kept as a file of this name on the case.
@@ -305,3 +307,13 @@ def rejected_email_open_case(
     rejected.case, rejected.converted_by = case, by
     rejected.save(update_fields=["case", "converted_by"])
     return case
+
+
+def mail_erase_personal_data(customer: Customer, identifiers: list[str], by: StaffUser, reason: str) -> None:
+    """Part of crm.customers.services.customer_erase: the mail they sent (kept or refused) keeps when it
+    came and what became of it, not who sent it, what it said or the message itself."""
+    from_them = Q(case__customer=customer)
+    if customer.email:
+        from_them |= Q(from_address__iexact=customer.email)
+    InboundEmail.objects.filter(from_them).update(from_address="", subject=ERASED, raw=None)
+    RejectedEmail.objects.filter(from_them).update(from_address="", subject=ERASED, raw=b"")

@@ -4,6 +4,7 @@ Importing from `complaints.models` keeps working for each of them."""
 from complaints.models.cases import (
     AGENT_LOGGED_CHANNELS,
     ALLOWED_ACTIONS,
+    ERASABLE_EVENT_KEYS,
     FINISHED_STATUSES,
     REFERENCE_PREFIX,
     TRANSITIONS,
@@ -32,6 +33,7 @@ from complaints.models.promises import Promise, PromiseKind, PromiseStatus
 
 __all__ = [
     "AGENT_LOGGED_CHANNELS",
+    "ERASABLE_EVENT_KEYS",
     "ALLOWED_ACTIONS",
     "FINISHED_STATUSES",
     "REFERENCE_PREFIX",

@@ -325,6 +325,7 @@ class EventKind(models.TextChoices):
     REOPENED = "reopened"
     CLOSED = "closed"
     RATED = "rated"
+    PERSONAL_DATA_ERASED = "data_erased", "Personal data erased"
 
 
 class ActorKind(models.TextChoices):
@@ -333,11 +334,48 @@ class ActorKind(models.TextChoices):
     SYSTEM = "system"
 
 
+# What an erasure may change in an event: these keys of `data`, each to text holding "[erased]".
+ERASABLE_EVENT_KEYS = ("text", "comment", "reason", "sender", "resolution_summary", "changes")
+
+# Events are never changed or deleted, with one narrow, audited exception: the personal-data erasure
+# (crm.customers.services.customer_erase) sets gemdesk.erasing_customer for its own transaction, and may
+# then replace, in the events of that customer's cases only, the erasable keys with "[erased]" text.
+CASE_EVENT_APPEND_ONLY = """
+IF TG_OP = 'DELETE' THEN
+    RAISE EXCEPTION 'pgtrigger: Cannot delete rows from % table', TG_TABLE_NAME;
+END IF;
+IF coalesce(current_setting('gemdesk.erasing_customer', true), '') = ''
+   OR NEW.id IS DISTINCT FROM OLD.id OR NEW.case_id IS DISTINCT FROM OLD.case_id
+   OR NEW.kind IS DISTINCT FROM OLD.kind OR NEW.actor_kind IS DISTINCT FROM OLD.actor_kind
+   OR NEW.actor_id IS DISTINCT FROM OLD.actor_id OR NEW.created_at IS DISTINCT FROM OLD.created_at
+   OR NOT EXISTS (
+       SELECT 1 FROM complaints_case c
+       WHERE c.id = NEW.case_id
+         AND c.customer_id = nullif(current_setting('gemdesk.erasing_customer', true), '')::bigint)
+   OR EXISTS (SELECT 1 FROM jsonb_object_keys(NEW.data) k WHERE NOT OLD.data ? k)
+   OR EXISTS (
+       SELECT 1 FROM jsonb_each(OLD.data) o LEFT JOIN jsonb_each(NEW.data) n USING (key)
+       WHERE n.value IS DISTINCT FROM o.value
+         AND (o.key NOT IN (ERASABLE_KEYS)
+              OR position('[erased]' in n.value::text) = 0))
+THEN
+    RAISE EXCEPTION 'pgtrigger: Cannot update rows from % table', TG_TABLE_NAME;
+END IF;
+RETURN NEW;
+""".replace("ERASABLE_KEYS", ", ".join(f"'{key}'" for key in ERASABLE_EVENT_KEYS))
+
+
 @pgtrigger.register(
-    pgtrigger.Protect(name="case_event_append_only", operation=pgtrigger.Update | pgtrigger.Delete),
+    pgtrigger.Trigger(
+        name="case_event_append_only",
+        operation=pgtrigger.Update | pgtrigger.Delete,
+        when=pgtrigger.Before,
+        func=CASE_EVENT_APPEND_ONLY,
+    ),
 )
 class CaseEvent(AppendOnlyModel):
-    """One thing that happened to a case. Never changed, never deleted (ORM and database refuse).
+    """One thing that happened to a case. Never changed, never deleted (ORM and database refuse), except
+    that erasing a customer's personal data replaces their words with "[erased]" (crm.append_only).
     Written only by complaints.events, one constructor per kind."""
 
     case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="events")

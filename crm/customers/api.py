@@ -10,7 +10,7 @@ from rest_framework.response import Response
 from config.pagination import CappedCountPagination
 from crm.customers import selectors, services
 from crm.customers.filters import CustomerFilter
-from crm.customers.serializers import CustomerInput, CustomerOutput, SimilarQueryInput
+from crm.customers.serializers import CustomerInput, CustomerOutput, EraseInput, SimilarQueryInput
 from crm.models import Customer
 from crm.permissions import IsStaffMember, acting_staff
 
@@ -64,6 +64,15 @@ class CustomerViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         data = services.customer_export(customer=self.get_object(), by=acting_staff(request))
         disposition = f'attachment; filename="customer-{pk}-personal-data.json"'
         return Response(data, headers={"Content-Disposition": disposition})
+
+    @extend_schema(request=EraseInput, responses=CustomerOutput)
+    @action(detail=True, methods=["post"])
+    def erase(self, request: Request, pk: str | None = None) -> Response:
+        """Erase their personal data in every app (GDPR article 17), keeping every figure: managers only."""
+        data = EraseInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        customer = services.customer_erase(customer=self.get_object(), by=acting_staff(request), **data.validated_data)
+        return self._render(customer)
 
     @extend_schema(
         parameters=[

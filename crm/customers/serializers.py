@@ -53,3 +53,7 @@ class SimilarQueryInput(serializers.Serializer):
     name = serializers.CharField(required=False, allow_blank=True, default="", max_length=200)
     email = serializers.CharField(required=False, allow_blank=True, default="", max_length=254)
     phone = serializers.CharField(required=False, allow_blank=True, default="", max_length=40)
+
+
+class EraseInput(serializers.Serializer):
+    reason = serializers.CharField(help_text="Why (their request, how and when it came): at least 10 characters.")

@@ -1,5 +1,5 @@
 """Customer pages: list with search, customer page, new (similar customers first), edit, confirm name,
-export their personal data;
+export or erase their personal data;
 and the customer's own page to stop service notices (the link in every notice, no login)."""
 
 import json
@@ -16,8 +16,8 @@ from config.pagination import CappedPaginator
 from crm.customers import selectors, services
 from crm.customers.forms import CustomerForm, NewCustomerForm
 from crm.exceptions import DomainError
-from crm.models import Customer
-from crm.permissions import can_export_personal_data, staff_required
+from crm.models import Customer, Role
+from crm.permissions import can_export_personal_data, roles_of, staff_required
 from crm.sections import render_sections
 
 PAGE_SIZE = 50
@@ -39,6 +39,7 @@ def customer_detail(request: StaffRequest, pk: int) -> HttpResponse:
         "history": history,
         "sections": render_sections("customer", request, customer),
         "can_export": can_export_personal_data(request.user),
+        "can_erase": Role.MANAGER in roles_of(request.user) and customer.erased_at is None,
     }
     return render(request, "crm/customers/detail.html", context)
 
@@ -119,6 +120,19 @@ def customer_confirm_name(request: StaffRequest, pk: int) -> HttpResponse:
         services.customer_confirm_name(customer=customer, by=request.user)
     except DomainError as error:
         messages.error(request, error.detail)
+    return redirect("crm:customer-detail", pk=customer.pk)
+
+
+@staff_required
+@require_POST
+def customer_erase(request: StaffRequest, pk: int) -> HttpResponse:
+    customer = get_object_or_404(Customer, pk=pk)
+    try:
+        services.customer_erase(customer=customer, by=request.user, reason=request.POST.get("reason", ""))
+    except DomainError as error:
+        messages.error(request, " ".join([error.detail, *error.errors.get("reason", [])]))
+    else:
+        messages.success(request, "Their personal data is erased everywhere; the figures are unchanged.")
     return redirect("crm:customer-detail", pk=customer.pk)
 
 

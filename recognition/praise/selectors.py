@@ -2,18 +2,22 @@
 
 from typing import Any
 
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 
 from crm.models import Customer
 from recognition.models import Story, TellerKind
 
 
-def personal_data_compliments(customer: Customer) -> list[dict[str, Any]]:
-    """For the copy of a customer's personal data: the compliments they gave, by their address or through
-    their own cases' status pages, as they wrote them."""
-    theirs = Q(teller_kind=TellerKind.CUSTOMER) & Q(case__customer=customer)
+def compliments_of(customer: Customer) -> QuerySet[Story]:
+    """The compliments a customer gave, by their address or through their own cases' status pages."""
+    theirs = Q(case__customer=customer)
     if customer.email:
-        theirs |= Q(teller_kind=TellerKind.CUSTOMER, customer_email__iexact=customer.email)
+        theirs |= Q(customer_email__iexact=customer.email)
+    return Story.objects.filter(theirs, teller_kind=TellerKind.CUSTOMER)
+
+
+def personal_data_compliments(customer: Customer) -> list[dict[str, Any]]:
+    """For the copy of a customer's personal data: the compliments they gave, as they wrote them."""
     return [
         {
             "name": story.customer_name,
@@ -23,5 +27,5 @@ def personal_data_compliments(customer: Customer) -> list[dict[str, Any]]:
             "given_at": story.created_at,
             "status": story.status,
         }
-        for story in Story.objects.filter(theirs).order_by("created_at", "id")
+        for story in compliments_of(customer).order_by("created_at", "id")
     ]

@@ -9,10 +9,13 @@ from django.db.models import Q
 from complaints.intake.selectors import case_for_customer
 from complaints.models import REFERENCE_PREFIX, Case
 from crm.exceptions import InvalidInput
-from crm.models import StaffProfile
+from crm.models import Customer, StaffProfile
 from crm.names import clean_text
+from crm.permissions import StaffUser
+from crm.personal_data import ERASED, scrubbed
 from crm.validation import normalise_email
 from recognition.models import Story, TellerKind
+from recognition.praise.selectors import compliments_of
 from recognition.validation import story_text
 
 NEEDS_THE_LINK = (
@@ -78,3 +81,13 @@ def _match(about: str, case: Case | None) -> list[int]:
     if case is not None and case.owner_id is not None:
         return [case.owner_id]
     return []
+
+
+def praise_erase_personal_data(customer: Customer, identifiers: list[str], by: StaffUser, reason: str) -> None:
+    """Part of crm.customers.services.customer_erase: their compliments keep who they were about and when,
+    not their words or who they were; colleagues' stories about their cases lose anything naming them."""
+    compliments_of(customer).update(customer_name="", customer_email="", about_as_given="", text=ERASED)
+    for story in Story.objects.filter(case__customer=customer).exclude(teller_kind=TellerKind.CUSTOMER):
+        text = scrubbed(story.text, identifiers)
+        if text != story.text:
+            Story.objects.filter(pk=story.pk).update(text=text)
