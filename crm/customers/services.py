@@ -24,7 +24,7 @@ from crm.models import (
 )
 from crm.permissions import StaffUser, can_export_personal_data, roles_of
 from crm.personal_data import ERASED, erase_everywhere, identifiers_of, scrubbed
-from crm.validation import NAME_FIELDS, clean_customer_fields, normalise_email
+from crm.validation import EDITABLE_FIELDS, NAME_FIELDS, clean_customer_fields, normalise_email
 
 
 def _record_name_changes(customer: Customer, changes: dict[str, tuple[str, str]], *, by: StaffUser | None) -> None:
@@ -204,20 +204,11 @@ def customer_erase(*, customer: Customer, by: StaffUser, reason: str) -> Custome
     return customer
 
 
-ERASED_CUSTOMER_FIELDS = (
-    "preferred_name",
-    "title",
-    "formal_name",
-    "pronouns",
-    "name_pronunciation",
-    "email",
-    "phone",
-    "address_line1",
-    "address_line2",
-    "city",
-    "postcode",
-    "notes",
-)
+# Everything a person may set on a customer is theirs to erase, but the name (it becomes "[erased]") and the
+# coarse facts the figures group by (country, language, preferred channel).
+ERASED_CUSTOMER_FIELDS = [
+    field for field in EDITABLE_FIELDS if field not in ("full_name", "country", "language", "preferred_channel")
+]
 
 
 def _erase_outbox(customer: Customer, identifiers: list[str]) -> None:
