@@ -65,3 +65,8 @@ def can_export_personal_data(user: User | AnonymousUser | None) -> bool:
     if not is_staff_member(user) or not isinstance(user, User):
         return False
     return Role.MANAGER in roles_of(user) or user.has_perm("crm.export_personal_data")
+
+
+def can_erase_personal_data(user: User | AnonymousUser | None) -> bool:
+    """Erasing a customer's personal data cannot be undone: managers only."""
+    return Role.MANAGER in roles_of(user)

@@ -20,9 +20,8 @@ from crm.models import (
     OutboundEmail,
     PersonalDataRequest,
     PersonalDataRequestKind,
-    Role,
 )
-from crm.permissions import StaffUser, can_export_personal_data, roles_of
+from crm.permissions import StaffUser, can_erase_personal_data, can_export_personal_data
 from crm.personal_data import ERASED, erase_everywhere, identifiers_of, scrubbed
 from crm.validation import EDITABLE_FIELDS, NAME_FIELDS, clean_customer_fields, normalise_email
 
@@ -173,7 +172,7 @@ def customer_erase(*, customer: Customer, by: StaffUser, reason: str) -> Custome
     address and everything they wrote, in every app, become "[erased]"; mail still to go to them is not
     sent; their services end. What happened and when stays (cases, events, times, outcomes), so every
     figure is the same. Managers only; recorded with who, when and why, on the customer and each case."""
-    if Role.MANAGER not in roles_of(by):
+    if not can_erase_personal_data(by):
         raise NotPermitted("Only managers erase a customer's personal data.")
     reason = (reason or "").strip()
     if len(reason) < ERASURE_REASON_MIN_LENGTH:

@@ -16,8 +16,8 @@ from config.pagination import CappedPaginator
 from crm.customers import selectors, services
 from crm.customers.forms import CustomerForm, NewCustomerForm
 from crm.exceptions import DomainError
-from crm.models import Customer, Role
-from crm.permissions import can_export_personal_data, roles_of, staff_required
+from crm.models import Customer
+from crm.permissions import can_erase_personal_data, can_export_personal_data, staff_required
 from crm.sections import render_sections
 
 PAGE_SIZE = 50
@@ -39,7 +39,7 @@ def customer_detail(request: StaffRequest, pk: int) -> HttpResponse:
         "history": history,
         "sections": render_sections("customer", request, customer),
         "can_export": can_export_personal_data(request.user),
-        "can_erase": Role.MANAGER in roles_of(request.user) and customer.erased_at is None,
+        "can_erase": can_erase_personal_data(request.user) and customer.erased_at is None,
     }
     return render(request, "crm/customers/detail.html", context)
 

@@ -8,7 +8,7 @@ from typing import Any, cast
 
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.safestring import SafeString
@@ -16,7 +16,8 @@ from django.utils.safestring import SafeString
 from crm.models import Team
 from crm.permissions import StaffUser
 from recognition import permissions
-from recognition.models import Kudos, Story, StoryKind, StoryPerson
+from recognition.models import Story, StoryKind, StoryPerson
+from recognition.stories.selectors import as_cards
 
 BALANCE_DAYS = 90
 # More than this share of recovery stories, and the board (and the digest) says so.
@@ -47,15 +48,7 @@ def published_stories(
         stories = stories.filter(published_at__gte=(now or timezone.now()) - timedelta(days=PERIODS[period]))
     if filtered:
         stories = stories.filter(pk__in=people.values("story_id"))
-    mine = Kudos.objects.filter(story=OuterRef("pk"), user=user)
-    return (
-        stories.select_related("teller__staff_profile", "case")
-        .prefetch_related(
-            Prefetch("about", queryset=get_user_model().objects.select_related("staff_profile").order_by("pk"))
-        )
-        .annotate(kudos_given=Exists(mine))
-        .order_by("-published_at", "-id")
-    )
+    return as_cards(stories, user=user).order_by("-published_at", "-id")
 
 
 @dataclass

@@ -1,8 +1,7 @@
 """GET/POST stories/, GET stories/{id}/, and the actions: publish, decline, kudos (POST, DELETE), comments.
 Thin: each calls one service and answers the story."""
 
-from django.contrib.auth import get_user_model
-from django.db.models import Exists, OuterRef, Prefetch, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404
 from drf_spectacular.utils import extend_schema
 from rest_framework import mixins, status, viewsets
@@ -11,8 +10,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from crm.permissions import IsStaffMember, acting_staff
-from recognition import permissions
-from recognition.models import Kudos, Story
+from recognition.models import Story
 from recognition.stories import selectors, services
 from recognition.stories.filters import StoryFilter
 from recognition.stories.serializers import (
@@ -34,15 +32,7 @@ class StoryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
     def get_queryset(self) -> QuerySet[Story]:
         if getattr(self, "swagger_fake_view", False):
             return Story.objects.none()
-        user = acting_staff(self.request)
-        people = get_user_model().objects.select_related("staff_profile").order_by("pk")
-        return (
-            permissions.visible_stories(user)
-            .select_related("teller__staff_profile", "case")
-            .prefetch_related(Prefetch("about", queryset=people))
-            .annotate(kudos_given=Exists(Kudos.objects.filter(story=OuterRef("pk"), user=user)))
-            .order_by("-created_at", "-id")
-        )
+        return selectors.story_list(user=acting_staff(self.request))
 
     def _story(self, pk: str | int | None = None) -> Story:
         try:

@@ -89,7 +89,7 @@ def _page_context(
         "can_moderate": moderate,
         "can_comment": story.can(StoryAction.COMMENT),
         "can_kudos": story.can(StoryAction.KUDOS) and permissions.can_give_kudos(user, story),
-        "kudos_given": story.kudos.filter(user=user).exists(),
+        "kudos_given": selectors.gave_kudos(story=story, user=user),
         "is_teller": story.teller_id == user.pk,
         "failure": [str(e) for e in failed_form.errors.get("__all__", [])]
         if failed_form is not None and failed in ("publish", "decline") and not moderate
@@ -131,7 +131,7 @@ def story_action(request: StaffRequest, pk: int, action: str) -> HttpResponse:
 def kudos(request: StaffRequest, pk: int) -> HttpResponse:
     """Give kudos, or take them back: with htmx the button swaps in place."""
     story = _story_or_404(request.user, pk)
-    given = story.kudos.filter(user=request.user).exists()
+    given = selectors.gave_kudos(story=story, user=request.user)
     try:
         if given:
             story = services.story_withdraw_kudos(story=story, by=request.user)
@@ -160,5 +160,5 @@ def moderate(request: StaffRequest) -> HttpResponse:
 
 def case_story_section(request: HttpRequest, case: Case) -> str:
     """On the case page: "This was great: tell the story", and the stories already told about it."""
-    told = list(Story.objects.published().filter(case=case).order_by("-published_at")[:5])
-    return render_to_string("recognition/stories/_case_section.html", {"case": case, "told": told}, request=request)
+    context = {"case": case, "told": selectors.told_about_case(case)}
+    return render_to_string("recognition/stories/_case_section.html", context, request=request)
