@@ -8,14 +8,13 @@ A key names the email's cause, so the outbox sends it once however often the cau
 
 from typing import Any
 
-from django.conf import settings
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 
 from complaints.models import Case, CaseEvent, Collaborator, IncidentUpdate, Promise
 from crm.names import staff_display_name
-from crm.outbox.services import queue_email
+from crm.outbox.services import absolute, queue_email
 from crm.permissions import StaffUser
 
 # --- Keys ---------------------------------------------------------------------------------------------
@@ -127,10 +126,6 @@ def acknowledged_case_id(key: str) -> int | None:
 
 
 # --- Links ----------------------------------------------------------------------------------------------
-
-
-def absolute(path: str) -> str:
-    return f"{settings.GEMDESK_BASE_URL.rstrip('/')}{path}"
 
 
 def status_url(case: Case) -> str:

@@ -5,12 +5,11 @@ one way of queueing one. Keys name the cause, so each is sent once however often
 
 from typing import Any
 
-from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
 
 from crm.names import staff_display_name
-from crm.outbox.services import queue_email
+from crm.outbox.services import absolute, queue_email
 from crm.permissions import StaffUser
 from feedback.models import Suggestion, SuggestionEvent
 
@@ -28,7 +27,7 @@ def overdue_key(suggestion: Suggestion, user: StaffUser) -> str:
 
 
 def suggestion_url(suggestion: Suggestion) -> str:
-    return f"{settings.GEMDESK_BASE_URL.rstrip('/')}{reverse('feedback:suggestion', args=[suggestion.pk])}"
+    return absolute(reverse("feedback:suggestion", args=[suggestion.pk]))
 
 
 def email_staff(user: StaffUser, *, key: str, template: str, subject: str, **context: Any) -> None:

@@ -4,12 +4,11 @@ became of it), `wins:{team}:{year}-W{week}:to:{user}` (the weekly digest, once p
 
 from typing import Any
 
-from django.conf import settings
 from django.template.loader import render_to_string
 from django.urls import reverse
 
 from crm.names import staff_display_name
-from crm.outbox.services import queue_email
+from crm.outbox.services import absolute, queue_email
 from crm.permissions import StaffUser
 from recognition.models import Story
 
@@ -24,10 +23,6 @@ def teller_key(story: Story) -> str:
 
 def digest_key(team_id: int, year: int, week: int, user: StaffUser) -> str:
     return f"wins:{team_id}:{year}-W{week:02d}:to:{user.pk}"
-
-
-def absolute(path: str) -> str:
-    return f"{settings.GEMDESK_BASE_URL.rstrip('/')}{path}"
 
 
 def story_url(story: Story) -> str:

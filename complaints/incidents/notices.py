@@ -7,11 +7,11 @@ from datetime import datetime
 from django.template.loader import get_template
 from django.urls import reverse
 
-from complaints.emails import absolute, complain_url, public_incidents_url
+from complaints.emails import complain_url, public_incidents_url
 from complaints.incidents.selectors import incident_audience
 from complaints.models import Incident, IncidentUpdate
 from crm.models import Customer
-from crm.outbox.services import NOTICES_TOKEN_FIELD, SALUTATION_FIELD, personalise
+from crm.outbox.services import NOTICES_TOKEN_FIELD, SALUTATION_FIELD, absolute, personalise
 
 
 def notices_link() -> str:

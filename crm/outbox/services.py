@@ -5,6 +5,7 @@ Celery workers (crm.outbox.sending). The row is the truth; the broker only wakes
 
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.db import connection as db_connection
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -26,6 +27,11 @@ HEADER_BREAKS = ("\r", "\n", "\u2028", "\u2029", "\x85")
 def _check_header_value(field: str, value: str) -> None:
     if any(mark in value for mark in HEADER_BREAKS):
         raise InvalidInput("Line breaks are not allowed here.", errors={field: ["Remove the line breaks."]})
+
+
+def absolute(path: str) -> str:
+    """A link in an email: the path on GEMDESK_BASE_URL (what every app's emails.py builds links with)."""
+    return f"{settings.GEMDESK_BASE_URL.rstrip('/')}{path}"
 
 
 def queue_email(

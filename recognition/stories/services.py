@@ -1,7 +1,6 @@
 """Hero stories: told by staff (from the board or a case), moderated by leads and managers, then kudos and
 comments. Every write here, in a transaction; every email through the outbox, once."""
 
-from django.contrib.auth import get_user_model
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
@@ -10,8 +9,10 @@ from complaints import permissions as case_permissions
 from complaints.models import Case
 from complaints.validation import require_reason
 from crm.exceptions import Conflict, InvalidInput
+from crm.models import Role
 from crm.names import staff_display_name
-from crm.permissions import StaffUser, roles_of
+from crm.permissions import StaffUser
+from crm.staff.selectors import active_in_roles
 from recognition import emails, permissions
 from recognition.board.selectors import forget_balance
 from recognition.models import Comment, Kudos, Story, StoryAction, StoryKind, StoryPerson, StoryStatus
@@ -21,11 +22,7 @@ from recognition.validation import DECLINE_REASON_MIN_LENGTH, require_story_text
 def staff_by_username(usernames: list[str], *, field: str = "about") -> list[StaffUser]:
     """The active staff members named, each one; else InvalidInput naming who is unknown."""
     wanted = list(dict.fromkeys(u.strip() for u in usernames if u and u.strip()))
-    found = {
-        u.username: u
-        for u in get_user_model().objects.filter(username__in=wanted, is_active=True).select_related("staff_profile")
-        if roles_of(u)
-    }
+    found = {u.username: u for u in active_in_roles(Role.values).filter(username__in=wanted)}
     missing = [u for u in wanted if u not in found]
     if missing:
         raise InvalidInput("Some people were not found.", errors={field: [f"No staff member '{u}'." for u in missing]})
