@@ -36,7 +36,7 @@ def active_in_roles(roles: Iterable[str]) -> QuerySet[StaffUser]:
 
 def staff_choices(people: QuerySet[StaffUser]) -> list[tuple[str, str]]:
     """(username, the name they go by) for each of these people, for a list to choose from: one query, and
-    no user built for each (with 550 staff, building them was half of the case page's lists)."""
+    no user built for each (with 550 staff, building them was most of the time of the case page's lists)."""
     columns = people.values_list("username", "staff_profile__display_name", "first_name", "last_name")
     return [(username, name_to_show(display, first, last, username)) for username, display, first, last in columns]
 
