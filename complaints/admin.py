@@ -9,6 +9,8 @@ from complaints.models import (
     Attachment,
     Case,
     CaseEvent,
+    CaseFacts,
+    CaseFactsStale,
     Category,
     Collaborator,
     InboundEmail,
@@ -75,6 +77,20 @@ class CaseEventAdmin(ReadOnlyAdmin):
     list_display = ["case", "kind", "actor_kind", "actor", "created_at"]
     list_filter = ["kind"]
     list_select_related = ["case", "actor"]
+
+
+@admin.register(CaseFacts)
+class CaseFactsAdmin(ReadOnlyAdmin):
+    """The figures' rollup, derived from the events (manage.py rebuild_figures derives it again)."""
+
+    list_display = ["case", "opened_at", "channel", "status", "team", "handovers", "rating"]
+    list_filter = ["channel", "status"]
+    list_select_related = ["case", "team"]
+
+
+@admin.register(CaseFactsStale)
+class CaseFactsStaleAdmin(ReadOnlyAdmin):
+    list_display = ["case"]
 
 
 @admin.register(Promise)

@@ -4,6 +4,7 @@ from django.urls import include, path
 from rest_framework.routers import SimpleRouter
 
 from complaints.cases.api import CaseViewSet
+from complaints.figures.api import FiguresView
 from complaints.incidents.api import IncidentViewSet
 from complaints.intake.api import (
     PublicCaseView,
@@ -20,6 +21,7 @@ router.register("incidents", IncidentViewSet, basename="incident")
 
 urlpatterns = [
     path("", include(router.urls)),
+    path("figures/", FiguresView.as_view(), name="figures"),
     path("public/complaints/", PublicComplaintView.as_view(), name="public-complaint"),
     path("public/cases/<token:token>/", PublicCaseView.as_view(), name="public-case"),
     path("public/cases/<token:token>/messages/", PublicMessageView.as_view(), name="public-case-message"),

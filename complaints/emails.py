@@ -3,7 +3,7 @@ the absolute links in them (through reverse()), and the two ways of queueing one
 
 A key names the email's cause, so the outbox sends it once however often the cause is repeated:
 `case:{case}:acknowledgement`, `case:{case}:message:{event}`, `promise:{promise}:slip`,
-`incident-update:{update}:customer:{customer}`, …
+`incident-update:{update}:customer:{customer}`, `figures-digest:{year}-W{week}:to:{user}`, …
 """
 
 from typing import Any
@@ -96,6 +96,14 @@ def promise_broken_key(promise: Promise) -> str:
     return f"promise:{promise.pk}:broken"
 
 
+def figures_digest_key(year: int, week: int, user: StaffUser) -> str:
+    return f"figures-digest:{year}-W{week:02d}:to:{user.pk}"
+
+
+# The weekly digest lists this many overdue promises (and says how many there are).
+DIGEST_OVERDUE_SHOWN = 10
+
+
 def incident_update_batch(update: IncidentUpdate) -> str:
     """The outbox batch of an update's notices: its progress is one indexed count."""
     return f"incident-update:{update.pk}"
@@ -135,6 +143,10 @@ def status_url(case: Case) -> str:
 
 def case_url(case: Case) -> str:
     return absolute(reverse("complaints:case-detail", args=[case.reference]))
+
+
+def dashboard_url() -> str:
+    return absolute(reverse("complaints:figures"))
 
 
 def public_incidents_url() -> str:

@@ -16,7 +16,7 @@ from django.db.models import Q, QuerySet
 
 from complaints.models import Case, Collaborator, Promise
 from crm.exceptions import NotPermitted
-from crm.models import Role, StaffProfile
+from crm.models import Role, StaffProfile, Team
 from crm.permissions import StaffUser, roles_of
 from crm.staff.selectors import active_in_roles
 
@@ -177,3 +177,30 @@ def can_export_cases(user: StaffUser) -> bool:
 def require_export_cases(user: StaffUser) -> None:
     if not can_export_cases(user):
         raise NotPermitted("Leads, managers and executives export case lists.")
+
+
+FIGURES_ROLES = {Role.LEAD, Role.MANAGER, Role.EXECUTIVE}
+
+
+def can_see_figures(user: StaffUser) -> bool:
+    """The dashboard, GET figures/ and their CSV: leads (their teams) and up."""
+    return bool(roles_of(user) & FIGURES_ROLES)
+
+
+def figure_teams(user: StaffUser) -> list[int] | None:
+    """The teams whose figures `user` sees: None for every team (managers and executives), else the teams a
+    lead leads (maybe none). Agents see no figures: ask can_see_figures first."""
+    roles = roles_of(user)
+    if roles & SEE_ALL_ROLES:
+        return None
+    if Role.LEAD in roles:
+        return sorted(Team.objects.filter(lead=user).values_list("pk", flat=True))
+    return []
+
+
+def require_see_figures(user: StaffUser, team: int | None = None) -> None:
+    if not can_see_figures(user):
+        raise NotPermitted("Leads, managers and executives see the figures.")
+    teams = figure_teams(user)
+    if team is not None and teams is not None and team not in teams:
+        raise NotPermitted("You see the figures of the teams you lead.")

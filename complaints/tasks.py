@@ -39,3 +39,19 @@ def restart_stalled_fan_outs() -> int:
     for update_id in ids:
         fan_out_incident_update.delay(update_id)
     return len(ids)
+
+
+@shared_task
+def refresh_figures() -> int:
+    """Every minute: bring the facts of cases changed since up to date (a dashboard read does it too)."""
+    from complaints.figures.services import FACTS_BATCH, facts_catch_up
+
+    return facts_catch_up(limit=10 * FACTS_BATCH)
+
+
+@shared_task
+def send_figures_digest() -> int:
+    """Monday morning (beat, TIME_ZONE): last week's figures to executives and managers, once per person and week."""
+    from complaints.figures.services import figures_digest_send
+
+    return figures_digest_send()

@@ -17,6 +17,7 @@ def staff_roles(request: HttpRequest) -> dict[str, Any]:
         "staff_roles": roles_of(user),
         "nav": {
             "team": complaint_permissions.can_lead_team(user),
+            "figures": complaint_permissions.can_see_figures(user),
             "incidents": complaint_permissions.can_see_incidents(user),
             "mail": complaint_permissions.can_review_inbound_mail(user),
             "review": feedback_permissions.can_decide(user),

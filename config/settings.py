@@ -203,6 +203,11 @@ CELERY_BEAT_SCHEDULE = {
     "incident-fan-outs": {"task": "complaints.tasks.restart_stalled_fan_outs", "schedule": OUTBOX_SWEEP_SECONDS},
     "suggestion-decisions": {"task": "feedback.tasks.check_decisions", "schedule": 3600.0},
     # Monday 08:00 in TIME_ZONE (CELERY_TIMEZONE below).
+    "figures-refresh": {"task": "complaints.tasks.refresh_figures", "schedule": 60.0},
+    "figures-digest": {
+        "task": "complaints.tasks.send_figures_digest",
+        "schedule": crontab(minute=0, hour=8, day_of_week=1),
+    },
     "recognition-digest": {
         "task": "recognition.tasks.send_wins_digest",
         "schedule": crontab(minute=0, hour=8, day_of_week=1),

@@ -7,11 +7,17 @@ from django.shortcuts import redirect
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from crm.models import Role
+from crm.permissions import roles_of
+
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect("login")
+    # Executives and managers start from the figures; everyone else from their cases.
+    if roles_of(request.user) & {Role.EXECUTIVE, Role.MANAGER}:
+        return redirect("complaints:figures")
     return redirect("complaints:my-cases")
 
 

@@ -3,15 +3,18 @@ each app's permissions.py."""
 
 import functools
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeVar
 
 from django.contrib.auth.decorators import login_required
 from django.contrib.auth.models import AnonymousUser, User
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
+from django.http.response import HttpResponseBase
 from rest_framework.permissions import BasePermission
 
 from crm.models import Role
+
+ResponseT = TypeVar("ResponseT", bound=HttpResponseBase)
 
 # A member of staff: a user holding one of the Role groups (Django's own user model).
 StaffUser = User
@@ -47,12 +50,12 @@ class IsStaffMember(BasePermission):
         return is_staff_member(request.user)
 
 
-def staff_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def staff_required(view: Callable[..., ResponseT]) -> Callable[..., ResponseT]:
     """Page decorator: log in first, then 403 unless the user holds a staff role."""
 
     @functools.wraps(view)
     @login_required
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> ResponseT:
         if not is_staff_member(request.user):
             raise PermissionDenied
         return view(request, *args, **kwargs)

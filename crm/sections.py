@@ -15,7 +15,8 @@ _sections: dict[str, list[Section]] = {}
 
 
 def register(page: str, section: Section) -> None:
-    """`page`: "customer" or "case"."""
+    """`page`: "customer", "case", "status" (the customer's status page) or "dashboard" (the figures; the
+    object is the figures' filter)."""
     listed = _sections.setdefault(page, [])
     if section not in listed:
         listed.append(section)

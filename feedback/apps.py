@@ -11,3 +11,7 @@ class FeedbackConfig(AppConfig):
         from feedback.suggestions.views import case_suggestions_section
 
         register("case", case_suggestions_section)
+        # The figures dashboard (complaints) shows how managers answer suggestions.
+        from feedback.suggestions.views import dashboard_section
+
+        register("dashboard", dashboard_section)

@@ -14,6 +14,10 @@ class RecognitionConfig(AppConfig):
 
         register("case", case_story_section)
         register("status", status_page_section)
+        # The figures dashboard (complaints) shows the balance of delight and recovery stories.
+        from recognition.board.views import dashboard_section
+
+        register("dashboard", dashboard_section)
         # A customer's copy of their personal data (crm) holds the compliments they gave.
         from crm import personal_data
         from recognition.praise.selectors import personal_data_compliments

@@ -28,13 +28,13 @@ from crm.names import name_to_show
 from crm.permissions import StaffUser
 
 
-def _with_list_joins(cases: QuerySet[Case]) -> QuerySet[Case]:
+def with_list_joins(cases: QuerySet[Case]) -> QuerySet[Case]:
     return cases.select_related("customer", "owner__staff_profile", "category")
 
 
 def case_list(*, user: StaffUser) -> QuerySet[Case]:
     """Every case the user may see, newest first, ready for a list page (filters applied by the caller)."""
-    return _with_list_joins(permissions.visible_cases(user)).order_by("-opened_at", "-id")
+    return with_list_joins(permissions.visible_cases(user)).order_by("-opened_at", "-id")
 
 
 # A name many customers share: cases are looked up for the first this many (the search page says so).
@@ -75,12 +75,12 @@ def open_first(cases: QuerySet[Case]) -> QuerySet[Case]:
 
 def case_search(*, user: StaffUser, q: str) -> QuerySet[Case]:
     """The case search page: what the user may see that matches, unfinished first, newest first."""
-    return open_first(_with_list_joins(permissions.visible_cases(user).filter(case_search_match(q))))
+    return open_first(with_list_joins(permissions.visible_cases(user).filter(case_search_match(q))))
 
 
 def customer_cases(*, user: StaffUser, customer: Customer) -> QuerySet[Case]:
     """A customer's cases on their page: unfinished first, then the newest."""
-    return open_first(_with_list_joins(permissions.visible_cases(user).filter(customer=customer)))
+    return open_first(with_list_joins(permissions.visible_cases(user).filter(customer=customer)))
 
 
 def case_detail(*, user: StaffUser, reference: str, scoped: bool = True) -> Case:
@@ -108,7 +108,7 @@ def case_timeline(*, case: Case, newest_first: bool = False) -> QuerySet[CaseEve
 
 def my_cases(*, user: StaffUser) -> QuerySet[Case]:
     """Cases I own that are not finished: nearest promise due first, then the longest waiting for our answer."""
-    return _with_list_joins(Case.objects.owned_by(user).unfinished()).order_by(
+    return with_list_joins(Case.objects.owned_by(user).unfinished()).order_by(
         F("next_promise_due_at").asc(nulls_last=True),
         F("awaiting_reply_since").asc(nulls_last=True),
         "opened_at",
@@ -146,7 +146,7 @@ def my_recently_resolved(*, user: StaffUser, now: datetime | None = None) -> Que
     """My cases resolved in the last two weeks (closed since, too), newest first:
     where to look when a customer calls back about one."""
     since = (now or timezone.now()) - timedelta(days=RECENTLY_RESOLVED_DAYS)
-    return _with_list_joins(
+    return with_list_joins(
         Case.objects.owned_by(user).filter(status__in=FINISHED_STATUSES, resolved_at__gte=since)
     ).order_by("-resolved_at", "-id")
 
@@ -169,7 +169,7 @@ def team_queue(*, user: StaffUser) -> QuerySet[Case]:
 
 def team_cases(*, lead: StaffUser) -> QuerySet[Case]:
     """The unfinished cases owned by members of the teams this lead leads."""
-    return _with_list_joins(Case.objects.unfinished().filter(owner__staff_profile__team__lead=lead)).order_by(
+    return with_list_joins(Case.objects.unfinished().filter(owner__staff_profile__team__lead=lead)).order_by(
         F("next_promise_due_at").asc(nulls_last=True), "opened_at", "id"
     )
 

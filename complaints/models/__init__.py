@@ -27,6 +27,7 @@ from complaints.models.cases import (
     new_public_token,
     statuses_allowing,
 )
+from complaints.models.figures import CaseFacts, CaseFactsStale
 from complaints.models.incidents import Incident, IncidentStatus, IncidentUpdate
 from complaints.models.intake import Attachment, InboundEmail, InboundOutcome, RejectedEmail
 from complaints.models.promises import Promise, PromiseKind, PromiseStatus
@@ -46,6 +47,8 @@ __all__ = [
     "CaseAction",
     "CaseChannel",
     "CaseEvent",
+    "CaseFacts",
+    "CaseFactsStale",
     "CaseStatus",
     "Category",
     "Collaborator",

@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.db.models.functions import Upper
 from django.utils import timezone
 
+from complaints.models.figures import CASE_CHANGE_MAKES_FACTS_STALE, EVENT_MAKES_FACTS_STALE
 from complaints.models.promises import PromiseStatus
 from crm.append_only import AppendOnlyModel
 from crm.exceptions import NotAllowedInStatus
@@ -196,6 +197,7 @@ class CaseQuerySet(models.QuerySet):
         return self.select_for_update(of=("self",)).select_related("owner", "customer")
 
 
+@pgtrigger.register(CASE_CHANGE_MAKES_FACTS_STALE)
 class Case(models.Model):
     # Set from the primary key inside the creating transaction, so it is unique without a counter.
     reference = models.CharField(max_length=20, unique=True, null=True, editable=False)
@@ -372,6 +374,7 @@ RETURN NEW;
         when=pgtrigger.Before,
         func=CASE_EVENT_APPEND_ONLY,
     ),
+    EVENT_MAKES_FACTS_STALE,
 )
 class CaseEvent(AppendOnlyModel):
     """One thing that happened to a case. Never changed, never deleted (ORM and database refuse), except

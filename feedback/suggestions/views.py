@@ -261,3 +261,10 @@ def case_suggestions_section(request: HttpRequest, case: Case) -> str:
     return render_to_string(
         "feedback/suggestions/_case_section.html", {"case": case, "citing": citing}, request=request
     )
+
+
+def dashboard_section(request: HttpRequest, figure_filter: object) -> str:
+    """On the figures dashboard (complaints): how managers answer staff suggestions, since the start."""
+    return render_to_string(
+        "feedback/suggestions/_dashboard_section.html", {"figures": selectors.decision_figures()}, request=request
+    )

@@ -1,8 +1,9 @@
 """The recognition board: published stories with filters and kudos in place, the balance of delight against
 recovery, and for leads and managers who has not been recognised this quarter."""
 
-from django.http import HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 
 from config.http import StaffRequest
 from config.pagination import CappedPaginator
@@ -46,3 +47,10 @@ def board(request: StaffRequest) -> HttpResponse:
             "quarter_start": selectors.quarter_start(),
         }
     return render(request, "recognition/board/board.html", context)
+
+
+def dashboard_section(request: HttpRequest, figure_filter: object) -> str:
+    """On the figures dashboard (complaints): delight against recovery stories over 90 days."""
+    return render_to_string(
+        "recognition/board/_dashboard_section.html", {"balance": selectors.balance_section()}, request=request
+    )

@@ -2,12 +2,17 @@
 finds them, every figure is what it was, mail still to go to them is not sent, and the erasure is recorded.
 The case history stays append-only for everything else, in the ORM and in PostgreSQL."""
 
+from datetime import date
+
 import pytest
 from django.apps import apps
 from django.db import DatabaseError, connection, models, transaction
 from django.urls import reverse
 
 from complaints.cases import services as case_services
+from complaints.figures import selectors
+from complaints.figures.selectors import FigureFilter
+from complaints.figures.services import facts_catch_up
 from complaints.models import Case, CaseEvent, EventKind
 from crm.customers import services as customer_services
 from crm.exceptions import Conflict
@@ -43,8 +48,11 @@ def traces_left() -> list[str]:
     return found
 
 
-def figures() -> list[tuple]:
-    """What the figures are made of: each case's facts and each event's kind, actor and time."""
+def figures() -> list:
+    """What the figures are made of (each case's facts and each event's kind, actor and time), and the
+    dashboard's figures themselves over all time."""
+    facts_catch_up()
+    dashboard = selectors.figures(FigureFilter(start=date(2000, 1, 1), end=date(2099, 12, 31)))
     cases = list(
         Case.objects.order_by("pk").values_list(
             "pk", "status", "channel", "category", "root_cause", "opened_at", "first_response_at", "resolved_at"
@@ -55,7 +63,7 @@ def figures() -> list[tuple]:
         .order_by("pk")
         .values_list("pk", "case", "kind", "actor_kind", "actor", "created_at")
     )
-    return cases + history
+    return [*cases, *history, dashboard]
 
 
 def test_after_erasure_nothing_finds_them_and_every_figure_is_the_same(api_as, alice, mona, ada):

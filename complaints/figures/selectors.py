@@ -1,0 +1,700 @@
+"""The honest figures (DESIGN.md principle 7): each case's facts derived from its events, and the figures of
+a period computed from those facts, with the previous period beside them, the cases behind each figure,
+and the digest's picks.
+
+Every figure is about the cases opened in the period (a cohort): how many there were, how fast they were
+acknowledged, answered and resolved, what happened to them since. "Open now by age" is the one figure
+about today rather than the period. Filters: team (the owner's), category, channel and service.
+"""
+
+import statistics
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from django.db import connection
+from django.db.models import Aggregate, Avg, Count, Exists, FloatField, Min, OuterRef, Q, QuerySet, Sum
+from django.db.models.functions import TruncWeek
+from django.utils import timezone
+
+from complaints.emails import incident_update_batch
+from complaints.models import (
+    UNFINISHED_STATUSES,
+    Case,
+    CaseChannel,
+    CaseEvent,
+    CaseFacts,
+    Category,
+    EventKind,
+    Incident,
+    IncidentUpdate,
+    Promise,
+    RootCause,
+)
+from crm.models import EmailState, OutboundEmail, Service, Team
+
+# --- Each case's facts, from its events -------------------------------------------------------------------
+
+
+def _count(**conditions: Any) -> Count:
+    return Count("pk", filter=Q(**conditions))
+
+
+def _seconds(since: datetime, until: datetime | None) -> int | None:
+    return None if until is None else max(int((until - since).total_seconds()), 0)
+
+
+def facts_from_events(case_ids: list[int]) -> list[CaseFacts]:
+    """The facts of these cases (unsaved), in three queries. Measures come from the events; the fields the
+    figures group by (category, service, channel, the owner's team, root cause) from the case row, which only
+    services change, each with its event; the acknowledgement time is when the mail server accepted it."""
+    kind = EventKind
+    measured = {
+        row["case_id"]: row
+        for row in CaseEvent.objects.filter(case_id__in=case_ids)
+        .order_by()
+        .values("case_id")
+        .annotate(
+            first_reply=Min("created_at", filter=Q(kind__in=[kind.MESSAGE_OUT, kind.CALL_LOGGED])),
+            resolved=Min("created_at", filter=Q(kind=kind.RESOLVED)),
+            resolved_on_first_contact=_count(kind=kind.RESOLVED, data__first_contact=True),
+            handovers=_count(kind=kind.HANDED_OVER),
+            escalations_to_lead=_count(kind=kind.ESCALATED, data__level="lead"),
+            escalations_to_manager=_count(kind=kind.ESCALATED, data__level="manager"),
+            escalations_to_executive=_count(kind=kind.ESCALATED, data__level="executive"),
+            escalations_asked_by_customer=_count(kind=kind.ESCALATED, data__requested_by="customer"),
+            promises_kept_on_time=_count(kind=kind.PROMISE_KEPT, data__on_time=True),
+            promises_kept_late=_count(kind=kind.PROMISE_KEPT, data__on_time=False),
+            promises_rescheduled=_count(kind=kind.PROMISE_RESCHEDULED),
+            promises_broken=_count(kind=kind.PROMISE_BROKEN),
+            promises_withdrawn=_count(kind=kind.PROMISE_WITHDRAWN),
+            reopened=_count(kind=kind.REOPENED),
+        )
+    }
+    ratings = dict(
+        CaseEvent.objects.filter(case_id__in=case_ids, kind=kind.RATED)
+        .order_by("case_id", "created_at", "id")
+        .values_list("case_id", "data__score")
+    )  # the latest rating of each case wins
+    cases = Case.objects.filter(pk__in=case_ids).values_list(
+        "pk",
+        "opened_at",
+        "channel",
+        "category_id",
+        "service_id",
+        "owner__staff_profile__team_id",
+        "status",
+        "root_cause",
+        "acknowledged_at",
+    )
+    counted = [field.name for field in CaseFacts._meta.fields if isinstance(field.default, int)]
+    facts = []
+    for case_id, opened_at, channel, category_id, service_id, team_id, status, root_cause, acknowledged_at in cases:
+        events: dict[str, Any] = dict(measured.get(case_id, {}))
+        resolved = events.get("resolved")
+        facts.append(
+            CaseFacts(
+                case_id=case_id,
+                opened_at=opened_at,
+                channel=channel,
+                category_id=category_id,
+                service_id=service_id,
+                team_id=team_id,
+                status=status,
+                root_cause=root_cause,
+                acknowledge_seconds=_seconds(opened_at, acknowledged_at),
+                first_reply_seconds=_seconds(opened_at, events.get("first_reply")),
+                resolve_seconds=_seconds(opened_at, resolved),
+                first_contact_resolution=None
+                if resolved is None
+                else bool(events["resolved_on_first_contact"]) and not events["reopened"],
+                rating=ratings.get(case_id),
+                **{name: events.get(name, 0) for name in counted},
+            )
+        )
+    return facts
+
+
+# --- The filter -------------------------------------------------------------------------------------------
+
+MAX_PERIOD_DAYS = 731
+
+
+@dataclass(frozen=True)
+class FigureFilter:
+    """A period (whole days in TIME_ZONE, both ends included) and what to narrow it to. `teams` is the
+    caller's scope (None: every team); `team` the one they chose."""
+
+    start: date
+    end: date
+    team: int | None = None
+    teams: tuple[int, ...] | None = None
+    category: str = ""
+    channel: str = ""
+    service: int | None = None
+    root_cause: str = ""
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days + 1
+
+    def previous(self) -> "FigureFilter":
+        """The period of the same length just before."""
+        return replace(self, start=self.start - timedelta(days=self.days), end=self.start - timedelta(days=1))
+
+    @property
+    def since(self) -> datetime:
+        return timezone.make_aware(datetime.combine(self.start, time.min))
+
+    @property
+    def until(self) -> datetime:
+        return timezone.make_aware(datetime.combine(self.end + timedelta(days=1), time.min))
+
+    def query(self, **more: Any) -> dict[str, str]:
+        """The filter as URL parameters (for the links to the cases behind a figure, and the CSV)."""
+        params = {
+            "from": self.start.isoformat(),
+            "to": self.end.isoformat(),
+            "team": "" if self.team is None else str(self.team),
+            "category": self.category,
+            "channel": self.channel,
+            "service": "" if self.service is None else str(self.service),
+            "root_cause": self.root_cause,
+            **{key: str(value) for key, value in more.items()},
+        }
+        return {key: value for key, value in params.items() if value}
+
+
+def default_period(today: date | None = None) -> tuple[date, date]:
+    """The last four whole weeks and today: 28 days ending today."""
+    today = today or timezone.localdate()
+    return today - timedelta(days=27), today
+
+
+def facts_in(figure_filter: FigureFilter, *, dated: bool = True) -> QuerySet[CaseFacts]:
+    facts = CaseFacts.objects.all()
+    if figure_filter.team is not None:
+        facts = facts.filter(team_id=figure_filter.team)
+    elif figure_filter.teams is not None:
+        facts = facts.filter(team_id__in=figure_filter.teams)
+    if figure_filter.category:
+        facts = facts.filter(category__slug=figure_filter.category)
+    if figure_filter.channel:
+        facts = facts.filter(channel=figure_filter.channel)
+    if figure_filter.service is not None:
+        facts = facts.filter(service_id=figure_filter.service)
+    if figure_filter.root_cause:
+        facts = facts.filter(root_cause=figure_filter.root_cause)
+    if dated:
+        facts = facts.filter(opened_at__gte=figure_filter.since, opened_at__lt=figure_filter.until)
+    return facts
+
+
+# --- The figures ------------------------------------------------------------------------------------------
+
+
+class Percentile(Aggregate):
+    """PostgreSQL's continuous percentile (the median is 0.5)."""
+
+    function = "percentile_cont"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+    def __init__(self, expression: str, fraction: float, **extra: Any) -> None:
+        super().__init__(expression, fraction=fraction, **extra)
+
+
+DURATIONS = {"acknowledge": "acknowledge_seconds", "first_reply": "first_reply_seconds", "resolve": "resolve_seconds"}
+SUMMED = [
+    "handovers",
+    "escalations_to_lead",
+    "escalations_to_manager",
+    "escalations_to_executive",
+    "escalations_asked_by_customer",
+    "promises_kept_on_time",
+    "promises_kept_late",
+    "promises_rescheduled",
+    "promises_broken",
+    "promises_withdrawn",
+]
+
+
+def _in_progress_during_incident() -> Exists:
+    """The case's service had an incident going on when the case was opened."""
+    return Exists(
+        Incident.objects.filter(services=OuterRef("service_id"), started_at__lte=OuterRef("opened_at")).filter(
+            Q(resolved_at__isnull=True) | Q(resolved_at__gt=OuterRef("opened_at"))
+        )
+    )
+
+
+# The cases behind each figure: its title and the condition on a case's facts (within the filter's period).
+FIGURE_CASES: dict[str, tuple[str, Q]] = {
+    "complaints": ("Complaints", Q()),
+    "acknowledged": ("Acknowledged", Q(acknowledge_seconds__isnull=False)),
+    "replied": ("Answered", Q(first_reply_seconds__isnull=False)),
+    "resolved": ("Resolved", Q(resolve_seconds__isnull=False)),
+    "resolved_on_first_contact": ("Resolved on first contact", Q(first_contact_resolution=True)),
+    "handed_over": ("Handed over", Q(handovers__gt=0)),
+    "handed_over_more_than_once": ("Handed over more than once", Q(handovers__gt=1)),
+    "escalated_to_lead": ("Escalated to a team lead", Q(escalations_to_lead__gt=0)),
+    "escalated_to_manager": ("Escalated to a manager", Q(escalations_to_manager__gt=0)),
+    "escalated_to_executive": ("Escalated to an executive", Q(escalations_to_executive__gt=0)),
+    "escalated_by_customer": ("The customer asked for a manager", Q(escalations_asked_by_customer__gt=0)),
+    "promise_kept_on_time": ("A promise kept on time", Q(promises_kept_on_time__gt=0)),
+    "promise_kept_late": ("A promise kept late", Q(promises_kept_late__gt=0)),
+    "promise_rescheduled": ("A promise rescheduled before due", Q(promises_rescheduled__gt=0)),
+    "promise_broken": ("A promise broken", Q(promises_broken__gt=0)),
+    "promise_withdrawn": ("A promise withdrawn", Q(promises_withdrawn__gt=0)),
+    "rated": ("Rated", Q(rating__isnull=False)),
+    "rated_low": ("Rated 1 or 2", Q(rating__lte=2)),
+    "reopened": ("Reopened", Q(reopened__gt=0)),
+}
+# Open now, by how long ago they were opened (the period does not apply).
+AGE_BANDS = [
+    ("open_under_1_day", "Under a day", 0, 1),
+    ("open_1_to_7_days", "1 to 7 days", 1, 7),
+    ("open_7_to_30_days", "7 to 30 days", 7, 30),
+    ("open_over_30_days", "Over 30 days", 30, None),
+]
+
+
+def age_band_condition(key: str, now: datetime) -> Q:
+    _, _, youngest, oldest = next(band for band in AGE_BANDS if band[0] == key)
+    condition = Q(status__in=UNFINISHED_STATUSES, opened_at__lte=now - timedelta(days=youngest))
+    if oldest is not None:
+        condition &= Q(opened_at__gt=now - timedelta(days=oldest))
+    return condition
+
+
+def figure_condition(figure: str, now: datetime) -> tuple[str, Q] | None:
+    """The title of `figure` and the condition on facts for the cases behind it, or None for a figure
+    nobody has heard of."""
+    if figure in FIGURE_CASES:
+        return FIGURE_CASES[figure]
+    if figure == "during_incidents":
+        return "About a service during its incident", Q(_in_progress_during_incident())
+    for key, label, *_ in AGE_BANDS:
+        if figure == key:
+            return f"Open now, opened {label.lower()} ago", age_band_condition(figure, now)
+    return None
+
+
+def _period_aggregates(period: Q, prefix: str) -> dict[str, Aggregate]:
+    def within(**conditions: Any) -> Q:
+        return period & Q(**conditions)
+
+    aggregates: dict[str, Aggregate] = {
+        "complaints": Count("pk", filter=period),
+        "acknowledged": Count("pk", filter=within(acknowledge_seconds__isnull=False)),
+        "replied": Count("pk", filter=within(first_reply_seconds__isnull=False)),
+        "resolved": Count("pk", filter=within(resolve_seconds__isnull=False)),
+        "resolved_on_first_contact": Count("pk", filter=within(first_contact_resolution=True)),
+        "handed_over_more_than_once": Count("pk", filter=within(handovers__gt=1)),
+        "ratings": Count("pk", filter=within(rating__isnull=False)),
+        "low_ratings": Count("pk", filter=within(rating__lte=2)),
+        "average_rating": Avg("rating", filter=period),
+        "reopened": Count("pk", filter=within(reopened__gt=0)),
+        "during_incidents": Count("pk", filter=period & Q(_in_progress_during_incident())),
+        **{name: Sum(name, filter=period) for name in SUMMED},
+    }
+    if connection.vendor == "postgresql":
+        for name, field in DURATIONS.items():
+            aggregates[f"{name}_median"] = Percentile(field, 0.5, filter=period)
+            aggregates[f"{name}_p90"] = Percentile(field, 0.9, filter=period)
+    return {prefix + name: aggregate for name, aggregate in aggregates.items()}
+
+
+def _python_percentiles(facts: QuerySet[CaseFacts]) -> dict[str, float | None]:
+    """What percentile_cont gives, for databases without it (SQLite, the demo)."""
+    result: dict[str, float | None] = {}
+    for name, field in DURATIONS.items():
+        values = sorted(v for v in facts.values_list(field, flat=True) if v is not None)
+        for suffix, fraction in (("median", 0.5), ("p90", 0.9)):
+            result[f"{name}_{suffix}"] = _percentile(values, fraction)
+    return result
+
+
+def _percentile(values: list[float], fraction: float) -> float | None:
+    """Linear interpolation between the closest ranks, as percentile_cont."""
+    if not values:
+        return None
+    if len(values) == 1:
+        return float(values[0])
+    return float(statistics.quantiles(values, n=100, method="inclusive")[round(fraction * 100) - 1])
+
+
+def _share(part: float | None, whole: float | None) -> float | None:
+    return round(part / whole, 3) if part is not None and whole else None
+
+
+def _hours(seconds: float | None) -> float | None:
+    return None if seconds is None else round(seconds / 3600, 1)
+
+
+# A period without a single complaint, as the aggregates give it.
+_NOTHING_MEASURED: dict[str, Any] = {
+    "complaints": 0,
+    "during_incidents": 0,
+    **dict.fromkeys(SUMMED),
+    "acknowledged": 0,
+    "replied": 0,
+    "resolved": 0,
+    "resolved_on_first_contact": 0,
+    "handed_over_more_than_once": 0,
+    "ratings": 0,
+    "low_ratings": 0,
+    "average_rating": None,
+    "reopened": 0,
+    **{f"{name}_{suffix}": None for name in DURATIONS for suffix in ("median", "p90")},
+}
+
+
+def _headline(raw: dict[str, Any]) -> dict[str, Any]:
+    """The figures as people read them (keys in words; times in hours, shares from 0 to 1)."""
+    counts = {name: raw[name] or 0 for name in SUMMED}
+    return {
+        "complaints": raw["complaints"],
+        "acknowledged": raw["acknowledged"],
+        "acknowledge_median_hours": _hours(raw["acknowledge_median"]),
+        "acknowledge_p90_hours": _hours(raw["acknowledge_p90"]),
+        "replied": raw["replied"],
+        "first_reply_median_hours": _hours(raw["first_reply_median"]),
+        "first_reply_p90_hours": _hours(raw["first_reply_p90"]),
+        "resolved": raw["resolved"],
+        "resolve_median_hours": _hours(raw["resolve_median"]),
+        "resolve_p90_hours": _hours(raw["resolve_p90"]),
+        "resolved_on_first_contact": raw["resolved_on_first_contact"],
+        "first_contact_resolution_share": _share(raw["resolved_on_first_contact"], raw["resolved"]),
+        "handovers": counts["handovers"],
+        "handovers_per_100_cases": round(counts["handovers"] * 100 / raw["complaints"], 1)
+        if raw["complaints"]
+        else None,
+        "handed_over_more_than_once": raw["handed_over_more_than_once"],
+        "escalations_to_lead": counts["escalations_to_lead"],
+        "escalations_to_manager": counts["escalations_to_manager"],
+        "escalations_to_executive": counts["escalations_to_executive"],
+        "escalations_asked_by_customer": counts["escalations_asked_by_customer"],
+        "promises_kept_on_time": counts["promises_kept_on_time"],
+        "promises_kept_late": counts["promises_kept_late"],
+        "promises_rescheduled_before_due": counts["promises_rescheduled"],
+        "promises_broken": counts["promises_broken"],
+        "promises_withdrawn": counts["promises_withdrawn"],
+        "ratings": raw["ratings"],
+        "average_rating": None if raw["average_rating"] is None else round(raw["average_rating"], 2),
+        "rated_share": _share(raw["ratings"], raw["resolved"]),
+        "low_ratings": raw["low_ratings"],
+        "reopened": raw["reopened"],
+        "reopened_share": _share(raw["reopened"], raw["resolved"]),
+        "complaints_during_incidents": raw["during_incidents"],
+    }
+
+
+# Every figure of a period, as GET figures/ names them.
+FIGURE_KEYS = [
+    *_headline(_NOTHING_MEASURED).keys(),
+    "incidents",
+    "notices_sent",
+]
+
+
+def headline_figures(figure_filter: FigureFilter) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The period's figures and the previous period's, from one pass over both periods' facts."""
+    previous = figure_filter.previous()
+    current_period = Q(opened_at__gte=figure_filter.since, opened_at__lt=figure_filter.until)
+    previous_period = Q(opened_at__gte=previous.since, opened_at__lt=previous.until)
+    both = facts_in(figure_filter, dated=False).filter(opened_at__gte=previous.since, opened_at__lt=figure_filter.until)
+    raw = both.aggregate(**_period_aggregates(current_period, "now_"), **_period_aggregates(previous_period, "was_"))
+    now = {key[4:]: value for key, value in raw.items() if key.startswith("now_")}
+    was = {key[4:]: value for key, value in raw.items() if key.startswith("was_")}
+    if connection.vendor != "postgresql":
+        now.update(_python_percentiles(facts_in(figure_filter)))
+        was.update(_python_percentiles(facts_in(previous)))
+    return _headline(now), _headline(was)
+
+
+def _names(model: type, ids: set[Any], field: str = "name") -> dict[Any, str]:
+    return dict(model.objects.filter(pk__in=ids).values_list("pk", field))  # type: ignore[attr-defined]
+
+
+def weekly_breakdown(figure_filter: FigureFilter) -> list[dict[str, Any]]:
+    """Complaints per week (weeks start on Monday, in TIME_ZONE), each by category (slug), root cause and
+    channel (their codes; "" for none yet)."""
+    rows = list(
+        facts_in(figure_filter)
+        .annotate(week=TruncWeek("opened_at", tzinfo=timezone.get_current_timezone()))
+        .order_by()
+        .values_list("week", "category_id", "root_cause", "channel")
+        .annotate(n=Count("pk"))
+    )
+    first_week = figure_filter.start - timedelta(days=figure_filter.start.weekday())
+    weeks: dict[date, dict[str, Any]] = {}
+    week = first_week
+    while week <= figure_filter.end:
+        weeks[week] = {"week": week, "complaints": 0, "by_category": {}, "by_root_cause": {}, "by_channel": {}}
+        week += timedelta(days=7)
+    slugs = dict(Category.objects.filter(pk__in={row[1] for row in rows if row[1]}).values_list("pk", "slug"))
+    for week_start, category_id, root_cause, channel, n in rows:
+        entry = weeks[timezone.localtime(week_start).date() if isinstance(week_start, datetime) else week_start]
+        entry["complaints"] += n
+        for group, code in (
+            ("by_category", slugs.get(category_id, "")),
+            ("by_root_cause", root_cause),
+            ("by_channel", channel),
+        ):
+            entry[group][code] = entry[group].get(code, 0) + n
+    return list(weeks.values())
+
+
+def totals(weeks: list[dict[str, Any]], group: str) -> list[tuple[str, int]]:
+    """A week-by-week breakdown summed over the period, largest first: (code, complaints)."""
+    summed: dict[str, int] = {}
+    for entry in weeks:
+        for code, n in entry[group].items():
+            summed[code] = summed.get(code, 0) + n
+    return sorted(summed.items(), key=lambda item: (-item[1], item[0]))
+
+
+def labels(group: str) -> dict[str, str]:
+    """The words for a breakdown's codes ("" is a case without one)."""
+    if group == "by_category":
+        return {"": "No category", **dict(Category.objects.values_list("slug", "name"))}
+    if group == "by_root_cause":
+        return {"": "Not resolved yet", **dict(RootCause.choices)}
+    return dict(CaseChannel.choices)
+
+
+def promise_outcomes_per_team(figure_filter: FigureFilter) -> list[dict[str, Any]]:
+    rows: list[dict[str, Any]] = list(
+        facts_in(figure_filter)  # type: ignore[arg-type]
+        .order_by()
+        .values("team_id")
+        .annotate(**{name: Sum(name) for name in SUMMED if name.startswith("promises_")})
+    )
+    teams = _names(Team, {row["team_id"] for row in rows if row["team_id"]})
+    result = [
+        {
+            "team": teams.get(row["team_id"], "No team (in the queue)"),
+            "team_id": row["team_id"],
+            "kept_on_time": row["promises_kept_on_time"] or 0,
+            "kept_late": row["promises_kept_late"] or 0,
+            "rescheduled_before_due": row["promises_rescheduled"] or 0,
+            "broken": row["promises_broken"] or 0,
+            "withdrawn": row["promises_withdrawn"] or 0,
+        }
+        for row in rows
+    ]
+    return sorted(result, key=lambda row: row["team"])
+
+
+def open_by_age(figure_filter: FigureFilter, now: datetime | None = None) -> dict[str, int]:
+    now = now or timezone.now()
+    facts = facts_in(figure_filter, dated=False)
+    return facts.aggregate(**{key: Count("pk", filter=age_band_condition(key, now)) for key, *_ in AGE_BANDS})
+
+
+def incident_figures(figure_filter: FigureFilter) -> dict[str, int]:
+    """Incidents started in the period (of the chosen service) and the notices sent about them."""
+    incidents = Incident.objects.filter(started_at__gte=figure_filter.since, started_at__lt=figure_filter.until)
+    if figure_filter.service is not None:
+        incidents = incidents.filter(services=figure_filter.service)
+    updates = IncidentUpdate.objects.filter(incident__in=incidents).order_by().values_list("pk", flat=True)
+    batches = [incident_update_batch(IncidentUpdate(pk=pk)) for pk in updates]
+    sent = OutboundEmail.objects.filter(batch__in=batches, state=EmailState.SENT).count() if batches else 0
+    return {"incidents": incidents.values("pk").distinct().count(), "notices_sent": sent}
+
+
+def figures(figure_filter: FigureFilter, now: datetime | None = None) -> dict[str, Any]:
+    """Everything the dashboard, GET figures/ and the CSV show, in a fixed number of queries."""
+    current, previous = headline_figures(figure_filter)
+    weeks = weekly_breakdown(figure_filter)
+    return {
+        **current,
+        **incident_figures(figure_filter),
+        "previous": {**previous, **incident_figures(figure_filter.previous())},
+        "per_week": weeks,
+        "promise_outcomes_per_team": promise_outcomes_per_team(figure_filter),
+        "open_by_age": open_by_age(figure_filter, now),
+    }
+
+
+# --- What the figures are filtered by ---------------------------------------------------------------------
+
+
+def filter_choices(teams: list[int] | None) -> dict[str, list[tuple[Any, str]]]:
+    """The period picker's lists: the teams the caller sees, categories, channels, services."""
+    team_rows = Team.objects.order_by("name")
+    if teams is not None:
+        team_rows = team_rows.filter(pk__in=teams)
+    return {
+        "team": list(team_rows.values_list("pk", "name")),
+        "category": list(Category.objects.order_by("name").values_list("slug", "name")),
+        "channel": list(CaseChannel.choices),
+        "service": list(Service.objects.order_by("name").values_list("pk", "name")),
+        "root_cause": list(RootCause.choices),
+    }
+
+
+# --- The cases behind a figure ----------------------------------------------------------------------------
+
+
+def cases_behind(
+    figure_filter: FigureFilter, figure: str, now: datetime | None = None
+) -> tuple[str, QuerySet[Case]] | None:
+    """The figure's title and the cases it counts (newest first), or None when there is no such figure. The
+    age bands are about today, so the period does not narrow them."""
+    found = figure_condition(figure, now or timezone.now())
+    if found is None:
+        return None
+    title, condition = found
+    facts = facts_in(figure_filter, dated=not is_about_today(figure)).filter(condition)
+    return title, Case.objects.filter(pk__in=facts.values("case_id")).order_by("-opened_at", "-id")
+
+
+def is_about_today(figure: str) -> bool:
+    return any(figure == key for key, *_ in AGE_BANDS)
+
+
+# --- The weekly digest's picks ----------------------------------------------------------------------------
+
+TOP_ROOT_CAUSES = 5
+
+
+def top_root_causes(figure_filter: FigureFilter) -> list[tuple[str, int]]:
+    rows = (
+        facts_in(figure_filter)
+        .exclude(root_cause="")
+        .order_by()
+        .values_list("root_cause")
+        .annotate(n=Count("pk"))
+        .order_by("-n", "root_cause")[:TOP_ROOT_CAUSES]
+    )
+    labels = dict(RootCause.choices)
+    return [(labels.get(cause, cause), n) for cause, n in rows]
+
+
+@dataclass
+class Verbatim:
+    """A complaint quoted in the digest, and why it was picked."""
+
+    why: str
+    case: Case
+
+
+def verbatims(since: datetime, until: datetime) -> list[Verbatim]:
+    """Three complaints in the customer's words, chosen by rule: the lowest-rated in the week (the oldest
+    rating first among equals), the most handed-over case still open, the longest open."""
+    picks: list[Verbatim] = []
+    lowest = (
+        CaseEvent.objects.filter(kind=EventKind.RATED, created_at__gte=since, created_at__lt=until)
+        .order_by("data__score", "created_at", "id")
+        .values_list("case_id", "data__score")
+        .first()
+    )
+    cases = Case.objects.select_related("customer", "owner__staff_profile")
+    if lowest is not None:
+        picks.append(Verbatim(f"The lowest rating this week ({lowest[1]} out of 5)", cases.get(pk=lowest[0])))
+    chosen = [pick.case.pk for pick in picks]
+    shuffled = (
+        CaseFacts.objects.filter(status__in=UNFINISHED_STATUSES, handovers__gt=0)
+        .exclude(case_id__in=chosen)
+        .order_by("-handovers", "opened_at")
+        .values_list("case_id", "handovers")
+        .first()
+    )
+    if shuffled is not None:
+        picks.append(Verbatim(f"Handed over the most ({shuffled[1]} times) and still open", cases.get(pk=shuffled[0])))
+        chosen.append(shuffled[0])
+    oldest = cases.unfinished().exclude(pk__in=chosen).order_by("opened_at", "id").first()
+    if oldest is not None:
+        picks.append(Verbatim("Open the longest", oldest))
+    return picks
+
+
+def overdue_promises(now: datetime) -> QuerySet[Promise]:
+    return Promise.objects.overdue(now).select_related("case", "case__owner__staff_profile").order_by("due_at", "id")
+
+
+# The figures the dashboard shows first and the digest sends, with their labels.
+HEADLINE = [
+    ("complaints", "Complaints"),
+    ("resolved", "Resolved"),
+    ("first_reply_median_hours", "Median time to our first reply"),
+    ("resolve_median_hours", "Median time to resolve"),
+    ("first_contact_resolution_share", "Share resolved on first contact"),
+    ("handovers_per_100_cases", "Handovers per 100 cases"),
+    ("promises_broken", "Promises broken"),
+    ("average_rating", "Average rating (1 to 5)"),
+]
+
+
+def shown(key: str, value: float | None) -> str:
+    """A figure as people read it: shares in percent, times in hours, "–" when nothing was measured."""
+    if value is None:
+        return "–"
+    if key.endswith("_share"):
+        return f"{value * 100:.0f} %"
+    if key.endswith("_hours"):
+        return f"{value} h"
+    return f"{value}"
+
+
+@dataclass
+class HeadlineFigure:
+    key: str
+    label: str
+    value: float | None
+    previous: float | None
+
+    @property
+    def shown(self) -> str:
+        return shown(self.key, self.value)
+
+    @property
+    def previous_shown(self) -> str:
+        return shown(self.key, self.previous)
+
+    @property
+    def change_percent(self) -> float | None:
+        if self.value is None or not self.previous:
+            return None
+        return round((self.value - self.previous) / self.previous * 100, 1)
+
+
+def headline(current: dict[str, Any], previous: dict[str, Any]) -> list[HeadlineFigure]:
+    return [HeadlineFigure(key, label, current[key], previous[key]) for key, label in HEADLINE]
+
+
+def previous_week(now: datetime) -> FigureFilter:
+    """Monday to Sunday of the week before `now` (in TIME_ZONE)."""
+    today = timezone.localdate(now)
+    monday = today - timedelta(days=today.weekday() + 7)
+    return FigureFilter(start=monday, end=monday + timedelta(days=6))
+
+
+def as_rows(figure_filter: FigureFilter, result: dict[str, Any]) -> Iterator[list[Any]]:
+    """The figures as CSV rows: each headline figure with the previous period's value, then the weeks."""
+    previous = result["previous"]
+    for key, value in result.items():
+        if isinstance(value, int | float) or value is None:
+            yield [f"{figure_filter.start} to {figure_filter.end}", key, "", value, previous.get(key)]
+    for key, n in result["open_by_age"].items():
+        yield ["now", key, "", n, ""]
+    for entry in result["per_week"]:
+        yield [f"week of {entry['week']}", "complaints", "", entry["complaints"], ""]
+        for group in ("by_category", "by_root_cause", "by_channel"):
+            for name, n in sorted(entry[group].items()):
+                yield [f"week of {entry['week']}", f"complaints {group.replace('_', ' ')}", name, n, ""]
+    for row in result["promise_outcomes_per_team"]:
+        for outcome in ("kept_on_time", "kept_late", "rescheduled_before_due", "broken", "withdrawn"):
+            yield [
+                f"{figure_filter.start} to {figure_filter.end}",
+                f"promises {outcome}",
+                row["team"],
+                row[outcome],
+                "",
+            ]
+
+
+FIGURES_CSV_HEADER = ["period", "figure", "of", "value", "previous period"]
