@@ -2,10 +2,7 @@
 status, one implemented eight weeks ago with five months of billing complaints around it, so its page
 shows what the change did. Everything goes through the services, run as if on the days it happened."""
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta
-from unittest import mock
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
@@ -14,19 +11,13 @@ from complaints.cases.services import case_create
 from complaints.models import Category
 from complaints.resolution.services import case_resolve
 from crm.customers.services import customer_create
+from crm.backdating import on
 from crm.permissions import StaffUser
 from feedback.models import Suggestion
 from feedback.policies.services import policy_save
 from feedback.suggestions import services
 
 DECISION = "Agreed: this removes a step customers keep complaining about, and costs us little."
-
-
-@contextmanager
-def on(moment: datetime) -> Iterator[None]:
-    """Run services as if it were `moment` (their clock is django.utils.timezone.now)."""
-    with mock.patch("django.utils.timezone.now", return_value=moment):
-        yield
 
 
 def seed() -> None:

@@ -1,5 +1,6 @@
 """Demo data for `make run`: one staff user per role, 200 customers with real-world names, services,
-complaint categories, a few cases in every state, an incident ready to publish, and what the apps built on
+complaint categories, a few cases in every state, twelve weeks of complaints with their histories (the
+figures' dashboard), an incident ready to publish, and what the apps built on
 complaints add (feedback: policies and suggestions in every status).
 
 Idempotent: a second run finds everything in place and changes nothing. The passwords are
@@ -19,6 +20,7 @@ from django.core.management.base import BaseCommand
 from django.utils import timezone
 
 from complaints.cases.services import case_create, case_escalate
+from complaints.demo import seed_history
 from complaints.incidents.services import incident_declare, incident_link_case
 from complaints.intake.services import complaint_submit
 from complaints.models import Case, Category, Incident
@@ -230,6 +232,8 @@ class Command(BaseCommand):
         case_resolve(
             case=done, by=agent, resolution_summary="Tariff corrected, difference refunded", root_cause="process"
         )
+        history = seed_history(agents=[agent, agent2, lead], customers=list(Customer.objects.exclude(email="")))
+        self.stdout.write(f"Twelve weeks of history for the figures: {history} complaints.")
         if not Incident.objects.exists():
             incident = incident_declare(
                 by=lead,

@@ -1,27 +1,21 @@
 """The figures come from the events, and the rollup never drifts from them: cases with random histories made
-through the services over eight weeks, then for a random sample of filters every figure is recomputed here
-from the raw events (an independent reading of the rules, in plain Python) and compared with what the
-dashboard shows. The rebuild command derives the same rollup from scratch."""
+through the services over eight weeks (the demo's histories), then for a random sample of filters every
+figure is recomputed here from the raw events (an independent reading of the rules, in plain Python) and
+compared with what the dashboard shows. The rebuild command derives the same rollup from scratch."""
 
 import random
 import statistics
 from datetime import date, datetime, timedelta
 
 import pytest
-import time_machine
 from django.core.management import call_command
 from django.db import connection
 from django.utils import timezone
 
-from complaints import emails
-from complaints.cases import services as case_services
+from complaints.demo import case_history
 from complaints.figures import selectors, services
 from complaints.figures.selectors import FigureFilter
-from complaints.intake import services as intake
-from complaints.models import CaseEvent, CaseFacts, CaseFactsStale, EventKind, RootCause
-from complaints.promises import services as promises
-from complaints.resolution import services as resolution
-from crm.exceptions import DomainError
+from complaints.models import CaseEvent, CaseFacts, CaseFactsStale, EventKind
 from tests.complaints.factories import CategoryFactory, make_case
 from tests.crm.factories import CustomerFactory, ServiceFactory, StaffFactory
 
@@ -31,123 +25,29 @@ START = datetime(2026, 9, 7, 9, 0, tzinfo=TZ)  # a Monday
 WEEKS = 8
 
 
-def attempt(action, *args, **kwargs):
-    """A random history tries things the product may refuse (resolving with a promise open): then that
-    step simply did not happen."""
-    try:
-        return action(*args, **kwargs)
-    except DomainError:
-        return None
-
-
 @pytest.fixture
 def history(alice, bob, charlie, lena, mona):
-    """40 cases over eight weeks, each with a random history written through the services."""
+    """40 cases over eight weeks, each with a random history written through the services (the demo's)."""
     rng = random.Random(20261206)
-    dana = StaffFactory(username="dana", role="lead", team_name="Team South", leads_team=True)
-    categories = [CategoryFactory(slug="billing", name="Billing"), CategoryFactory(slug="delivery", name="Delivery")]
-    services_used = [ServiceFactory(slug="broadband", name="Broadband"), ServiceFactory(slug="tv", name="TV")]
-    agents = [alice, bob, charlie]
-    cases = []
-    for n in range(40):
-        opened = START + timedelta(hours=rng.randrange(WEEKS * 7 * 24))
-        clock = opened
-
-        def later(hours: float) -> time_machine.travel:
-            nonlocal clock
-            clock += timedelta(hours=hours)
-            return time_machine.travel(clock, tick=False)
-
-        agent = rng.choice(agents)
-        with time_machine.travel(clock, tick=False):
-            case = make_case(
-                by=agent if rng.random() < 0.3 else None,
-                channel=rng.choice(["web", "email"]) if n % 3 else None,
-                customer=CustomerFactory(),
-                category=rng.choice([*categories, None]),
-                service=rng.choice([*services_used, None]),
-            )
-        if rng.random() < 0.7:
-            with later(rng.uniform(0, 2)):
-                case_services.acknowledgement_sent(key=emails.acknowledgement_key(case), sent_at=clock)
-        if case.owner is None:
-            if rng.random() < 0.15:
-                cases.append(case)
-                continue  # still in the queue
-            with later(rng.uniform(0.1, 30)):
-                case = case_services.case_take(case=case, agent=agent)
-        owner = case.owner
-        if rng.random() < 0.8:
-            with later(rng.uniform(0.1, 40)):
-                case_services.case_send_message(case=case, by=owner, text="We are on it.")
-        for _ in range(rng.choice([0, 0, 1, 2])):
-            to = rng.choice([a for a in agents if a != owner])
-            with later(rng.uniform(1, 20)):
-                if attempt(
-                    case_services.case_handover,
-                    case=case,
-                    to=to.username,
-                    reason="My shift ends and they know the billing system well",
-                    by=owner,
-                ):
-                    owner = to
-        if rng.random() < 0.3:
-            with later(rng.uniform(1, 10)):
-                attempt(case_services.case_escalate, case=case, by=owner, reason="Needs a decision", level="lead")
-        if rng.random() < 0.15:
-            with later(rng.uniform(1, 10)):
-                attempt(intake.case_customer_asks_for_manager, case=case, reason="Nobody listens")
-        if rng.random() < 0.6:
-            with later(1):
-                promise = attempt(
-                    promises.promise_make,
-                    case=case,
-                    by=owner,
-                    text="A refund",
-                    due_at=clock + timedelta(hours=24),
-                )
-            if promise is not None:
-                outcome = rng.choice(["on_time", "late", "reschedule", "break", "withdraw"])
-                if outcome == "on_time":
-                    with later(5):
-                        promises.promise_keep(promise=promise, by=owner)
-                elif outcome == "late":
-                    with later(30):
-                        promises.promise_keep(promise=promise, by=owner)
-                elif outcome == "reschedule":
-                    with later(5):
-                        successor = promises.promise_reschedule(
-                            promise=promise, by=owner, due_at=clock + timedelta(days=2), reason="Waiting on stock"
-                        )
-                    with later(20):
-                        promises.promise_keep(promise=successor, by=owner)
-                elif outcome == "break":
-                    with later(5):
-                        promises.promise_break(promise=promise, by=owner, reason="The warehouse lost it")
-                else:
-                    with later(5):
-                        promises.promise_withdraw(promise=promise, by=owner, reason="Not needed after all")
-        for promise in case.promises.open():  # the customer's first reply, when nobody wrote yet
-            with later(1):
-                attempt(promises.promise_break, promise=promise, by=owner, reason="We phoned instead")
-        if rng.random() < 0.7:
-            with later(rng.uniform(1, 100)):
-                resolved = attempt(
-                    resolution.case_resolve,
-                    case=case,
-                    by=owner,
-                    resolution_summary="Refunded",
-                    root_cause=rng.choice(RootCause.values),
-                )
-            if resolved is not None:
-                if rng.random() < 0.6:
-                    with later(2):
-                        intake.case_rate(case=case, score=rng.randint(1, 5), comment="")
-                if rng.random() < 0.2:
-                    with later(3):
-                        resolution.case_reopen(case=case, by=owner, reason="Not fixed")
-        cases.append(case)
-    return {"cases": cases, "teams": [alice.staff_profile.team_id, charlie.staff_profile.team_id], "dana": dana}
+    StaffFactory(username="dana", role="lead", team_name="Team South", leads_team=True)
+    categories = [
+        CategoryFactory(slug="billing", name="Billing"),
+        CategoryFactory(slug="delivery", name="Delivery"),
+        None,
+    ]
+    services_used = [ServiceFactory(slug="broadband", name="Broadband"), ServiceFactory(slug="tv", name="TV"), None]
+    end = START + timedelta(weeks=WEEKS + 2)
+    for _ in range(40):
+        case_history(
+            rng,
+            START + timedelta(hours=rng.randrange(WEEKS * 7 * 24)),
+            customer=CustomerFactory(),
+            agents=[alice, bob, charlie],
+            categories=categories,
+            services=services_used,
+            now=end,
+        )
+    return {"teams": [alice.staff_profile.team_id, charlie.staff_profile.team_id]}
 
 
 # --- The figures again, from the raw events ----------------------------------------------------------------
@@ -163,8 +63,13 @@ def percentile(values, fraction):
     return values[low] + (values[high] - values[low]) * (position - low)
 
 
-def hours(seconds):
-    return None if seconds is None else round(seconds / 3600, 1)
+def seconds(since, until):
+    """Whole seconds, as the figures count time."""
+    return int((until - since).total_seconds())
+
+
+def hours(value):
+    return None if value is None else round(value / 3600, 1)
 
 
 def from_raw_events(f: FigureFilter) -> dict:
@@ -199,15 +104,15 @@ def from_raw_events(f: FigureFilter) -> dict:
         kinds = [e.kind for e in events]
         opened = case.opened_at
         if case.acknowledged_at:
-            ack.append((case.acknowledged_at - opened).total_seconds())
+            ack.append(seconds(opened, case.acknowledged_at))
         replies = [e.created_at for e in events if e.kind in (EventKind.MESSAGE_OUT, EventKind.CALL_LOGGED)]
         if replies:
-            reply.append((replies[0] - opened).total_seconds())
+            reply.append(seconds(opened, replies[0]))
         resolutions = [e for e in events if e.kind == EventKind.RESOLVED]
         reopened = kinds.count(EventKind.REOPENED)
         if resolutions:
             counts["resolved"] += 1
-            resolve.append((resolutions[0].created_at - opened).total_seconds())
+            resolve.append(seconds(opened, resolutions[0].created_at))
             counts["fcr"] += any(e.data.get("first_contact") for e in resolutions) and not reopened
         counts["reopened"] += bool(reopened)
         handovers = kinds.count(EventKind.HANDED_OVER)
