@@ -10,8 +10,8 @@ from django.utils import timezone
 from complaints.cases.services import case_create
 from complaints.models import Category
 from complaints.resolution.services import case_resolve
-from crm.customers.services import customer_create
 from crm.backdating import on
+from crm.customers.services import customer_create
 from crm.permissions import StaffUser
 from feedback.models import Suggestion
 from feedback.policies.services import policy_save
