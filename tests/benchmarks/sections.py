@@ -821,4 +821,148 @@ def recognition(report: Report) -> None:
     measure_requests(report, "API stories list, first page", lambda: staff.get("/api/v1/stories/"))
 
 
-ALL = [customers, customer_import, cases, intake, incidents, feedback, recognition]
+def _seed_figure_histories() -> None:
+    """What the figures measure, on the 100,000 bench cases (once): an acknowledgement for four in five,
+    our first reply for two in three, a resolution with its root cause for the resolved fifth (half of them on
+    first contact), a handover for one in seven, a rating for one in four resolved, a reopening for one in
+    twenty; about 120,000 more events."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM complaints_caseevent WHERE kind = 'resolved' LIMIT 1")
+        if cursor.fetchone():
+            return
+        started = time.monotonic()
+        cursor.execute(
+            "UPDATE complaints_case SET acknowledged_at = opened_at + ((id %% 300) || ' seconds')::interval "
+            "WHERE id %% 5 <> 0"
+        )
+        kinds = [
+            ("message_out", "id %% 3 <> 0", "(id %% 2880) || ' minutes'", "jsonb_build_object('text', 'On it')"),
+            ("handed_over", "id %% 7 = 0", "'3 hours'", "jsonb_build_object('reason', 'Shift ends', 'to_owner', 'x')"),
+            (
+                "resolved",
+                "status = 'resolved'",
+                "(id %% 7200) || ' minutes'",
+                "jsonb_build_object('root_cause', (ARRAY['policy','process','product','system'])[1 + id %% 4], "
+                "'first_contact', id %% 2 = 0)",
+            ),
+            ("rated", "status = 'resolved' AND id %% 4 = 0", "'6 days'", "jsonb_build_object('score', 1 + id %% 5)"),
+            ("reopened", "status = 'resolved' AND id %% 20 = 0", "'7 days'", "jsonb_build_object('reason', 'x')"),
+        ]
+        insert = (
+            "INSERT INTO complaints_caseevent (case_id, kind, actor_kind, actor_id, created_at, data) "
+            "SELECT id, %s, 'staff', owner_id, opened_at + ({after})::interval, {data} "
+            "FROM complaints_case WHERE owner_id IS NOT NULL AND {which}"
+        )
+        for kind, which, after, data in kinds:
+            cursor.execute(insert.format(after=after, data=data, which=which), [kind])
+        cursor.execute(
+            "UPDATE complaints_case SET root_cause = (ARRAY['policy','process','product','system'])[1 + id %% 4] "
+            "WHERE status = 'resolved'"
+        )
+        cursor.execute("ANALYZE")
+    print(f"  seeded the figures' histories in {time.monotonic() - started:.0f} s", flush=True)
+
+
+FIGURE_READERS = 200
+
+
+def figures(report: Report) -> None:
+    """The dashboard and GET figures/ over 90 days of 100,000 cases, the rollup's rebuild, the case list's CSV
+    of 100,000 rows (memory) and the Monday digest to 200 executives and managers."""
+    import tracemalloc
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from complaints.figures.services import facts_catch_up, facts_rebuild, figures_digest_send
+    from complaints.models import CaseEvent
+    from crm.models import OutboundEmail
+
+    _seed_cases()
+    _seed_figure_histories()
+    n_cases, n_events = Case.objects.count(), CaseEvent.objects.count()
+    started = time.monotonic()
+    facts_rebuild()
+    report.add(
+        f"rebuild_figures: every case's facts from its events ({n_cases:,} cases, {n_events:,} events)",
+        other=f"{time.monotonic() - started:.1f} s",
+    )
+    readers = [
+        staff_create_or_update(
+            username=f"bench-reader-{n:03d}",
+            role="executive" if n % 4 == 0 else "manager",
+            email=f"reader{n}@bench.gemdesk.test",
+            display_name=f"Reader {n}",
+        )
+        for n in range(FIGURE_READERS)
+    ]
+    manager = Client()
+    manager.force_login(readers[1])
+    lead = staff_create_or_update(
+        username="bench-lead", role="lead", display_name="Bench lead", team_name="Bench team 2"
+    )
+    from crm.models import Team
+
+    Team.objects.filter(name="Bench team 2").update(lead=lead)
+    lead_client = Client()
+    lead_client.force_login(lead)
+    today = timezone.localdate()
+    period = {"from": (today - timedelta(days=89)).isoformat(), "to": today.isoformat()}
+    label = f"90 days, {n_cases:,} cases, {n_events:,} events"
+    measure_requests(
+        report, f"Figures dashboard ({label})", lambda: manager.get("/cases/figures/", period), target="< 150 ms p50"
+    )
+    measure_requests(
+        report, "API figures/ (90 days)", lambda: manager.get("/api/v1/figures/", period), target="< 150 ms p50"
+    )
+    measure_requests(
+        report, "Figures dashboard, a lead's team (90 days)", lambda: lead_client.get("/cases/figures/", period)
+    )
+    measure_requests(
+        report,
+        "Cases behind a figure (handed over, 90 days)",
+        lambda: manager.get("/cases/figures/cases/", {**period, "figure": "handed_over"}),
+        target="< 50 ms p50",
+    )
+
+    def note_then_dashboard():
+        CaseEvent.objects.create(
+            case_id=Case.objects.order_by("pk").values_list("pk", flat=True).first(),
+            kind="note",
+            actor_kind="system",
+            data={"text": "x"},
+        )
+        return manager.get("/cases/figures/", period)
+
+    measure_requests(
+        report, "Figures dashboard after a change (one case's facts derived again)", note_then_dashboard, repeat=20
+    )
+    facts_catch_up()
+
+    # The case list as CSV, streamed: Python's peak allocation for the last week's 10,000 rows and for all.
+    for since in (today - timedelta(days=7), None):
+        params = {"opened_after": since.isoformat()} if since else {}
+        tracemalloc.start()
+        started = time.monotonic()
+        response = manager.get("/api/v1/cases/export/", params)
+        lines = sum(chunk.count(b"\n") for chunk in response.streaming_content)
+        seconds = time.monotonic() - started
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        report.add(
+            f"Cases CSV, streamed ({lines - 1:,} rows)",
+            target="constant memory",
+            other=f"{seconds:.1f} s, peak Python memory {peak / 1e6:.1f} MB",
+        )
+
+    OutboundEmail.objects.filter(key__startswith="figures-digest:").delete()
+    started = time.monotonic()
+    queued = figures_digest_send()
+    report.add(
+        f"Weekly figures digest to {queued} executives and managers",
+        target="< 30 s",
+        other=f"{time.monotonic() - started:.1f} s",
+    )
+
+
+ALL = [customers, customer_import, cases, figures, intake, incidents, feedback, recognition]
