@@ -1,7 +1,7 @@
 """The figures' filter, one form for the dashboard, its CSV, the cases behind a figure and GET figures/:
 a period (`from`, `to`: dates in TIME_ZONE, both included) and team, category, channel, service, root cause."""
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from django import forms
@@ -10,6 +10,10 @@ from django.core.exceptions import ValidationError
 from complaints import permissions
 from complaints.figures import selectors
 from crm.permissions import StaffUser
+
+
+# Dates outside these have no complaints, and the period before the earliest must still be a date.
+EARLIEST, LATEST = date(2000, 1, 1), date(2999, 12, 31)
 
 
 class FigureFilterForm(forms.Form):
@@ -46,6 +50,8 @@ class FigureFilterForm(forms.Form):
         start = data.get("from") or (end - timedelta(days=default_end.toordinal() - default_start.toordinal()))
         if "from" in self.errors or "to" in self.errors:
             return data
+        if start < EARLIEST or end > LATEST:
+            raise ValidationError({"from" if start < EARLIEST else "to": f"Choose a date from {EARLIEST} to {LATEST}."})
         if start > end:
             raise ValidationError({"to": "The period ends before it starts."})
         if (end - start).days + 1 > selectors.MAX_PERIOD_DAYS:

@@ -87,6 +87,8 @@ def test_the_api_counts_in_words_and_a_lead_sees_their_teams(api_as, north_and_s
         ({"from": "2026-13-01"}, "from"),
         ({"from": "2026-12-01", "to": "2026-11-01"}, "to"),
         ({"from": "2020-01-01", "to": "2026-01-01"}, "from"),
+        ({"from": "0001-01-01", "to": "0001-01-02"}, "from"),
+        ({"to": "9999-12-31"}, "to"),
         ({"channel": "pigeon"}, "channel"),
         ({"category": "no-such-category"}, "category"),
         ({"service": "abc"}, "service"),
