@@ -832,8 +832,8 @@ def _seed_figure_histories() -> None:
             return
         started = time.monotonic()
         cursor.execute(
-            "UPDATE complaints_case SET acknowledged_at = opened_at + ((id %% 300) || ' seconds')::interval "
-            "WHERE id %% 5 <> 0"
+            "UPDATE complaints_case SET acknowledged_at = opened_at + ((id % 300) || ' seconds')::interval "
+            "WHERE id % 5 <> 0"
         )
         kinds = [
             ("message_out", "id %% 3 <> 0", "(id %% 2880) || ' minutes'", "jsonb_build_object('text', 'On it')"),
@@ -856,7 +856,7 @@ def _seed_figure_histories() -> None:
         for kind, which, after, data in kinds:
             cursor.execute(insert.format(after=after, data=data, which=which), [kind])
         cursor.execute(
-            "UPDATE complaints_case SET root_cause = (ARRAY['policy','process','product','system'])[1 + id %% 4] "
+            "UPDATE complaints_case SET root_cause = (ARRAY['policy','process','product','system'])[1 + id % 4] "
             "WHERE status = 'resolved'"
         )
         cursor.execute("ANALYZE")
