@@ -222,6 +222,9 @@ CASE_AUTO_CLOSE_AFTER_HOURS = env.float("CASE_AUTO_CLOSE_AFTER_HOURS", default=1
 # "team" (agents and leads see their team's cases, the queue and what was escalated to them). Changing a
 # case is the owner's, their lead's and managers' either way.
 CASE_VISIBILITY = env.str("CASE_VISIBILITY", default="all")
+# The figures: computed once per filter in this many seconds and shared by everyone who asks meanwhile (the
+# facts behind them are brought up to date as often), so they are at most twice this behind; 0: every read.
+FIGURES_CACHE_SECONDS = env.int("FIGURES_CACHE_SECONDS", default=30)
 if CASE_VISIBILITY not in ("all", "team"):
     raise ImproperlyConfigured("CASE_VISIBILITY must be 'all' or 'team'.")
 if OUTBOX_RETRY_BACKOFF_MAX_SECONDS >= CELERY_VISIBILITY_TIMEOUT or CELERY_TASK_TIME_LIMIT >= CELERY_VISIBILITY_TIMEOUT:

@@ -45,8 +45,8 @@ class FiguresView(APIView):
             }
             raise InvalidInput("The period or a filter needs another look.", errors=errors)
         figure_filter = form.figure_filter()
-        services.facts_catch_up()
-        result = selectors.figures(figure_filter)
+        services.facts_catch_up_now_and_then()
+        result = selectors.shared_figures(figure_filter)
         previous = figure_filter.previous()
         result["period"] = {"from": figure_filter.start, "to": figure_filter.end}
         result["previous_period"] = {"from": previous.start, "to": previous.end}

@@ -11,7 +11,6 @@ from complaints import permissions
 from complaints.figures import selectors
 from crm.permissions import StaffUser
 
-
 # Dates outside these have no complaints, and the period before the earliest must still be a date.
 EARLIEST, LATEST = date(2000, 1, 1), date(2999, 12, 31)
 

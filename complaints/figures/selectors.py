@@ -7,12 +7,16 @@ acknowledged, answered and resolved, what happened to them since. "Open now by a
 about today rather than the period. Filters: team (the owner's), category, channel and service.
 """
 
+import hashlib
 import statistics
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
-from typing import Any
+from typing import Any, cast
 
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.core.cache import cache
 from django.db import connection
 from django.db.models import Aggregate, Avg, Count, Exists, FloatField, Min, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import TruncWeek
@@ -194,15 +198,12 @@ def facts_in(figure_filter: FigureFilter, *, dated: bool = True) -> QuerySet[Cas
 # --- The figures ------------------------------------------------------------------------------------------
 
 
-class Percentile(Aggregate):
-    """PostgreSQL's continuous percentile (the median is 0.5)."""
+class MedianAndP90(Aggregate):
+    """PostgreSQL's continuous percentiles 0.5 and 0.9 of one column, from one sort: [median, p90]."""
 
     function = "percentile_cont"
-    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
-    output_field = FloatField()
-
-    def __init__(self, expression: str, fraction: float, **extra: Any) -> None:
-        super().__init__(expression, fraction=fraction, **extra)
+    template = "%(function)s(ARRAY[0.5, 0.9]) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = ArrayField(FloatField())
 
 
 DURATIONS = {"acknowledge": "acknowledge_seconds", "first_reply": "first_reply_seconds", "resolve": "resolve_seconds"}
@@ -296,14 +297,18 @@ def _period_aggregates(period: Q, prefix: str) -> dict[str, Aggregate]:
         "low_ratings": Count("pk", filter=within(rating__lte=2)),
         "average_rating": Avg("rating", filter=period),
         "reopened": Count("pk", filter=within(reopened__gt=0)),
-        "during_incidents": Count("pk", filter=period & Q(_in_progress_during_incident())),
         **{name: Sum(name, filter=period) for name in SUMMED},
     }
     if connection.vendor == "postgresql":
         for name, field in DURATIONS.items():
-            aggregates[f"{name}_median"] = Percentile(field, 0.5, filter=period)
-            aggregates[f"{name}_p90"] = Percentile(field, 0.9, filter=period)
+            aggregates[f"{name}_percentiles"] = MedianAndP90(field, filter=period)
     return {prefix + name: aggregate for name, aggregate in aggregates.items()}
+
+
+def _unpack_percentiles(raw: dict[str, Any]) -> None:
+    for name in DURATIONS:
+        median, p90 = raw.pop(f"{name}_percentiles", None) or (None, None)
+        raw[f"{name}_median"], raw[f"{name}_p90"] = median, p90
 
 
 def _python_percentiles(facts: QuerySet[CaseFacts]) -> dict[str, float | None]:
@@ -408,9 +413,13 @@ def headline_figures(figure_filter: FigureFilter) -> tuple[dict[str, Any], dict[
     raw = both.aggregate(**_period_aggregates(current_period, "now_"), **_period_aggregates(previous_period, "was_"))
     now = {key[4:]: value for key, value in raw.items() if key.startswith("now_")}
     was = {key[4:]: value for key, value in raw.items() if key.startswith("was_")}
-    if connection.vendor != "postgresql":
-        now.update(_python_percentiles(facts_in(figure_filter)))
-        was.update(_python_percentiles(facts_in(previous)))
+    for period_raw, period in ((now, figure_filter), (was, previous)):
+        if connection.vendor == "postgresql":
+            _unpack_percentiles(period_raw)
+        else:
+            period_raw.update(_python_percentiles(facts_in(period)))
+        # Its own query: as a semi-join it costs 2 ms, as a condition inside the aggregates 55 ms.
+        period_raw["during_incidents"] = facts_in(period).filter(_in_progress_during_incident()).count()
     return _headline(now), _headline(was)
 
 
@@ -517,6 +526,16 @@ def figures(figure_filter: FigureFilter, now: datetime | None = None) -> dict[st
         "promise_outcomes_per_team": promise_outcomes_per_team(figure_filter),
         "open_by_age": open_by_age(figure_filter, now),
     }
+
+
+def shared_figures(figure_filter: FigureFilter) -> dict[str, Any]:
+    """figures(), computed once per filter (and scope) every FIGURES_CACHE_SECONDS and shared by everyone who
+    asks meanwhile: 90 days of 100,000 cases take a third of a second to count."""
+    seconds = settings.FIGURES_CACHE_SECONDS
+    if not seconds:
+        return figures(figure_filter)
+    key = "figures:" + hashlib.sha256(repr(figure_filter).encode()).hexdigest()
+    return cast(dict[str, Any], cache.get_or_set(key, lambda: figures(figure_filter), seconds))
 
 
 # --- What the figures are filtered by ---------------------------------------------------------------------

@@ -7,7 +7,6 @@ from datetime import date, timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, StreamingHttpResponse
 from django.shortcuts import render
 from django.urls import reverse
@@ -20,6 +19,7 @@ from complaints.cases.selectors import CASE_EXPORT_HEADER, case_export_rows, wit
 from complaints.figures import charts, selectors, services
 from complaints.figures.forms import FigureFilterForm
 from config.http import StaffRequest
+from config.pagination import CappedPaginator
 from crm.permissions import staff_required
 from crm.sections import render_sections
 from crm.spreadsheets import csv_download
@@ -146,8 +146,8 @@ def dashboard(request: StaffRequest) -> HttpResponse:
     if not form.is_valid():
         return render(request, "complaints/figures/dashboard.html", context, status=400)
     figure_filter = form.figure_filter()
-    services.facts_catch_up()
-    result = selectors.figures(figure_filter)
+    services.facts_catch_up_now_and_then()
+    result = selectors.shared_figures(figure_filter)
     weeks = result["per_week"]
     breakdowns = []
     for title, group, parameter in BREAKDOWNS:
@@ -184,8 +184,8 @@ def figures_csv(request: StaffRequest) -> HttpResponse | StreamingHttpResponse:
     if not form.is_valid():
         return render(request, "complaints/figures/dashboard.html", {"form": form}, status=400)
     figure_filter = form.figure_filter()
-    services.facts_catch_up()
-    rows = selectors.as_rows(figure_filter, selectors.figures(figure_filter))
+    services.facts_catch_up_now_and_then()
+    rows = selectors.as_rows(figure_filter, selectors.shared_figures(figure_filter))
     return csv_download("figures.csv", selectors.FIGURES_CSV_HEADER, rows)
 
 
@@ -198,7 +198,7 @@ def figure_cases(request: StaffRequest) -> HttpResponse | StreamingHttpResponse:
         return render(request, "complaints/figures/dashboard.html", {"form": form}, status=400)
     figure_filter = form.figure_filter()
     figure = request.GET.get("figure", "complaints")
-    services.facts_catch_up()
+    services.facts_catch_up_now_and_then()
     found = selectors.cases_behind(figure_filter, figure, timezone.now())
     if found is None:
         raise Http404("No such figure.")
@@ -206,7 +206,7 @@ def figure_cases(request: StaffRequest) -> HttpResponse | StreamingHttpResponse:
     cases = with_list_joins(permissions.visible_cases(request.user, cases))
     if request.GET.get("format") == "csv":
         return csv_download(f"cases-{figure}.csv", CASE_EXPORT_HEADER, case_export_rows(cases))
-    page = Paginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(cases, PAGE_SIZE).get_page(request.GET.get("page"))
     context = {
         "form": form,
         "figure_filter": figure_filter,
