@@ -74,6 +74,11 @@ def facts_rebuild() -> int:
     for case_ids in _case_ids_in_batches():
         with transaction.atomic():
             rebuilt += facts_refresh(case_ids)
+    if connection.vendor == "postgresql":
+        # Every row was rewritten: without fresh statistics the planner takes 90 days for 400 rows, and the
+        # cases behind a figure took 200 ms instead of 40.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE complaints_casefacts")
     return rebuilt
 
 
