@@ -926,7 +926,6 @@ def figures(report: Report) -> None:
         report,
         "Cases behind a figure (handed over, 90 days)",
         lambda: manager.get("/cases/figures/cases/", {**period, "figure": "handed_over"}),
-        target="< 50 ms p50",
     )
 
     def computed_afresh(path):
