@@ -149,12 +149,18 @@ def case_history(
     return case
 
 
-def seed_history(*, agents: Sequence[StaffUser], customers: Sequence[Customer], now: datetime | None = None) -> int:
+def seed_history(
+    *,
+    agents: Sequence[StaffUser],
+    customers: Sequence[Customer],
+    categories: Sequence[Category],
+    now: datetime | None = None,
+) -> int:
     """One to three complaints a working day for the last HISTORY_WEEKS weeks. Their emails go to memory,
     not the console: they were "sent" weeks ago."""
     now = now or timezone.now()
     rng = random.Random(12)
-    categories = [*Category.objects.order_by("pk"), None]
+    in_category: list[Category | None] = [*categories, None]
     services = [*Service.objects.order_by("pk"), None]
     made = 0
     start = timezone.localtime(now - timedelta(weeks=HISTORY_WEEKS)).replace(hour=8, minute=0, second=0, microsecond=0)
@@ -169,7 +175,7 @@ def seed_history(*, agents: Sequence[StaffUser], customers: Sequence[Customer], 
                         opened,
                         customer=rng.choice(customers),
                         agents=agents,
-                        categories=categories,
+                        categories=in_category,
                         services=services,
                         now=now,
                     )

@@ -55,3 +55,13 @@ def send_figures_digest() -> int:
     from complaints.figures.services import figures_digest_send
 
     return figures_digest_send()
+
+
+@shared_task
+def poll_mailbox() -> dict[str, int] | None:
+    """Every IMAP_POLL_SECONDS when IMAP_URL is set: read the mailbox once (one poller at a time; after
+    failures in a row, less often)."""
+    from complaints.mail.imap import mailbox_poll_when_due
+
+    counts = mailbox_poll_when_due()
+    return dict(counts) if counts is not None else None

@@ -357,5 +357,18 @@ INBOUND_MESSAGE_MAX_BYTES = env.int("INBOUND_MESSAGE_MAX_BYTES", default=40 * 10
 # The authserv-id of the receiving mail server whose Authentication-Results (DKIM, SPF, DMARC) we trust;
 # unset: those headers are ignored (anyone can write them).
 INBOUND_TRUSTED_AUTHSERV_ID = env.str("INBOUND_TRUSTED_AUTHSERV_ID", default="")
+# Email in from an IMAP mailbox (complaints.mail.imap): imaps://user:password@host:993/INBOX or
+# imap+starttls://…:143/INBOX, from the environment only. Beat polls it when it is set.
+IMAP_URL = env.str("IMAP_URL", default="")
+IMAP_POLL_SECONDS = env.int("IMAP_POLL_SECONDS", default=60)
+IMAP_DONE_FOLDER = env.str("IMAP_DONE_FOLDER", default="Gemdesk/Processed")
+IMAP_REJECTED_FOLDER = env.str("IMAP_REJECTED_FOLDER", default="Gemdesk/Rejected")
+# false: the server's certificate is not checked (anyone on the path can read the mail). Never in production.
+IMAP_TLS_VERIFY = env.bool("IMAP_TLS_VERIFY", default=True)
+IMAP_CA_FILE = env.str("IMAP_CA_FILE", default="")  # a CA or self-signed certificate to trust besides the system's
+IMAP_RETRY_SECONDS = env.int("IMAP_RETRY_SECONDS", default=60)  # after a failure; doubles while they go on
+IMAP_RETRY_MAX_SECONDS = env.int("IMAP_RETRY_MAX_SECONDS", default=1800)
+if IMAP_URL:
+    CELERY_BEAT_SCHEDULE["mail-poll"] = {"task": "complaints.tasks.poll_mailbox", "schedule": float(IMAP_POLL_SECONDS)}
 # Acknowledgement emails to one address in an hour; complaints past it still open cases.
 ACKNOWLEDGEMENTS_PER_ADDRESS_PER_HOUR = env.int("ACKNOWLEDGEMENTS_PER_ADDRESS_PER_HOUR", default=3)

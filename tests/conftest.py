@@ -13,6 +13,7 @@ from django.test import Client
 from rest_framework.test import APIClient
 
 from config.celery import app as celery_app
+from tests import dovecot
 from tests.crm.factories import StaffFactory
 from tests.smtp_sink import Sink
 
@@ -22,6 +23,7 @@ celery_app.conf.task_always_eager = False
 
 NEEDS_POSTGRES = not settings.USING_POSTGRES
 NEEDS_REDIS = not settings.REDIS_URL
+NEEDS_DOVECOT = not dovecot.available()
 _skipped_for_services: list[str] = []
 
 
@@ -34,6 +36,8 @@ def pytest_collection_modifyitems(config, items):
             reasons.append("Redis")
         if NEEDS_POSTGRES and item.get_closest_marker("integration"):
             reasons.append("PostgreSQL")
+        if NEEDS_DOVECOT and item.get_closest_marker("dovecot"):
+            reasons.append("Dovecot (apt install dovecot-imapd)")
         if reasons:
             _skipped_for_services.append(item.nodeid)
             item.add_marker(pytest.mark.skip(reason=f"needs {' and '.join(sorted(set(reasons)))}"))
@@ -43,7 +47,7 @@ def pytest_unconfigure(config):
     """After pytest's own summary, so it is the last line a reader sees."""
     if _skipped_for_services:
         print(
-            f"\n\033[1;31m!!! {len(_skipped_for_services)} TESTS SKIPPED: PostgreSQL or Redis not reachable "
+            f"\n\033[1;31m!!! {len(_skipped_for_services)} TESTS SKIPPED: PostgreSQL, Redis or Dovecot not there "
             f"(database: {settings.DATABASES['default']['ENGINE']}, "
             f"REDIS_URL {'set' if settings.REDIS_URL else 'unset'}). "
             "Start them and run `make test` again for the full suite.\033[0m"

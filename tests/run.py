@@ -4,11 +4,12 @@ DATABASE_URL and REDIS_URL win when set. Otherwise PostgreSQL on 127.0.0.1:5432 
 Redis on 127.0.0.1:6379 are used if they answer, else SQLite and Celery's in-memory transport
 (tasks are never run eagerly in tests), with the tests that need them skipped
 (tests/conftest.py says so loudly at the end).
-With CI=true a missing PostgreSQL or Redis is an error, not a skip.
+With CI=true a missing PostgreSQL, Redis or Dovecot is an error, not a skip.
 """
 
 import os
 import secrets
+import shutil
 import socket
 import sys
 from pathlib import Path
@@ -22,6 +23,10 @@ def answers(host: str, port: int) -> bool:
             return True
     except OSError:
         return False
+
+
+def dovecot_installed() -> bool:
+    return Path(shutil.which("dovecot") or "/usr/sbin/dovecot").exists()
 
 
 def main() -> int:
@@ -38,6 +43,7 @@ def main() -> int:
             for name, ok in (
                 ("PostgreSQL", os.environ.get("DATABASE_URL", "").startswith("postgres")),
                 ("Redis", bool(os.environ.get("REDIS_URL"))),
+                ("Dovecot", dovecot_installed()),
             )
             if not ok
         ]

@@ -6,13 +6,14 @@ A reply from the customer lands the way a status-page message does (intake.servi
 a new complaint opens a case the way every channel does (cases.services.case_create).
 """
 
+import logging
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -40,6 +41,8 @@ from crm.models import Customer, OutboundEmail
 from crm.permissions import StaffUser
 from crm.personal_data import ERASED
 from crm.validation import clean_customer_fields
+
+logger = logging.getLogger(__name__)
 
 # The whole text of a long email is kept as a file of this name on the case.
 FULL_MESSAGE_FILENAME = "full-message.txt"
@@ -261,6 +264,33 @@ def _new_email_case(parsed: ParsedEmail, text: str) -> Case:
         # A forged sender would have us mail someone who never wrote (backscatter): acknowledge real ones only.
         acknowledge=verified,
     )
+
+
+class NotStored(Exception):
+    """The message could not be stored (the database is down): whoever delivered it must try again."""
+
+
+def email_store(raw: bytes) -> InboundEmail | RejectedEmail:
+    """Store one message, whatever it holds (standard input, a Maildir, an IMAP mailbox). Raises NotStored
+    only when the database cannot take it; a message that trips a bug is kept as rejected, never lost."""
+    try:
+        return email_ingest(raw)
+    except DatabaseError as error:
+        raise NotStored(f"database: {type(error).__name__}") from error
+    except Exception as error:  # noqa: BLE001 - any other failure is this message's, kept for staff
+        logger.exception("email in: could not process a message; keeping it as rejected")
+        try:
+            return email_keep_rejected(raw, reason=f"could not be processed ({type(error).__name__}: {error})")
+        except DatabaseError as database_error:
+            raise NotStored(f"database: {type(database_error).__name__}") from database_error
+
+
+def describe(result: InboundEmail | RejectedEmail) -> str:
+    """What became of a message, in one line (the command prints it)."""
+    if isinstance(result, RejectedEmail):
+        return f"rejected: {result.reason}"
+    where = f" {result.case.reference}" if result.case is not None else ""
+    return f"{result.outcome}{where}{': ' + result.reason if result.reason else ''}"
 
 
 @transaction.atomic(durable=True)

@@ -1,5 +1,6 @@
 """python manage.py ingest_email < message.eml
 python manage.py ingest_email --maildir /var/mail/complaints
+python manage.py ingest_email --imap          (reads IMAP_URL once; beat polls it when it is set)
 
 One raw RFC 822 message on standard input (so a mail server can pipe to it), or every message
 in a Maildir. Whatever a message is, it is stored with its fate (a case, a reply, an ignored
@@ -9,26 +10,20 @@ keeps it and tries again. In a Maildir, handled messages move to ".Processed" (r
 ".Rejected"); a message that could not be stored stays where it is for the next run.
 """
 
-import logging
 import mailbox
 import sys
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import DatabaseError
 
-from complaints.mail.services import email_ingest, email_keep_rejected
-from complaints.models import InboundEmail, RejectedEmail
-
-logger = logging.getLogger(__name__)
+from complaints.mail.imap import MailboxUnavailable, mailbox_poll
+from complaints.mail.services import NotStored, describe, email_store
+from complaints.models import RejectedEmail
 
 PROCESSED_FOLDER = "Processed"
 REJECTED_FOLDER = "Rejected"
 TRY_AGAIN_LATER = 75  # sysexits.h EX_TEMPFAIL: Postfix and others keep the message and retry
-
-
-class NotStored(Exception):
-    """The message could not be stored; the mail server (or the next run) must try again."""
 
 
 class Command(BaseCommand):
@@ -36,37 +31,33 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--maildir", help="process every message in this Maildir")
+        parser.add_argument("--imap", action="store_true", help="read the mailbox of IMAP_URL once")
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
-            if options["maildir"]:
+            if options["imap"]:
+                self.ingest_imap()
+            elif options["maildir"]:
                 self.ingest_maildir(options["maildir"])
             else:
-                self.stdout.write(self.describe(self.ingest(sys.stdin.buffer.read())))
+                self.stdout.write(describe(email_store(sys.stdin.buffer.read())))
         except NotStored as error:
             raise CommandError(f"not stored, try again later: {error}", returncode=TRY_AGAIN_LATER) from error
 
-    def ingest(self, raw: bytes) -> InboundEmail | RejectedEmail:
-        """Store one message, whatever it holds. Raises NotStored only when the database cannot take it."""
+    def ingest_imap(self) -> None:
+        if not settings.IMAP_URL:
+            raise CommandError("Set IMAP_URL (imaps://user:password@host:993/INBOX) to read a mailbox.")
         try:
-            return email_ingest(raw)
-        except DatabaseError as error:
-            raise NotStored(f"database: {type(error).__name__}") from error
-        except Exception as error:  # noqa: BLE001 - a message that trips a bug is kept for staff, never lost
-            logger.exception("ingest_email: could not process a message; keeping it as rejected")
-            return self.keep_as_rejected(raw, f"could not be processed ({type(error).__name__}: {error})")
-
-    def keep_as_rejected(self, raw: bytes, reason: str) -> RejectedEmail:
-        try:
-            return email_keep_rejected(raw, reason=reason)
-        except DatabaseError as error:
-            raise NotStored(f"database: {type(error).__name__}") from error
-
-    def describe(self, result: InboundEmail | RejectedEmail) -> str:
-        if isinstance(result, RejectedEmail):
-            return f"rejected: {result.reason}"
-        where = f" {result.case.reference}" if result.case is not None else ""
-        return f"{result.outcome}{where}{': ' + result.reason if result.reason else ''}"
+            counts = mailbox_poll()
+        except MailboxUnavailable as error:
+            raise CommandError(
+                f"IMAP: {error}; nothing was lost, try again later", returncode=TRY_AGAIN_LATER
+            ) from error
+        if counts is None:
+            self.stdout.write("Another poller is reading the mailbox now.")
+            return
+        summary = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items())) or "no messages"
+        self.stdout.write(f"IMAP: {summary}.")
 
     def ingest_maildir(self, path: str) -> None:
         try:
@@ -77,8 +68,8 @@ class Command(BaseCommand):
         counts: dict[str, int] = {}
         for key in list(box.iterkeys()):
             raw = box.get_bytes(key)
-            result = self.ingest(raw)  # NotStored ends the run: this and later messages wait for the next
-            line = self.describe(result)
+            result = email_store(raw)  # NotStored ends the run: this and later messages wait for the next
+            line = describe(result)
             self.stdout.write(line)
             outcome = line.split(":")[0].split(" ")[0]
             counts[outcome] = counts.get(outcome, 0) + 1
