@@ -446,6 +446,55 @@ def _email_ingestion(report: Report) -> None:
     )
 
 
+IMAP_MESSAGES = 10_000
+
+
+def imap(report: Report) -> None:
+    """A 10,000-message backlog in an IMAP inbox (Debian's Dovecot on loopback), read by one poll: the rate and
+    Python's peak memory (flat: one message at a time)."""
+    import tracemalloc
+    from email.message import EmailMessage
+
+    from django.test import override_settings
+
+    from complaints.mail.imap import mailbox_poll
+    from tests import dovecot
+
+    if not dovecot.available():
+        print("  imap: Dovecot is not installed (apt install dovecot-imapd); skipped", flush=True)
+        return
+    server = dovecot.Dovecot().start()
+    try:
+        tag = int(time.time())
+        client = server.client()
+        started = time.monotonic()
+        for n in range(IMAP_MESSAGES):
+            message = EmailMessage()
+            message["From"] = f"Imap Customer {n % 500} <imap{n % 500}-{tag}@example.test>"
+            message["Subject"] = f"Problem number {n}"
+            message["Message-ID"] = f"<imap-bench-{tag}-{n}@example.test>"
+            message.set_content(f"Hello,\n\nMy service failed again (report {n}).\n")
+            client.append("INBOX", None, None, bytes(message))
+        client.logout()
+        print(f"  appended {IMAP_MESSAGES:,} messages in {time.monotonic() - started:.0f} s", flush=True)
+        with override_settings(IMAP_URL=server.url(), IMAP_CA_FILE=server.cafile):
+            tracemalloc.start()
+            started = time.monotonic()
+            counts = mailbox_poll()
+            seconds = time.monotonic() - started
+            _, peak = tracemalloc.get_traced_memory()
+            tracemalloc.stop()
+    finally:
+        server.stop()
+    read = sum((counts or {}).values())
+    report.add(
+        f"IMAP poll of a {IMAP_MESSAGES:,}-message backlog (Dovecot on loopback)",
+        time=f"{seconds:.1f} s",
+        rate=f"{read / seconds:,.0f} messages/s",
+        peak_Python_memory=f"{peak / 1e6:.1f} MB",
+    )
+
+
 FANOUT_CUSTOMERS = int(os.environ.get("BENCH_FANOUT_CUSTOMERS", 100_000))
 # Sending waits on the SMTP server and the database most of the time: more processes than cores.
 WORKER_PROCESSES = 2
@@ -973,4 +1022,4 @@ def figures(report: Report) -> None:
     )
 
 
-ALL = [customers, customer_import, cases, figures, intake, incidents, feedback, recognition]
+ALL = [customers, customer_import, cases, figures, intake, imap, incidents, feedback, recognition]
