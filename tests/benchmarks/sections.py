@@ -6,6 +6,7 @@ import os
 import random
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
@@ -422,20 +423,27 @@ def intake(report: Report) -> None:
     _email_ingestion(report)
 
 
+def _backlog(count: int, source: str) -> Iterator[bytes]:
+    """`count` complaints from 500 senders, each with a Message-ID of this run (so each is new)."""
+    from email.message import EmailMessage
+
+    tag = int(time.time())
+    for n in range(count):
+        message = EmailMessage()
+        message["From"] = f"Mail Customer {n % 500} <{source}{n % 500}-{tag}@example.test>"
+        message["Subject"] = f"Problem number {n}"
+        message["Message-ID"] = f"<bench-{source}-{tag}-{n}@example.test>"
+        message.set_content(f"Hello,\n\nMy service failed again (report {n}).\n\nOn Mon wrote:\n> earlier text\n")
+        yield bytes(message)
+
+
 def _email_ingestion(report: Report) -> None:
     import mailbox
-    from email.message import EmailMessage
 
     with tempfile.TemporaryDirectory() as folder:
         box = mailbox.Maildir(Path(folder) / "inbox", create=True)
-        tag = int(time.time())
-        for n in range(MAILDIR_MESSAGES):
-            message = EmailMessage()
-            message["From"] = f"Mail Customer {n % 500} <mail{n % 500}-{tag}@example.test>"
-            message["Subject"] = f"Problem number {n}"
-            message["Message-ID"] = f"<bench-{tag}-{n}@example.test>"
-            message.set_content(f"Hello,\n\nMy service failed again (report {n}).\n\nOn Mon wrote:\n> earlier text\n")
-            box.add(bytes(message))
+        for raw in _backlog(MAILDIR_MESSAGES, "maildir"):
+            box.add(raw)
         started = time.monotonic()
         call_command("ingest_email", "--maildir", str(Path(folder) / "inbox"), stdout=io.StringIO())
         seconds = time.monotonic() - started
@@ -453,7 +461,6 @@ def imap(report: Report) -> None:
     """A 10,000-message backlog in an IMAP inbox (Debian's Dovecot on loopback), read by one poll: the rate and
     Python's peak memory (flat: one message at a time)."""
     import threading
-    from email.message import EmailMessage
 
     from django.test import override_settings
 
@@ -465,16 +472,10 @@ def imap(report: Report) -> None:
         return
     server = dovecot.Dovecot().start()
     try:
-        tag = int(time.time())
         client = server.client()
         started = time.monotonic()
-        for n in range(IMAP_MESSAGES):
-            message = EmailMessage()
-            message["From"] = f"Imap Customer {n % 500} <imap{n % 500}-{tag}@example.test>"
-            message["Subject"] = f"Problem number {n}"
-            message["Message-ID"] = f"<imap-bench-{tag}-{n}@example.test>"
-            message.set_content(f"Hello,\n\nMy service failed again (report {n}).\n")
-            client.append("INBOX", None, None, bytes(message))
+        for raw in _backlog(IMAP_MESSAGES, "imap"):
+            client.append("INBOX", None, None, raw)
         client.logout()
         print(f"  appended {IMAP_MESSAGES:,} messages in {time.monotonic() - started:.0f} s", flush=True)
         # Memory as the operating system sees it (tracemalloc would slow Python down threefold): the
