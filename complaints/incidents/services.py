@@ -14,8 +14,8 @@ from complaints.models import Case, CaseAction, Incident, IncidentStatus, Incide
 from complaints.tasks import fan_out_incident_update as fan_out_incident_update_task
 from complaints.validation import HEADER_CONTROL_CHARACTERS
 from crm.exceptions import Conflict, InvalidInput
-from crm.models import BulkEmail, EmailState, OutboundEmail, Service
-from crm.outbox.services import enqueue_batch, enqueue_send, insert_bulk_emails
+from crm.models import BulkEmail, OutboundEmail, Service
+from crm.outbox.services import enqueue_batch, insert_bulk_emails, outbox_retry_failed
 from crm.permissions import StaffUser
 
 # Outbox rows are written for this many customer ids at a time, one INSERT ... SELECT each, so
@@ -160,14 +160,7 @@ def _tell_linked_case_owners(update: IncidentUpdate) -> None:
         )
 
 
-@transaction.atomic(durable=True)
 def incident_retry_failed(*, update: IncidentUpdate, by: StaffUser) -> int:
     """Give failed emails of an update another round of attempts."""
     permissions.require_run_incidents(by)
-    failed = OutboundEmail.objects.filter(batch=emails.incident_update_batch(update), state=EmailState.FAILED)
-    ids = list(failed.values_list("pk", flat=True))
-    OutboundEmail.objects.filter(pk__in=ids).update(
-        state=EmailState.PENDING, attempts=0, next_attempt_at=timezone.now()
-    )
-    transaction.on_commit(lambda: enqueue_send(ids))
-    return len(ids)
+    return outbox_retry_failed(batch=emails.incident_update_batch(update))

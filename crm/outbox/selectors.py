@@ -1,9 +1,10 @@
-"""Reads of the outbox: what the sweeper re-queues."""
+"""Reads of the outbox: what the sweeper re-queues, and what an operator watches."""
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from crm.models import EmailState, OutboundEmail
@@ -22,4 +23,31 @@ def stranded_email_ids(*, now: datetime | None = None) -> list[int]:
         )
         .order_by("pk")
         .values_list("pk", flat=True)[:SWEEP_LIMIT]
+    )
+
+
+@dataclass(frozen=True)
+class OutboxSummary:
+    """What an operator asks of the outbox (manage.py outbox)."""
+
+    by_state: dict[str, int]
+    oldest_pending_at: datetime | None
+    failed: list[OutboundEmail]
+
+
+def outbox_summary(*, failed_shown: int = 20, key_prefix: str = "") -> OutboxSummary:
+    """Rows by state, when the oldest pending row was written, and the latest failed rows with their errors
+    (the failed ones whose key starts with `key_prefix`, when given)."""
+    counts = dict(OutboundEmail.objects.order_by().values_list("state").annotate(n=Count("pk")))
+    oldest = (
+        OutboundEmail.objects.filter(state=EmailState.PENDING)
+        .order_by("next_attempt_at")
+        .values_list("created_at", flat=True)
+        .first()
+    )
+    failed = OutboundEmail.objects.filter(state=EmailState.FAILED, key__startswith=key_prefix)
+    return OutboxSummary(
+        by_state={state: counts.get(state, 0) for state in EmailState.values},
+        oldest_pending_at=oldest,
+        failed=list(failed.order_by("-pk").only("key", "attempts", "last_error", "created_at")[:failed_shown]),
     )

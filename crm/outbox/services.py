@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from django.conf import settings
 from django.db import connection as db_connection
+from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -145,3 +146,18 @@ def enqueue_batch(batch: str) -> None:
     while ids := list(pending.filter(pk__gt=last_id).values_list("pk", flat=True)[:ENQUEUE_PAGE]):
         enqueue_send(ids)
         last_id = ids[-1]
+
+
+@transaction.atomic(durable=True)
+def outbox_retry_failed(*, batch: str = "", key_prefix: str = "") -> int:
+    """Give failed rows (of one batch, or whose key starts with `key_prefix`) another round of attempts, sent
+    once this commits. Their keys stay: a row retried is still sent at most once."""
+    failed = OutboundEmail.objects.filter(state=EmailState.FAILED, key__startswith=key_prefix)
+    if batch:
+        failed = failed.filter(batch=batch)
+    ids = list(failed.values_list("pk", flat=True))
+    OutboundEmail.objects.filter(pk__in=ids, state=EmailState.FAILED).update(
+        state=EmailState.PENDING, attempts=0, next_attempt_at=timezone.now(), lease_until=None
+    )
+    transaction.on_commit(lambda: enqueue_send(ids))
+    return len(ids)
