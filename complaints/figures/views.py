@@ -107,6 +107,20 @@ def _cases_link(figure_filter: selectors.FigureFilter, figure: str | None, **mor
     return f"{reverse('complaints:figure-cases')}?{urlencode(figure_filter.query(figure=figure, **more))}"
 
 
+PRESETS = [("Last 7 days", 7), ("Last 28 days", 28), ("Last 90 days", 90), ("Last 365 days", 365)]
+
+
+def _presets(figure_filter: selectors.FigureFilter) -> list[tuple[str, str, bool]]:
+    """The period picker's shortcuts, ending today, keeping the other filters: (label, query, chosen)."""
+    today = timezone.localdate()
+    shortcuts = []
+    for label, days in PRESETS:
+        period = replace(figure_filter, start=today - timedelta(days=days - 1), end=today)
+        chosen = (figure_filter.start, figure_filter.end) == (period.start, period.end)
+        shortcuts.append((label, urlencode(period.query()), chosen))
+    return shortcuts
+
+
 def _week_link(figure_filter: selectors.FigureFilter, week: date) -> str:
     """The cases opened in that week (and in the period)."""
     start, end = max(week, figure_filter.start), min(week + timedelta(days=6), figure_filter.end)
@@ -171,6 +185,7 @@ def dashboard(request: StaffRequest) -> HttpResponse:
         open_by_age=[(label, result["open_by_age"][key], age_links[key]) for key, label, *_ in selectors.AGE_BANDS],
         weekly_rows=[(entry, _week_link(figure_filter, entry["week"])) for entry in weeks],
         csv_query=urlencode(figure_filter.query()),
+        presets=_presets(figure_filter),
         complaints_link=_cases_link(figure_filter, "complaints"),
         sections=render_sections("dashboard", request, figure_filter),
     )

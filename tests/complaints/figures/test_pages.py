@@ -111,6 +111,8 @@ def test_the_dashboard_shows_and_links_every_figure(as_user, north_and_south, mo
     # A category's name is shown as text, in the table and the chart's labels, never as markup.
     assert "Billing &lt;b&gt;&amp;&lt;/b&gt; refunds" in html and "<b>&</b>" not in html
     assert "Cases handed over more than once" in html
+    # The period picker's shortcuts keep the other filters; the default (28 days) is marked chosen.
+    assert 'aria-current="true">Last 28 days</a>' in html and ">Last 90 days</a>" in html
     # Every app's section is there.
     assert "Staff suggestions" in html and "Hero stories" in html
     link = f"{CASES_BEHIND}?"
