@@ -52,7 +52,7 @@ def refresh_figures() -> int:
 @shared_task
 def send_figures_digest() -> int:
     """Monday morning (beat, TIME_ZONE): last week's figures to executives and managers, once per person and week."""
-    from complaints.figures.services import figures_digest_send
+    from complaints.digest.services import figures_digest_send
 
     return figures_digest_send()
 

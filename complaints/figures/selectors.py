@@ -1,6 +1,6 @@
-"""The honest figures (DESIGN.md principle 7): each case's facts derived from its events, and the figures of
-a period computed from those facts, with the previous period beside them, the cases behind each figure,
-and the digest's picks.
+"""The honest figures (DESIGN.md principle 7): the figures of a period computed from each case's facts
+(complaints.figures.facts), with the previous period beside them, as the dashboard, GET figures/, the CSV and
+the weekly digest show them.
 
 Every figure is about the cases opened in the period (a cohort): how many there were, how fast they were
 acknowledged, answered and resolved, what happened to them since. "Open now by age" is the one figure
@@ -18,107 +18,21 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Aggregate, Avg, Count, Exists, FloatField, Min, OuterRef, Q, QuerySet, Sum
+from django.db.models import Aggregate, Avg, Count, Exists, FloatField, OuterRef, Q, QuerySet, Sum
 from django.db.models.functions import TruncWeek
 from django.utils import timezone
 
 from complaints.emails import incident_update_batch
 from complaints.models import (
     UNFINISHED_STATUSES,
-    Case,
     CaseChannel,
-    CaseEvent,
     CaseFacts,
     Category,
-    EventKind,
     Incident,
     IncidentUpdate,
-    Promise,
     RootCause,
 )
 from crm.models import EmailState, OutboundEmail, Service, Team
-
-# --- Each case's facts, from its events -------------------------------------------------------------------
-
-
-def _count(**conditions: Any) -> Count:
-    return Count("pk", filter=Q(**conditions))
-
-
-def _seconds(since: datetime, until: datetime | None) -> int | None:
-    return None if until is None else max(int((until - since).total_seconds()), 0)
-
-
-def facts_from_events(case_ids: list[int]) -> list[CaseFacts]:
-    """The facts of these cases (unsaved), in three queries. Measures come from the events; the fields the
-    figures group by (category, service, channel, the owner's team, root cause) from the case row, which only
-    services change, each with its event; the acknowledgement time is when the mail server accepted it."""
-    kind = EventKind
-    measured = {
-        row["case_id"]: row
-        for row in CaseEvent.objects.filter(case_id__in=case_ids)
-        .order_by()
-        .values("case_id")
-        .annotate(
-            first_reply=Min("created_at", filter=Q(kind__in=[kind.MESSAGE_OUT, kind.CALL_LOGGED])),
-            resolved=Min("created_at", filter=Q(kind=kind.RESOLVED)),
-            resolved_on_first_contact=_count(kind=kind.RESOLVED, data__first_contact=True),
-            handovers=_count(kind=kind.HANDED_OVER),
-            escalations_to_lead=_count(kind=kind.ESCALATED, data__level="lead"),
-            escalations_to_manager=_count(kind=kind.ESCALATED, data__level="manager"),
-            escalations_to_executive=_count(kind=kind.ESCALATED, data__level="executive"),
-            escalations_asked_by_customer=_count(kind=kind.ESCALATED, data__requested_by="customer"),
-            promises_kept_on_time=_count(kind=kind.PROMISE_KEPT, data__on_time=True),
-            promises_kept_late=_count(kind=kind.PROMISE_KEPT, data__on_time=False),
-            promises_rescheduled=_count(kind=kind.PROMISE_RESCHEDULED),
-            promises_broken=_count(kind=kind.PROMISE_BROKEN),
-            promises_withdrawn=_count(kind=kind.PROMISE_WITHDRAWN),
-            reopened=_count(kind=kind.REOPENED),
-        )
-    }
-    ratings = dict(
-        CaseEvent.objects.filter(case_id__in=case_ids, kind=kind.RATED)
-        .order_by("case_id", "created_at", "id")
-        .values_list("case_id", "data__score")
-    )  # the latest rating of each case wins
-    cases = Case.objects.filter(pk__in=case_ids).values_list(
-        "pk",
-        "opened_at",
-        "channel",
-        "category_id",
-        "service_id",
-        "owner__staff_profile__team_id",
-        "status",
-        "root_cause",
-        "acknowledged_at",
-    )
-    counted = [field.name for field in CaseFacts._meta.fields if isinstance(field.default, int)]
-    facts = []
-    for case_id, opened_at, channel, category_id, service_id, team_id, status, root_cause, acknowledged_at in cases:
-        events: dict[str, Any] = dict(measured.get(case_id, {}))
-        resolved = events.get("resolved")
-        facts.append(
-            CaseFacts(
-                case_id=case_id,
-                opened_at=opened_at,
-                channel=channel,
-                category_id=category_id,
-                service_id=service_id,
-                team_id=team_id,
-                status=status,
-                root_cause=root_cause,
-                acknowledge_seconds=_seconds(opened_at, acknowledged_at),
-                first_reply_seconds=_seconds(opened_at, events.get("first_reply")),
-                resolve_seconds=_seconds(opened_at, resolved),
-                first_contact_resolution=None
-                if resolved is None
-                else bool(events["resolved_on_first_contact"]) and not events["reopened"],
-                rating=ratings.get(case_id),
-                **{name: events.get(name, 0) for name in counted},
-            )
-        )
-    return facts
-
 
 # --- The filter -------------------------------------------------------------------------------------------
 
@@ -221,7 +135,7 @@ SUMMED = [
 ]
 
 
-def _in_progress_during_incident() -> Exists:
+def in_progress_during_incident() -> Exists:
     """The case's service had an incident going on when the case was opened."""
     return Exists(
         Incident.objects.filter(services=OuterRef("service_id"), started_at__lte=OuterRef("opened_at")).filter(
@@ -230,28 +144,6 @@ def _in_progress_during_incident() -> Exists:
     )
 
 
-# The cases behind each figure: its title and the condition on a case's facts (within the filter's period).
-FIGURE_CASES: dict[str, tuple[str, Q]] = {
-    "complaints": ("Complaints", Q()),
-    "acknowledged": ("Acknowledged", Q(acknowledge_seconds__isnull=False)),
-    "replied": ("Answered", Q(first_reply_seconds__isnull=False)),
-    "resolved": ("Resolved", Q(resolve_seconds__isnull=False)),
-    "resolved_on_first_contact": ("Resolved on first contact", Q(first_contact_resolution=True)),
-    "handed_over": ("Handed over", Q(handovers__gt=0)),
-    "handed_over_more_than_once": ("Handed over more than once", Q(handovers__gt=1)),
-    "escalated_to_lead": ("Escalated to a team lead", Q(escalations_to_lead__gt=0)),
-    "escalated_to_manager": ("Escalated to a manager", Q(escalations_to_manager__gt=0)),
-    "escalated_to_executive": ("Escalated to an executive", Q(escalations_to_executive__gt=0)),
-    "escalated_by_customer": ("The customer asked for a manager", Q(escalations_asked_by_customer__gt=0)),
-    "promise_kept_on_time": ("A promise kept on time", Q(promises_kept_on_time__gt=0)),
-    "promise_kept_late": ("A promise kept late", Q(promises_kept_late__gt=0)),
-    "promise_rescheduled": ("A promise rescheduled before due", Q(promises_rescheduled__gt=0)),
-    "promise_broken": ("A promise broken", Q(promises_broken__gt=0)),
-    "promise_withdrawn": ("A promise withdrawn", Q(promises_withdrawn__gt=0)),
-    "rated": ("Rated", Q(rating__isnull=False)),
-    "rated_low": ("Rated 1 or 2", Q(rating__lte=2)),
-    "reopened": ("Reopened", Q(reopened__gt=0)),
-}
 # Open now, by how long ago they were opened (the period does not apply).
 AGE_BANDS = [
     ("open_under_1_day", "Under a day", 0, 1),
@@ -267,19 +159,6 @@ def age_band_condition(key: str, now: datetime) -> Q:
     if oldest is not None:
         condition &= Q(opened_at__gt=now - timedelta(days=oldest))
     return condition
-
-
-def figure_condition(figure: str, now: datetime) -> tuple[str, Q] | None:
-    """The title of `figure` and the condition on facts for the cases behind it, or None for a figure
-    nobody has heard of."""
-    if figure in FIGURE_CASES:
-        return FIGURE_CASES[figure]
-    if figure == "during_incidents":
-        return "About a service during its incident", Q(_in_progress_during_incident())
-    for key, label, *_ in AGE_BANDS:
-        if figure == key:
-            return f"Open now, opened {label.lower()} ago", age_band_condition(figure, now)
-    return None
 
 
 def _period_aggregates(period: Q, prefix: str) -> dict[str, Aggregate]:
@@ -419,7 +298,7 @@ def headline_figures(figure_filter: FigureFilter) -> tuple[dict[str, Any], dict[
         else:
             period_raw.update(_python_percentiles(facts_in(period)))
         # Its own query: as a semi-join it costs 2 ms, as a condition inside the aggregates 55 ms.
-        period_raw["during_incidents"] = facts_in(period).filter(_in_progress_during_incident()).count()
+        period_raw["during_incidents"] = facts_in(period).filter(in_progress_during_incident()).count()
     return _headline(now), _headline(was)
 
 
@@ -553,143 +432,6 @@ def filter_choices(teams: list[int] | None) -> dict[str, list[tuple[Any, str]]]:
         "service": list(Service.objects.order_by("name").values_list("pk", "name")),
         "root_cause": list(RootCause.choices),
     }
-
-
-# --- The cases behind a figure ----------------------------------------------------------------------------
-
-
-def cases_behind(
-    figure_filter: FigureFilter, figure: str, now: datetime | None = None
-) -> tuple[str, QuerySet[Case]] | None:
-    """The figure's title and the cases it counts (newest first), or None when there is no such figure. The
-    age bands are about today, so the period does not narrow them."""
-    found = figure_condition(figure, now or timezone.now())
-    if found is None:
-        return None
-    title, condition = found
-    facts = facts_in(figure_filter, dated=not is_about_today(figure)).filter(condition)
-    return title, Case.objects.filter(pk__in=facts.values("case_id")).order_by("-opened_at", "-id")
-
-
-def is_about_today(figure: str) -> bool:
-    return any(figure == key for key, *_ in AGE_BANDS)
-
-
-# --- The weekly digest's picks ----------------------------------------------------------------------------
-
-TOP_ROOT_CAUSES = 5
-
-
-def top_root_causes(figure_filter: FigureFilter) -> list[tuple[str, int]]:
-    rows = (
-        facts_in(figure_filter)
-        .exclude(root_cause="")
-        .order_by()
-        .values_list("root_cause")
-        .annotate(n=Count("pk"))
-        .order_by("-n", "root_cause")[:TOP_ROOT_CAUSES]
-    )
-    labels = dict(RootCause.choices)
-    return [(labels.get(cause, cause), n) for cause, n in rows]
-
-
-@dataclass
-class Verbatim:
-    """A complaint quoted in the digest, and why it was picked."""
-
-    why: str
-    case: Case
-
-
-def verbatims(since: datetime, until: datetime) -> list[Verbatim]:
-    """Three complaints in the customer's words, chosen by rule: the lowest-rated in the week (the oldest
-    rating first among equals), the most handed-over case still open, the longest open."""
-    picks: list[Verbatim] = []
-    lowest = (
-        CaseEvent.objects.filter(kind=EventKind.RATED, created_at__gte=since, created_at__lt=until)
-        .order_by("data__score", "created_at", "id")
-        .values_list("case_id", "data__score")
-        .first()
-    )
-    cases = Case.objects.select_related("customer", "owner__staff_profile")
-    if lowest is not None:
-        picks.append(Verbatim(f"The lowest rating this week ({lowest[1]} out of 5)", cases.get(pk=lowest[0])))
-    chosen = [pick.case.pk for pick in picks]
-    shuffled = (
-        CaseFacts.objects.filter(status__in=UNFINISHED_STATUSES, handovers__gt=0)
-        .exclude(case_id__in=chosen)
-        .order_by("-handovers", "opened_at")
-        .values_list("case_id", "handovers")
-        .first()
-    )
-    if shuffled is not None:
-        picks.append(Verbatim(f"Handed over the most ({shuffled[1]} times) and still open", cases.get(pk=shuffled[0])))
-        chosen.append(shuffled[0])
-    oldest = cases.unfinished().exclude(pk__in=chosen).order_by("opened_at", "id").first()
-    if oldest is not None:
-        picks.append(Verbatim("Open the longest", oldest))
-    return picks
-
-
-def overdue_promises(now: datetime) -> QuerySet[Promise]:
-    return Promise.objects.overdue(now).select_related("case", "case__owner__staff_profile").order_by("due_at", "id")
-
-
-# The figures the dashboard shows first and the digest sends, with their labels.
-HEADLINE = [
-    ("complaints", "Complaints"),
-    ("resolved", "Resolved"),
-    ("first_reply_median_hours", "Median time to our first reply"),
-    ("resolve_median_hours", "Median time to resolve"),
-    ("first_contact_resolution_share", "Share resolved on first contact"),
-    ("handovers_per_100_cases", "Handovers per 100 cases"),
-    ("promises_broken", "Promises broken"),
-    ("average_rating", "Average rating (1 to 5)"),
-]
-
-
-def shown(key: str, value: float | None) -> str:
-    """A figure as people read it: shares in percent, times in hours, "–" when nothing was measured."""
-    if value is None:
-        return "–"
-    if key.endswith("_share"):
-        return f"{value * 100:.0f} %"
-    if key.endswith("_hours"):
-        return f"{value} h"
-    return f"{value}"
-
-
-@dataclass
-class HeadlineFigure:
-    key: str
-    label: str
-    value: float | None
-    previous: float | None
-
-    @property
-    def shown(self) -> str:
-        return shown(self.key, self.value)
-
-    @property
-    def previous_shown(self) -> str:
-        return shown(self.key, self.previous)
-
-    @property
-    def change_percent(self) -> float | None:
-        if self.value is None or not self.previous:
-            return None
-        return round((self.value - self.previous) / self.previous * 100, 1)
-
-
-def headline(current: dict[str, Any], previous: dict[str, Any]) -> list[HeadlineFigure]:
-    return [HeadlineFigure(key, label, current[key], previous[key]) for key, label in HEADLINE]
-
-
-def previous_week(now: datetime) -> FigureFilter:
-    """Monday to Sunday of the week before `now` (in TIME_ZONE)."""
-    today = timezone.localdate(now)
-    monday = today - timedelta(days=today.weekday() + 7)
-    return FigureFilter(start=monday, end=monday + timedelta(days=6))
 
 
 def as_rows(figure_filter: FigureFilter, result: dict[str, Any]) -> Iterator[list[Any]]:

@@ -1,18 +1,11 @@
-"""Writes of the figures: keeping each case's facts (the rollup) derived from its events, and the weekly
-digest to executives and managers."""
-
-from datetime import datetime
+"""Writes of the figures: keeping each case's facts (the rollup) derived from its events."""
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.db import connection, transaction
-from django.utils import timezone
 
-from complaints import emails
-from complaints.figures import selectors
+from complaints.figures.facts import facts_from_events
 from complaints.models import Case, CaseFacts, CaseFactsStale
-from crm.models import Role
 
 FACTS_BATCH = 2000
 # Take up to N stale marks that no other refresh holds, and delete them.
@@ -27,7 +20,7 @@ FACT_FIELDS = [field.name for field in CaseFacts._meta.fields if not field.prima
 def facts_refresh(case_ids: list[int]) -> int:
     """Derive these cases' facts from their events and write them (inserted or replaced). Call in a
     transaction."""
-    facts = selectors.facts_from_events(case_ids)
+    facts = facts_from_events(case_ids)
     CaseFacts.objects.bulk_create(facts, update_conflicts=True, unique_fields=["case"], update_fields=FACT_FIELDS)
     return len(facts)
 
@@ -80,44 +73,3 @@ def facts_rebuild() -> int:
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE complaints_casefacts")
     return rebuilt
-
-
-def figures_digest_send(*, now: datetime | None = None) -> int:
-    """Monday morning: last week's headline figures against the week before, the top root causes, three
-    complaints in the customer's words, the overdue promises and the dashboard link, to every active
-    executive and manager with an address, once per person and week (the key carries the ISO week of `now`
-    in TIME_ZONE). Returns how many were queued."""
-    now = now or timezone.now()
-    facts_catch_up(limit=10 * FACTS_BATCH)
-    week = selectors.previous_week(now)
-    current, previous = selectors.headline_figures(week)
-    context = {
-        "week": week,
-        "headline": selectors.headline(current, previous),
-        "root_causes": selectors.top_root_causes(week),
-        "verbatims": selectors.verbatims(week.since, week.until),
-        "overdue": list(selectors.overdue_promises(now)[: emails.DIGEST_OVERDUE_SHOWN]),
-        "overdue_count": selectors.overdue_promises(now).count(),
-        "dashboard_url": emails.dashboard_url(),
-    }
-    year, iso_week, _ = timezone.localdate(now).isocalendar()
-    readers = (
-        get_user_model()
-        .objects.filter(is_active=True, groups__name__in=[Role.EXECUTIVE, Role.MANAGER])
-        .exclude(email="")
-        .select_related("staff_profile")
-        .distinct()
-        .order_by("pk")
-    )
-    queued = 0
-    with transaction.atomic():
-        for reader in readers:
-            emails.email_staff(
-                reader,
-                key=emails.figures_digest_key(year, iso_week, reader),
-                template="figures/email/digest",
-                subject=f"Complaints last week: {current['complaints']} (the week before: {previous['complaints']})",
-                **context,
-            )
-            queued += 1
-    return queued

@@ -17,7 +17,9 @@ from django.views.decorators.http import require_GET
 from complaints import permissions
 from complaints.cases.selectors import CASE_EXPORT_HEADER, case_export_rows, with_list_joins
 from complaints.figures import charts, selectors, services
+from complaints.figures.cases_behind import cases_behind, is_about_today
 from complaints.figures.forms import FigureFilterForm
+from complaints.figures.headline import headline, shown
 from config.http import StaffRequest
 from config.pagination import CappedPaginator
 from crm.permissions import staff_required
@@ -140,8 +142,8 @@ def _table(figure_filter: selectors.FigureFilter, result: dict[str, Any]) -> lis
             [
                 {
                     "label": label,
-                    "value": selectors.shown(key, result[key]),
-                    "previous": selectors.shown(key, result["previous"][key]),
+                    "value": shown(key, result[key]),
+                    "previous": shown(key, result["previous"][key]),
                     "change": _change(result[key], result["previous"][key]),
                     "link": _cases_link(figure_filter, figure),
                 }
@@ -176,7 +178,7 @@ def dashboard(request: StaffRequest) -> HttpResponse:
     context.update(
         figure_filter=figure_filter,
         previous_period=figure_filter.previous(),
-        headline=selectors.headline(result, result["previous"]),
+        headline=headline(result, result["previous"]),
         table=_table(figure_filter, result),
         weeks=weeks,
         weekly_chart=charts.weekly_bars(weeks, title="Complaints per week"),
@@ -214,7 +216,7 @@ def figure_cases(request: StaffRequest) -> HttpResponse | StreamingHttpResponse:
     figure_filter = form.figure_filter()
     figure = request.GET.get("figure", "complaints")
     services.facts_catch_up_now_and_then()
-    found = selectors.cases_behind(figure_filter, figure, timezone.now())
+    found = cases_behind(figure_filter, figure, timezone.now())
     if found is None:
         raise Http404("No such figure.")
     title, cases = found
@@ -227,7 +229,7 @@ def figure_cases(request: StaffRequest) -> HttpResponse | StreamingHttpResponse:
         "figure_filter": figure_filter,
         "figure": figure,
         "title": title,
-        "about_today": selectors.is_about_today(figure),
+        "about_today": is_about_today(figure),
         "page": page,
         "query": urlencode(figure_filter.query(figure=figure)),
     }

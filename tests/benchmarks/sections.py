@@ -937,7 +937,8 @@ def figures(report: Report) -> None:
     from django.core.cache import cache
     from django.utils import timezone
 
-    from complaints.figures.services import facts_catch_up, facts_rebuild, figures_digest_send
+    from complaints.digest.services import figures_digest_send
+    from complaints.figures.services import facts_catch_up, facts_rebuild
     from complaints.models import CaseEvent
     from crm.models import OutboundEmail
 

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from complaints import tasks
 from complaints.cases import services as case_services
-from complaints.figures.services import figures_digest_send
+from complaints.digest.services import figures_digest_send
 from complaints.incidents import services as incident_services
 from complaints.intake import services as intake
 from complaints.promises import services as promises
