@@ -26,9 +26,7 @@ class Sink:
         self.attempts: dict[str, int] = {}
         self._refusals: dict[str, list] = {}
         self._lock = threading.Lock()
-        # aiosmtpd inspects every attribute of its handler for each connection (properties included),
-        # so the hooks live on a small object of their own, not on the Sink with its `messages`.
-        self._controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port)
+        self._controller: Controller | None = None
 
     def rcpt(self, address: str) -> str | None:
         """Count an attempt for `address`; the refusal to answer, if any."""
@@ -49,11 +47,18 @@ class Sink:
         self._refusals[address] = [code, times]
 
     def start(self) -> "Sink":
+        """Listen on the sink's port: again after stop(), with the messages recorded so far kept (an outage)."""
+        # aiosmtpd inspects every attribute of its handler for each connection (properties included),
+        # so the hooks live on a small object of their own, not on the Sink with its `messages`.
+        # A new controller each time: a stopped one has closed its event loop.
+        self._controller = Controller(_Handler(self), hostname="127.0.0.1", port=self.port)
         self._controller.start()
         return self
 
     def stop(self) -> None:
-        self._controller.stop()
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
 
     @property
     def messages(self) -> list[Message]:

@@ -1,5 +1,8 @@
 """Writing many outbox rows at once for the integration tests, as a fan-out would."""
 
+import json
+
+import redis
 from django.db import transaction
 
 from crm.models import OutboundEmail, message_id_for
@@ -30,3 +33,13 @@ def queue_many(addresses: list[str], *, run: str) -> list[int]:
 
 def expected_message_ids(addresses: list[str], *, run: str) -> set[str]:
     return {message_id_for(f"{run}:{address}") for address in addresses}
+
+
+def queued_tasks(broker_url: str, task_names: set[str]) -> int:
+    """Messages for these tasks waiting in any queue of the broker, or taken by a worker and not yet
+    acknowledged (retries held for their countdown included)."""
+    broker = redis.Redis.from_url(broker_url)
+    lists = [key for key in broker.scan_iter() if broker.type(key) == b"list"]
+    waiting = [json.loads(message) for key in lists for message in broker.lrange(key, 0, -1)]
+    taken = [json.loads(entry)[0] for entry in broker.hvals("unacked")]  # [message, exchange, routing key]
+    return sum(message["headers"]["task"] in task_names for message in waiting + taken)

@@ -3,11 +3,9 @@ sends nothing (1,000 incident updates and 1,000 keyed emails rolled back: no row
 queue, nothing at the SMTP sink after two sweeper rounds), and a committed one is always visible to
 the worker (1,000 updates published: every one fanned out and delivered, no DoesNotExist in the log)."""
 
-import json
 import time
 
 import pytest
-import redis
 from django.db import transaction
 
 from complaints.incidents import services as incident_services
@@ -17,10 +15,12 @@ from crm.outbox.services import queue_email
 from tests.complaints.incidents.factories import subscribers
 from tests.crm.factories import ServiceFactory, StaffFactory
 from tests.integration.conftest import wait_until
+from tests.integration.outbox_helpers import queued_tasks
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
 CALLS = 1000
+# Beat's own tasks come and go meanwhile, so only these are counted.
 WATCHED_TASKS = {"crm.tasks.send_emails", "complaints.tasks.fan_out_incident_update"}
 SWEEPER_ROUNDS_WAITED = 2  # the worker's sweeper runs every 2 s (tests/integration/conftest.py)
 
@@ -42,17 +42,6 @@ def declared_incidents(count: int, *, by, service) -> list[Incident]:
         Incident.services.through(incident_id=incident.pk, service_id=service.pk) for incident in incidents
     )
     return incidents
-
-
-def queued_sends(url: str) -> int:
-    """Send and fan-out messages waiting in any queue of the broker or taken by a worker and not yet
-    acknowledged (beat's own tasks come and go, so they are not counted)."""
-    broker = redis.Redis.from_url(url)
-    waiting = [
-        json.loads(m) for key in broker.scan_iter() if broker.type(key) == b"list" for m in broker.lrange(key, 0, -1)
-    ]
-    taken = [json.loads(m)[0] for m in broker.hvals("unacked")]  # [message, exchange, routing key]
-    return sum(message["headers"]["task"] in WATCHED_TASKS for message in waiting + taken)
 
 
 def test_rolled_back_updates_and_emails_leave_no_row_no_queued_message_and_no_email(
@@ -85,10 +74,10 @@ def test_rolled_back_updates_and_emails_leave_no_row_no_queued_message_and_no_em
             queue_email(key=f"rolled-back:{n}", to_email=f"customer{n}@example.test", subject="Hi", body_text="Hi")
             raise StepAfterQueueingFails
 
-    assert queued_sends(shared_redis_url) == 0
+    assert queued_tasks(shared_redis_url, WATCHED_TASKS) == 0
     time.sleep(2 * SWEEPER_ROUNDS_WAITED + 1)
     assert (IncidentUpdate.objects.count(), BulkEmail.objects.count(), OutboundEmail.objects.count()) == (0, 0, 0)
-    assert queued_sends(shared_redis_url) == 0
+    assert queued_tasks(shared_redis_url, WATCHED_TASKS) == 0
     assert sink.count() == 0
     assert "DoesNotExist" not in worker.log_path.read_text(errors="replace")  # nothing ran for a vanished update
 
