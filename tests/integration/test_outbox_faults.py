@@ -4,6 +4,7 @@ server down for several rounds of retries.
 The fault tests run their own Redis, so the shared services are never disturbed.
 """
 
+import re
 import time
 from collections import Counter
 
@@ -95,3 +96,24 @@ def test_mail_server_down_for_several_retry_rounds_then_everything_delivered_onc
     assert not OutboundEmail.objects.filter(state=EmailState.FAILED).exists()
     assert recovered_in < 120
     assert_every_key_delivered_with_few_repeats(sink, addresses, "outage", max_repeats=0)
+
+
+def test_a_send_outliving_the_visibility_timeout_is_redelivered_and_still_sent_once(
+    sink, shared_redis_url, start_worker
+):
+    """RELIABILITY.md 7: Redis hands a task still running after its visibility timeout (20 s here) to
+    another worker process; the rows' lease makes that copy find nothing to send."""
+    addresses = recipients(10)
+    sink.delay_seconds = 3  # ten messages in one task: 30 s
+    worker = start_worker(
+        redis_url=shared_redis_url,
+        sink=sink,
+        concurrency=2,
+        extra_env={"DJANGO_SETTINGS_MODULE": "tests.integration.short_visibility_settings"},
+    )
+    queue_many(addresses, run="redelivered")
+    wait_until(lambda: unfinished() == 0, timeout=90, what="ten slow messages sent")
+    time.sleep(2)
+    received = re.findall(r"Task crm\.tasks\.send_emails\[([\w-]+)\] received", worker.log_path.read_text())
+    assert max(Counter(received).values()) >= 2, "the task was not redelivered: the test proves nothing"
+    assert_every_key_delivered_with_few_repeats(sink, addresses, "redelivered", max_repeats=0)
