@@ -59,6 +59,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "config.metrics.RequestMetricsMiddleware",  # first: times everything below it
     "django.middleware.security.SecurityMiddleware",
     "config.middleware.NoStoreForPersonalDataMiddleware",
     "config.middleware.RefuseNulInQueryMiddleware",
@@ -142,6 +143,11 @@ STORAGES = {
     },
 }
 MEDIA_ROOT = env.str("DJANGO_MEDIA_ROOT", default=str(BASE_DIR / "media"))
+
+# Prometheus scrapes /metrics with this bearer token; without one the page does not exist. gunicorn's
+# workers share their request timings through files in PROMETHEUS_MULTIPROC_DIR (an empty directory).
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+PROMETHEUS_MULTIPROC_DIR = env.str("PROMETHEUS_MULTIPROC_DIR", default="")
 
 # Redis: broker and cache when REDIS_URL is set; otherwise eager tasks and local memory.
 REDIS_URL = env.str("REDIS_URL", default="")
@@ -233,7 +239,7 @@ if OUTBOX_RETRY_BACKOFF_MAX_SECONDS >= CELERY_VISIBILITY_TIMEOUT or CELERY_TASK_
 # Security. DJANGO_HTTPS (default: on unless DEBUG) turns on the settings that need TLS.
 HTTPS = env.bool("DJANGO_HTTPS", default=not DEBUG)
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=HTTPS)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^metrics$"]  # probes and scrapes from the internal network
 if env.bool("DJANGO_BEHIND_TLS_PROXY", default=False):
     # Only when the proxy overwrites any client-sent copy of this header.
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -6,7 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 import complaints.urls
 import crm.urls
 import recognition.urls
-from config import views
+from config import metrics, views
 
 api_v1: list[URLPattern | URLResolver] = [
     path("", include("crm.api_urls")),
@@ -20,6 +20,7 @@ api_v1: list[URLPattern | URLResolver] = [
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("metrics", metrics.metrics, name="metrics"),
     *complaints.urls.public_urlpatterns,
     *crm.urls.public_urlpatterns,
     *recognition.urls.public_urlpatterns,

@@ -101,6 +101,17 @@ def updates_to_restart(*, now: datetime | None = None) -> list[int]:
     return list(unfinished.values_list("pk", flat=True)[:100])
 
 
+# Fan-outs an operator watches: those not yet written, and those published within this time.
+FAN_OUTS_WATCHED_FOR = timedelta(days=1)
+
+
+def fan_outs_in_progress(*, now: datetime | None = None, limit: int = 20) -> list[IncidentUpdate]:
+    """The latest updates still being written out or published recently (their delivery_counts show the progress)."""
+    now = now or timezone.now()
+    recent = Q(fanned_out_at__isnull=True) | Q(published_at__gte=now - FAN_OUTS_WATCHED_FOR)
+    return list(IncidentUpdate.objects.filter(recent).order_by("-published_at", "-pk")[:limit])
+
+
 def open_incidents(*, limit: int = 20) -> QuerySet[Incident]:
     return Incident.objects.open().prefetch_related("services").order_by("-started_at")[:limit]
 

@@ -1,7 +1,7 @@
 """Reads about promises: those at risk, and how promises turned out (kept on time, late, rescheduled
 before due, broken), one definition of those outcomes for every screen and figure."""
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -28,6 +28,16 @@ def outcome_counts() -> dict[str, Count]:
 
 def promise_outcomes(promises: QuerySet[Promise]) -> dict[str, int]:
     return promises.aggregate(**outcome_counts())
+
+
+def promises_coming_due(*, now: datetime | None = None) -> dict[str, int]:
+    """Open promises due within the next hour, and those past due still open (what an operator's alarm
+    watches; the partial index of open promises by due time serves both)."""
+    now = now or timezone.now()
+    return Promise.objects.filter(status=PromiseStatus.OPEN).aggregate(
+        due_within_hour=Count("pk", filter=Q(due_at__gt=now, due_at__lte=now + timedelta(hours=1))),
+        overdue=Count("pk", filter=Q(due_at__lte=now)),
+    )
 
 
 def promises_at_risk_ids(*, user: StaffUser, now: datetime | None = None) -> set[int]:

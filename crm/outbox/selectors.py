@@ -1,10 +1,12 @@
 """Reads of the outbox: what the sweeper re-queues, and what an operator watches."""
 
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db.models import Count, Q
+from django.db.models.functions import Left
 from django.utils import timezone
 
 from crm.models import EmailState, OutboundEmail
@@ -51,3 +53,26 @@ def outbox_summary(*, failed_shown: int = 20, key_prefix: str = "") -> OutboxSum
         oldest_pending_at=oldest,
         failed=list(failed.order_by("-pk").only("key", "attempts", "last_error", "created_at")[:failed_shown]),
     )
+
+
+# The SMTP reply code in a row's last error: at its start ("451 4.2.0 …") or after our own prefix
+# ("gave up after 8 attempts: 451 …"). Errors without one (a refused connection) count as "none".
+SMTP_CODE = re.compile(r"\b([245]\d\d)\b")
+
+
+def troubled_emails_by_smtp_code() -> dict[tuple[str, str], int]:
+    """Failed rows, and pending rows waiting to try again, counted by state ("failed", "retrying") and the
+    SMTP code of their last error. Grouped in the database by the error's first words, so the rows are
+    never read one by one."""
+    grouped = (
+        OutboundEmail.objects.filter(Q(state=EmailState.FAILED) | Q(state=EmailState.PENDING, attempts__gt=0))
+        .order_by()
+        .values_list("state", Left("last_error", 64))
+        .annotate(n=Count("pk"))
+    )
+    counts: dict[tuple[str, str], int] = {}
+    for state, error_start, n in grouped:
+        code = match.group(1) if (match := SMTP_CODE.search(error_start or "")) else "none"
+        key = ("failed" if state == EmailState.FAILED else "retrying", code)
+        counts[key] = counts.get(key, 0) + n
+    return counts
