@@ -3,7 +3,6 @@
 from django.db.models import QuerySet
 from rest_framework import serializers
 
-from complaints import emails
 from complaints.models import Case, CaseChannel, CaseEvent, Category, Collaborator, EscalationLevel, RootCause, Severity
 from complaints.promises.serializers import PromiseOutput
 from crm.models import Customer
@@ -57,9 +56,10 @@ class CaseListOutput(serializers.ModelSerializer):
 class CaseDetailOutput(CaseListOutput):
     collaborators = CollaboratorOutput(source="collaborator_links", many=True)
     promises = PromiseOutput(many=True)
-    status_url = serializers.SerializerMethodField()
 
     class Meta(CaseListOutput.Meta):
+        # Never the customer's status link: it acts as the customer (rates the case, reopens it, writes as
+        # them), so it only ever goes by email to them.
         fields = [
             *CaseListOutput.Meta.fields,
             "description",
@@ -74,12 +74,8 @@ class CaseDetailOutput(CaseListOutput):
             "resolution_summary",
             "resolved_on_first_contact",
             "intake_match",
-            "status_url",
         ]
         read_only_fields = fields
-
-    def get_status_url(self, case: Case) -> str:
-        return emails.status_url(case)
 
 
 class EventOutput(serializers.ModelSerializer):
