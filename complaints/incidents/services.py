@@ -39,6 +39,9 @@ def incident_declare(
     errors: dict[str, list[str]] = {}
     if not title.strip():
         errors["title"] = ["Give the incident a title customers will understand."]
+    elif HEADER_CONTROL_CHARACTERS.search(title):
+        # The title is the subject of the email telling case owners the incident is resolved.
+        errors["title"] = ["Give a one-line title: no line breaks or control characters."]
     if not services:
         errors["services"] = ["Choose at least one affected service."]
     if severity not in Severity.values:
