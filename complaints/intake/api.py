@@ -30,6 +30,7 @@ from complaints.intake.serializers import (
 )
 from complaints.intake.throttling import PublicComplaintThrottle, StatusActionAddressThrottle, StatusActionLinkThrottle
 from complaints.models import Case
+from crm.exceptions import InvalidInput
 
 
 @method_decorator(sensitive_post_parameters(), name="dispatch")
@@ -42,7 +43,12 @@ class PublicComplaintView(APIView):
     def post(self, request: Request) -> Response:
         data = PublicComplaintInput(data=request.data)
         data.is_valid(raise_exception=True)
-        case = services.complaint_submit(**data.validated_data)
+        try:
+            case = services.complaint_submit(**data.validated_data)
+        except InvalidInput as error:
+            # The customer's service checks `full_name`; this API's field is `name`, as on the form.
+            error.errors = {"name" if field == "full_name" else field: text for field, text in error.errors.items()}
+            raise
         # Never the status link: whoever typed an address may not own it. The link goes to that address.
         body = {"reference": case.reference, "status": case.status, "detail": what_happens_next(data.validated_data)}
         return Response(body, status=status.HTTP_201_CREATED)

@@ -72,14 +72,14 @@ def test_no_email_means_no_acknowledgement_email(api):
 @pytest.mark.parametrize(
     ("overrides", "field"),
     [
-        ({"name": ""}, "full_name"),
+        ({"name": ""}, "name"),
         ({"email": "", "phone": ""}, "email"),
         ({"email": "nope"}, "email"),
         ({"phone": "12", "email": ""}, "phone"),
         ({"description": ""}, "description"),
         ({"description": "x" * 10_001}, "description"),
         ({"description": "binary \x00\x01 data"}, "description"),
-        ({"name": "Ana\r\nBcc: victim@example.test"}, "full_name"),
+        ({"name": "Ana\r\nBcc: victim@example.test"}, "name"),
         ({"title": "Mr99"}, "title"),
     ],
 )
