@@ -25,9 +25,12 @@ run: migrate
 	$(DEV_ENV) $(BIN)/python manage.py seed_demo
 	$(DEV_ENV) $(BIN)/python manage.py runserver 127.0.0.1:8000
 
-# Everything: lint, format, types, then every test (slow and integration ones included).
+# Everything: lint, format, types, then every test (slow, integration and browser ones included): first
+# those that run in one process on both cores (pytest-xdist), then those that start real workers, servers
+# and Chromium, one at a time, since they measure recovery times and must not compete for the cores.
 test: lint
-	$(BIN)/python tests/run.py $(PYTEST_ARGS)
+	$(BIN)/python tests/run.py -n 2 -m "not integration and not browser" $(PYTEST_ARGS)
+	$(BIN)/python tests/run.py -m "integration or browser" $(PYTEST_ARGS)
 
 # The edit-test loop: no slow tests (state machine, fuzzing, big messages, backup drill), no real workers,
 # on both cores (pytest-xdist; tests/xdist_worker.py gives each worker its own Redis database).

@@ -14,6 +14,7 @@ from rest_framework.test import APIClient
 
 from config.celery import app as celery_app
 from tests import dovecot
+from tests.browser import chromium
 from tests.crm.factories import StaffFactory
 from tests.smtp_sink import Sink
 
@@ -24,7 +25,9 @@ celery_app.conf.task_always_eager = False
 NEEDS_POSTGRES = not settings.USING_POSTGRES
 NEEDS_REDIS = not settings.REDIS_URL
 NEEDS_DOVECOT = not dovecot.available()
+NEEDS_CHROMIUM = chromium.executable() is None
 _skipped_for_services: list[str] = []
+SKIPPED_FOR = "needs the service"
 
 
 def pytest_collection_modifyitems(config, items):
@@ -38,16 +41,24 @@ def pytest_collection_modifyitems(config, items):
             reasons.append("PostgreSQL")
         if NEEDS_DOVECOT and item.get_closest_marker("dovecot"):
             reasons.append("Dovecot (apt install dovecot-imapd)")
+        if NEEDS_CHROMIUM and item.get_closest_marker("browser"):
+            reasons.append("Chromium (apt install chromium)")
         if reasons:
-            _skipped_for_services.append(item.nodeid)
-            item.add_marker(pytest.mark.skip(reason=f"needs {' and '.join(sorted(set(reasons)))}"))
+            item.add_marker(pytest.mark.skip(reason=f"{SKIPPED_FOR} {' and '.join(sorted(set(reasons)))}"))
+
+
+def pytest_runtest_logreport(report):
+    """Counted from the reports, which reach the main process under pytest-xdist too."""
+    if report.when == "setup" and report.skipped and f"Skipped: {SKIPPED_FOR} " in str(report.longrepr):
+        _skipped_for_services.append(report.nodeid)
 
 
 def pytest_unconfigure(config):
     """After pytest's own summary, so it is the last line a reader sees."""
     if _skipped_for_services:
         print(
-            f"\n\033[1;31m!!! {len(_skipped_for_services)} TESTS SKIPPED: PostgreSQL, Redis or Dovecot not there "
+            f"\n\033[1;31m!!! {len(_skipped_for_services)} TESTS SKIPPED: "
+            "PostgreSQL, Redis, Dovecot or Chromium not there "
             f"(database: {settings.DATABASES['default']['ENGINE']}, "
             f"REDIS_URL {'set' if settings.REDIS_URL else 'unset'}). "
             "Start them and run `make test` again for the full suite.\033[0m"
