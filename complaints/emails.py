@@ -16,6 +16,7 @@ from complaints.models import Case, CaseEvent, Collaborator, IncidentUpdate, Pro
 from crm.names import staff_display_name
 from crm.outbox.services import absolute, queue_email
 from crm.permissions import StaffUser
+from crm.times import in_site_zone, in_zone_of
 
 # --- Keys ---------------------------------------------------------------------------------------------
 
@@ -162,33 +163,75 @@ def complain_url() -> str:
 
 def email_customer(case: Case, *, key: str, template: str, subject: str, **context: Any) -> None:
     """Queue an email to the case's customer at their stored address (skipped if they have none).
-    `template` is a path under templates/complaints/, e.g. "cases/email/handover"."""
+    `template` is a path under templates/complaints/, e.g. "cases/email/handover". Times in it are in the
+    site's time zone, named ("17:00 GMT"), whichever staff member's action sent it."""
     customer = case.customer
     if not customer.email:
         return
-    context.update(case=case, customer=customer, salutation=customer.salutation, status_url=status_url(case))
     queue_email(
         key=key,
         to_email=customer.email,
         to_name=customer.full_name,
-        subject=f"[{case.reference}] {subject}",
-        body_text=render_to_string(f"complaints/{template}.txt", context),
+        subject=customer_subject(case, subject),
+        body_text=customer_body(case, template=template, **context),
         customer=customer,
     )
 
 
+def customer_subject(case: Case, subject: str) -> str:
+    return f"[{case.reference}] {subject}"
+
+
+def customer_body(case: Case, *, template: str, link: str | None = None, **context: Any) -> str:
+    """The text of an email to the case's customer (email_customer's body): the salutation crm's names give
+    them, the template's words, their private link (`link` stands in for it where staff read the text)."""
+    customer = case.customer
+    context.update(case=case, customer=customer, salutation=customer.salutation, status_url=link or status_url(case))
+    with in_site_zone():
+        return render_to_string(f"complaints/{template}.txt", context)
+
+
+# A message to the customer from the case page: the staff member's words between the greeting and the
+# signature this template adds. The page's preview renders it with the same context (message_frame).
+MESSAGE_TEMPLATE = "cases/email/message"
+# What the preview shows in place of the customer's private link, which only ever goes to their own address.
+PRIVATE_LINK_SHOWN = "[their private link to the case]"
+_TEXT_HERE = "\x00text\x00"
+
+
+def _message_context(text: str, by: StaffUser) -> dict[str, Any]:
+    return {"text": text, "owner_name": staff_display_name(by)}
+
+
+def email_message(case: Case, *, key: str, text: str, by: StaffUser) -> None:
+    """Queue a message `by` wrote to the customer (case_send_message)."""
+    email_customer(case, key=key, template=MESSAGE_TEMPLATE, subject=case.subject, **_message_context(text, by))
+
+
+def message_frame(case: Case, *, by: StaffUser) -> dict[str, str]:
+    """What email_message adds around the words `by` writes, for the case page's preview: the subject, the
+    greeting before the words and the signature after them (the private link shown as PRIVATE_LINK_SHOWN)."""
+    context = _message_context(_TEXT_HERE, by)
+    body = customer_body(case, template=MESSAGE_TEMPLATE, link=PRIVATE_LINK_SHOWN, **context)
+    before, _, after = body.partition(_TEXT_HERE)
+    return {"subject": customer_subject(case, case.subject), "greeting": before.strip(), "signature": after.strip()}
+
+
 def email_staff(user: StaffUser, *, key: str, template: str, subject: str, **context: Any) -> None:
+    """Queue an email to a member of staff, its times in their own time zone (crm.times)."""
     if not user.email:
         return
     if isinstance(context.get("case"), Case):
         context["case_url"] = case_url(context["case"])
     context.update(recipient=user, recipient_name=staff_display_name(user))
+    with in_zone_of(user):
+        body_text = render_to_string(f"complaints/{template}.txt", context)
     queue_email(
         key=key,
         to_email=user.email,
         to_name=staff_display_name(user),
         subject=subject,
-        body_text=render_to_string(f"complaints/{template}.txt", context),
+        body_text=body_text,
     )
 
 

@@ -16,6 +16,8 @@ def staff_roles(request: HttpRequest) -> dict[str, Any]:
     return {
         "staff_roles": roles_of(user),
         "nav": {
+            "my_cases": complaint_permissions.can_own(user),
+            "queue": complaint_permissions.can_take(user) or complaint_permissions.can_assign(user),
             "team": complaint_permissions.can_lead_team(user),
             "figures": complaint_permissions.can_see_figures(user),
             "incidents": complaint_permissions.can_see_incidents(user),

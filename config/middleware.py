@@ -1,8 +1,12 @@
-"""Responses that may carry personal data are never stored by browsers or proxies."""
+"""Responses that may carry personal data are never stored by browsers or proxies; a query string with NUL is
+refused; each staff member's pages show times in their own time zone."""
 
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
+from django.utils import timezone
+
+from crm.times import zone_of
 
 
 class NoStoreForPersonalDataMiddleware:
@@ -33,3 +37,20 @@ class RefuseNulInQueryMiddleware:
                 return JsonResponse(body, status=400)
             return HttpResponseBadRequest("The address holds a NUL character.", content_type="text/plain")
         return self.get_response(request)
+
+
+class StaffTimeZoneMiddleware:
+    """Pages seen by a signed-in staff member show times in their zone (`StaffProfile.time_zone`, blank for
+    TIME_ZONE); forms read the times they type there too. The API stays in the site's zone whoever calls it
+    (ISO 8601 with an offset, the same for a token as for a session), and public pages say so themselves
+    (crm.times.in_site_time_zone). Overridden for this request only, never left active for the next."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated or request.path.startswith("/api/"):
+            return self.get_response(request)
+        with timezone.override(zone_of(user)):
+            return self.get_response(request)

@@ -4,6 +4,7 @@ from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 import complaints.urls
+import crm.staff.urls
 import crm.urls
 import recognition.urls
 from config import metrics, views
@@ -24,6 +25,7 @@ urlpatterns = [
     *complaints.urls.public_urlpatterns,
     *crm.urls.public_urlpatterns,
     *recognition.urls.public_urlpatterns,
+    *crm.staff.urls.urlpatterns,
     path("login/", auth_views.LoginView.as_view(redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("customers/", include("crm.urls")),

@@ -15,9 +15,12 @@ from crm.permissions import roles_of
 def home(request: HttpRequest) -> HttpResponse:
     if not request.user.is_authenticated:
         return redirect("login")
-    # Executives and managers start from the figures; everyone else from their cases.
-    if roles_of(request.user) & {Role.EXECUTIVE, Role.MANAGER}:
+    # Executives and managers start from the figures, leads from their team, agents from their cases.
+    roles = roles_of(request.user)
+    if roles & {Role.EXECUTIVE, Role.MANAGER}:
         return redirect("complaints:figures")
+    if Role.LEAD in roles:
+        return redirect("complaints:lead-view")
     return redirect("complaints:my-cases")
 
 

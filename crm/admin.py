@@ -21,6 +21,7 @@ from crm.models import (
     Team,
 )
 from crm.permissions import acting_staff
+from crm.staff.forms import time_zone_choices
 from crm.validation import EDITABLE_FIELDS, clean_customer_fields
 
 
@@ -37,8 +38,19 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class StaffProfileForm(forms.ModelForm):
+    """The time zone picked from the tz database's names, as on the staff member's own settings page."""
+
+    time_zone = forms.ChoiceField(required=False, choices=time_zone_choices, label="Time zone")
+
+    class Meta:
+        model = StaffProfile
+        fields = ["user", "display_name", "team", "time_zone"]
+
+
 class StaffProfileInline(admin.StackedInline):
     model = StaffProfile
+    form = StaffProfileForm
     can_delete = False
 
 
@@ -125,7 +137,8 @@ class TeamAdmin(admin.ModelAdmin):
 
 @admin.register(StaffProfile)
 class StaffProfileAdmin(admin.ModelAdmin):
-    list_display = ["display_name", "user", "team"]
+    form = StaffProfileForm
+    list_display = ["display_name", "user", "team", "time_zone"]
     list_select_related = ["user", "team"]
 
 

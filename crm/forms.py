@@ -33,7 +33,8 @@ class DomainErrorsMixin(forms.Form):
 class UtcDateTimeField(forms.DateTimeField):
     """A date and time in any offset Python reads, turned to UTC before it reaches PostgreSQL, which
     refuses offsets beyond 15:59 (`-22:10` was a 500, found by schemathesis). Without an offset it is
-    read in the site's time zone, as DateTimeField does; a time UTC cannot hold is a form error."""
+    read in the current time zone (the staff member's own on pages, the site's in the API), as DateTimeField
+    does; a time UTC cannot hold is a form error."""
 
     def to_python(self, value: Any) -> datetime | None:
         parsed = super().to_python(value)
@@ -45,8 +46,8 @@ class UtcDateTimeField(forms.DateTimeField):
             raise ValidationError(self.error_messages["invalid"], code="invalid") from None
 
 
-# A date and time picked in the browser, read in the site's TIME_ZONE (the current time zone), so
-# "17:00" means 17:00 here.
+# A date and time picked in the browser, read in the current time zone (the staff member's own, set by
+# config.middleware.StaffTimeZoneMiddleware), so "17:00" means 17:00 where they are.
 DATETIME_INPUT = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 
 
@@ -70,3 +71,17 @@ class StaffSelect(forms.Select):
 
 class StaffSelectMultiple(StaffSelect, forms.SelectMultiple):
     """The same, for several people."""
+
+
+class HoneypotField(forms.CharField):
+    """A field people never see and bots fill in: a value means "a bot; thank it, keep nothing". The field
+    template (templates/_field.html) hides its wrapper from screen readers (aria-hidden) and the stylesheet
+    puts it out of sight; the input is left out of the keyboard's order and of autofill."""
+
+    honeypot = True  # read by templates/_field.html
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("label", "Leave this empty")
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("widget", forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}))
+        super().__init__(**kwargs)

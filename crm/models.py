@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from crm.names import salutation
 from crm.search import PHONE_CHARACTERS, name_words, phone_digits, search_key, whole_email
+from crm.times import validate_time_zone
 
 # --- Staff ---------------------------------------------------------------------------
 
@@ -37,11 +38,19 @@ class Team(models.Model):
 
 
 class StaffProfile(models.Model):
-    """What the user model lacks: the name customers see, and the team. Active = user.is_active."""
+    """What the user model lacks: the name customers see, the team, the time zone. Active = user.is_active."""
 
     user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="staff_profile")
     display_name = models.CharField(max_length=150)
     team = models.ForeignKey(Team, null=True, blank=True, on_delete=models.SET_NULL, related_name="members")
+    # Pages and this person's emails show times here (crm.times); blank: the site's TIME_ZONE.
+    time_zone = models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        validators=[validate_time_zone],
+        help_text="Times on pages and in your emails are shown in this zone. Blank: the site's time zone.",
+    )
 
     def __str__(self) -> str:
         return self.display_name

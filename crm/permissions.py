@@ -73,3 +73,8 @@ def can_export_personal_data(user: User | AnonymousUser | None) -> bool:
 def can_erase_personal_data(user: User | AnonymousUser | None) -> bool:
     """Erasing a customer's personal data cannot be undone: managers only."""
     return Role.MANAGER in roles_of(user)
+
+
+def can_change_settings_of(actor: User | AnonymousUser | None, user: User) -> bool:
+    """Your settings (your time zone) are yours alone: nobody else's page or request changes them."""
+    return actor is not None and actor.is_authenticated and actor.pk == user.pk and is_staff_member(actor)

@@ -11,6 +11,7 @@ from django.urls import reverse
 from crm.names import staff_display_name
 from crm.outbox.services import absolute, queue_email
 from crm.permissions import StaffUser
+from crm.times import in_zone_of
 from feedback.models import Suggestion, SuggestionEvent
 
 
@@ -31,17 +32,20 @@ def suggestion_url(suggestion: Suggestion) -> str:
 
 
 def email_staff(user: StaffUser, *, key: str, template: str, subject: str, **context: Any) -> None:
-    """Queue an email to a member of staff. `template` is a path under templates/feedback/."""
+    """Queue an email to a member of staff, its times in their own time zone. `template` is a path under
+    templates/feedback/."""
     if not user.email:
         return
     suggestion = context.get("suggestion")
     if isinstance(suggestion, Suggestion):
         context["suggestion_url"] = suggestion_url(suggestion)
     context.update(recipient_name=staff_display_name(user))
+    with in_zone_of(user):
+        body_text = render_to_string(f"feedback/{template}.txt", context)
     queue_email(
         key=key,
         to_email=user.email,
         to_name=staff_display_name(user),
         subject=subject,
-        body_text=render_to_string(f"feedback/{template}.txt", context),
+        body_text=body_text,
     )

@@ -10,6 +10,7 @@ from django.urls import reverse
 from crm.names import staff_display_name
 from crm.outbox.services import absolute, queue_email
 from crm.permissions import StaffUser
+from crm.times import in_site_zone, in_zone_of
 from recognition.models import Story
 
 
@@ -33,19 +34,25 @@ def board_url() -> str:
     return absolute(reverse("recognition:board"))
 
 
-def send(to_email: str, to_name: str, *, key: str, template: str, subject: str, **context: Any) -> None:
-    """Queue a plain-text email. `template` is a path under templates/recognition/."""
+def send(
+    to_email: str,
+    to_name: str,
+    *,
+    key: str,
+    template: str,
+    subject: str,
+    staff: StaffUser | None = None,
+    **context: Any,
+) -> None:
+    """Queue a plain-text email. `template` is a path under templates/recognition/. Times in it are in the
+    time zone of `staff` (a member of staff receiving it), else the site's (a customer)."""
     if not to_email:
         return
     context.update(recipient_name=to_name, board_url=board_url())
-    queue_email(
-        key=key,
-        to_email=to_email,
-        to_name=to_name,
-        subject=subject,
-        body_text=render_to_string(f"recognition/{template}.txt", context),
-    )
+    with in_zone_of(staff) if staff is not None else in_site_zone():
+        body_text = render_to_string(f"recognition/{template}.txt", context)
+    queue_email(key=key, to_email=to_email, to_name=to_name, subject=subject, body_text=body_text)
 
 
 def email_staff(user: StaffUser, **kwargs: Any) -> None:
-    send(user.email, staff_display_name(user), **kwargs)
+    send(user.email, staff_display_name(user), staff=user, **kwargs)

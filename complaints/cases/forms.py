@@ -33,7 +33,10 @@ class NoteForm(DomainErrorsMixin, forms.Form):
 
 class MessageForm(DomainErrorsMixin, forms.Form):
     text = forms.CharField(
-        label="Message to the customer (emailed)", widget=forms.Textarea(attrs={"rows": 4}), max_length=20_000
+        label="Message to the customer (emailed)",
+        help_text="The email begins with the greeting shown above your words and ends with the signature below them.",
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=20_000,
     )
     await_reply = forms.BooleanField(label="Wait for their reply", required=False)
 

@@ -33,7 +33,9 @@ class CollaboratorOutput(serializers.Serializer):
 class CaseListOutput(serializers.ModelSerializer):
     customer = CustomerRefOutput()
     owner = StaffRefOutput(allow_null=True)
-    category: "serializers.SlugRelatedField[Category]" = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    category: "serializers.SlugRelatedField[Category]" = serializers.SlugRelatedField(
+        slug_field="slug", read_only=True, allow_null=True
+    )
     next_promise_due_at = serializers.DateTimeField(read_only=True, allow_null=True)
 
     class Meta:

@@ -419,14 +419,7 @@ def case_send_message(*, case: Case, by: StaffUser, text: str, await_reply: bool
     if "status" in fields:
         events.status_changed(case, by=by, from_status=before, at=now)
     keep_reply_promises(case, by=by, at=now)
-    emails.email_customer(
-        case,
-        key=emails.message_key(case, event),
-        template="cases/email/message",
-        subject=case.subject,
-        text=text,
-        owner_name=staff_display_name(by),
-    )
+    emails.email_message(case, key=emails.message_key(case, event), text=text, by=by)
     return event
 
 

@@ -6,13 +6,12 @@ from datetime import datetime
 from typing import Any
 
 from django.template.defaultfilters import linebreaksbr
-from django.utils import timezone
-from django.utils.formats import localize
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
-from complaints.models import CaseEvent, EventKind
+from complaints.models import Case, CaseChannel, CaseEvent, EventKind
 from crm.names import staff_display_name
+from crm.times import when_html
 
 PROMISE_DUE_KINDS = {
     EventKind.PROMISE_MADE,
@@ -23,18 +22,10 @@ PROMISE_DUE_KINDS = {
 }
 
 
-def _when(value: datetime | str | None) -> str:
-    """A time as every page shows it (the site's time zone and format); events keep some as ISO text."""
-    if not value:
-        return ""
-    if isinstance(value, datetime):
-        moment = value
-    else:
-        try:
-            moment = datetime.fromisoformat(value)
-        except ValueError:
-            return value
-    return str(localize(timezone.localtime(moment) if timezone.is_aware(moment) else moment))
+def _when(value: datetime | str | None) -> SafeString:
+    """A time as every page shows it (crm.times: the viewer's zone, in words when near, the exact time on
+    hover); events keep some as ISO text."""
+    return when_html(value)
 
 
 def _quote(text: Any) -> SafeString:
@@ -94,8 +85,8 @@ def _detail(event: CaseEvent, name: Any) -> SafeString:
     return SafeString("")
 
 
-def event_line(event: CaseEvent, people: dict[str, str]) -> SafeString:
-    """One event as a list item of the timeline."""
+def event_line(event: CaseEvent, people: dict[str, str], *, focus: bool = False) -> SafeString:
+    """One event as a compact line of the conversation (what happened to the case, not what was said)."""
 
     def name(username: str | None) -> str:
         return people.get(username, username) if username else ""
@@ -112,14 +103,109 @@ def event_line(event: CaseEvent, people: dict[str, str]) -> SafeString:
         moved = f"{data['from_status']} → " if data.get("from_status") else ""
         parts.append(format_html('<span class="muted">({}{})</span>', moved, data["to_status"]))
     for key in ("text", "comment"):
-        if data.get(key):
+        # A logged call's text is the complaint itself, the first message of the conversation.
+        if data.get(key) and event.kind != EventKind.CALL_LOGGED:
             parts.append(_quote(data[key]))
     if data.get("resolution_summary"):
         summary = linebreaksbr(str(data["resolution_summary"]), autoescape=True)
         parts.append(format_html("<blockquote>{} ({})</blockquote>", summary, data.get("root_cause", "")))
     if data.get("reason") and event.kind != EventKind.MESSAGE_IN_UNVERIFIED:
         parts.append(format_html("<p>Reason: {}</p>", data["reason"]))
-    unverified = " unverified" if event.kind == EventKind.MESSAGE_IN_UNVERIFIED else ""
     return format_html(
-        '<li class="event-{}{}">{}</li>', event.kind, unverified, format_html_join(" ", "{}", ((p,) for p in parts))
+        '<li id="event-{}" class="event event-{}"{}>{}</li>',
+        event.pk,
+        event.kind,
+        _focus(focus),
+        format_html_join(" ", "{}", ((p,) for p in parts)),
     )
+
+
+# --- The conversation: what the customer and we said, as messages -------------------------------------------
+
+# How the customer's words reached us, after "complained" or "wrote" (a case's channel, a message's).
+_BY_CHANNEL: dict[str, str] = {
+    CaseChannel.PHONE: "by phone",
+    CaseChannel.WEB: "on the web",
+    CaseChannel.EMAIL: "by email",
+    CaseChannel.LETTER: "by letter",
+    CaseChannel.IN_PERSON: "in person",
+    CaseChannel.SOCIAL: "on social media",
+    CaseChannel.CHAT: "by chat",
+}
+NOTE_LABEL = "Internal note — not sent to the customer"
+
+
+def _focus(focus: bool) -> SafeString:
+    """The item an action just added: htmx focuses the element with autofocus in what it swaps in."""
+    return SafeString(' tabindex="-1" autofocus') if focus else SafeString("")
+
+
+def _text(text: Any) -> SafeString:
+    return format_html('<p class="msg-text">{}</p>', linebreaksbr(str(text), autoescape=True))
+
+
+def _message(event: CaseEvent, classes: str, head: SafeString, body: SafeString, *, focus: bool) -> SafeString:
+    return format_html(
+        '<li id="event-{}" class="msg {} event-{}"{}>{}{}</li>',
+        event.pk,
+        classes,
+        event.kind,
+        _focus(focus),
+        head,
+        body,
+    )
+
+
+def _head(who: str, how: Any, event: CaseEvent) -> SafeString:
+    """Who said it, how, and when: the first line of a message."""
+    return format_html(
+        '<p class="msg-head"><strong>{}</strong> <span class="muted">{} · {}</span></p>',
+        who,
+        how,
+        _when(event.created_at),
+    )
+
+
+def _logged_by(name: str | None) -> SafeString:
+    return format_html(", taken down by {}", name) if name else SafeString("")
+
+
+def conversation_item(event: CaseEvent, people: dict[str, str], *, case: Case, focus: bool = False) -> SafeString:
+    """One event of the case page's conversation: the customer's words (the complaint itself where the case
+    opened) and ours as messages, an internal note set apart and saying it is not sent, an unverified message
+    marked, anything else as a compact line. `people`: username -> the name staff go by."""
+    kind, data = event.kind, event.data
+    customer = case.customer.full_name
+    if kind == EventKind.CREATED:
+        how = format_html(
+            "complained {}{}",
+            _BY_CHANNEL.get(case.channel, case.get_channel_display()),
+            _logged_by(staff_display_name(event.actor)),
+        )
+        body = _text(case.description)
+        if case.outcome_wanted:
+            wanted = linebreaksbr(case.outcome_wanted, autoescape=True)
+            body = format_html('{}<p class="msg-text"><strong>What they want:</strong> {}</p>', body, wanted)
+        return _message(event, "from-customer", _head(customer, how, event), body, focus=focus)
+    if kind == EventKind.MESSAGE_IN:
+        channel = data.get("channel", "")
+        by = "on their status page" if channel == CaseChannel.WEB else _BY_CHANNEL.get(channel, channel)
+        logged_by = data.get("logged_by")
+        how = format_html("wrote {}{}", by, _logged_by(people.get(logged_by, logged_by) if logged_by else None))
+        return _message(event, "from-customer", _head(customer, how, event), _text(data.get("text", "")), focus=focus)
+    if kind == EventKind.MESSAGE_IN_UNVERIFIED:
+        head = format_html(
+            '<p class="msg-head"><strong>{}</strong> {} · {}</p>',
+            event.get_kind_display(),
+            _who(event),
+            _when(event.created_at),
+        )
+        return _message(event, "from-customer unverified", head, _text(data.get("text", "")), focus=focus)
+    if kind == EventKind.MESSAGE_OUT:
+        head = _head(staff_display_name(event.actor) or "We", "wrote to the customer, by email", event)
+        return _message(event, "from-us", head, _text(data.get("text", "")), focus=focus)
+    if kind == EventKind.NOTE:
+        who = staff_display_name(event.actor) or "Gemdesk"
+        head = format_html('<p class="note-label">{}</p>{}', NOTE_LABEL, _head(who, "noted", event))
+        return _message(event, "note", head, _text(data.get("text", "")), focus=focus)
+    return event_line(event, people, focus=focus)

@@ -7,6 +7,8 @@ from typing import Any
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from crm.times import absolute
+
 WIDTH, ROW, LABEL = 640, 22, 200
 
 
@@ -26,7 +28,7 @@ def weekly_bars(weeks: Sequence[dict[str, Any]], *, title: str) -> SafeString:
             f"{top + plot - bar:.1f}",
             f"{slot * 0.7:.1f}",
             f"{bar:.1f}",
-            f"Week of {entry['week']:%d %b %Y}: {entry['complaints']}",
+            f"Week of {absolute(entry['week'])}: {entry['complaints']}",
         )
 
     columns = format_html_join(

@@ -33,6 +33,7 @@ from complaints.models import (
     RootCause,
 )
 from crm.models import EmailState, OutboundEmail, Service, Team
+from crm.times import site_zone
 
 # --- The filter -------------------------------------------------------------------------------------------
 
@@ -63,11 +64,11 @@ class FigureFilter:
 
     @property
     def since(self) -> datetime:
-        return timezone.make_aware(datetime.combine(self.start, time.min))
+        return timezone.make_aware(datetime.combine(self.start, time.min), site_zone())
 
     @property
     def until(self) -> datetime:
-        return timezone.make_aware(datetime.combine(self.end + timedelta(days=1), time.min))
+        return timezone.make_aware(datetime.combine(self.end + timedelta(days=1), time.min), site_zone())
 
     def query(self, **more: Any) -> dict[str, str]:
         """The filter as URL parameters (for the links to the cases behind a figure, and the CSV)."""
@@ -86,7 +87,7 @@ class FigureFilter:
 
 def default_period(today: date | None = None) -> tuple[date, date]:
     """The last four whole weeks and today: 28 days ending today."""
-    today = today or timezone.localdate()
+    today = today or timezone.localdate(timezone=site_zone())
     return today - timedelta(days=27), today
 
 
@@ -311,7 +312,7 @@ def weekly_breakdown(figure_filter: FigureFilter) -> list[dict[str, Any]]:
     channel (their codes; "" for none yet)."""
     rows = list(
         facts_in(figure_filter)
-        .annotate(week=TruncWeek("opened_at", tzinfo=timezone.get_current_timezone()))
+        .annotate(week=TruncWeek("opened_at", tzinfo=site_zone()))
         .order_by()
         .values_list("week", "category_id", "root_cause", "channel")
         .annotate(n=Count("pk"))
@@ -324,7 +325,9 @@ def weekly_breakdown(figure_filter: FigureFilter) -> list[dict[str, Any]]:
         week += timedelta(days=7)
     slugs = dict(Category.objects.filter(pk__in={row[1] for row in rows if row[1]}).values_list("pk", "slug"))
     for week_start, category_id, root_cause, channel, n in rows:
-        entry = weeks[timezone.localtime(week_start).date() if isinstance(week_start, datetime) else week_start]
+        if isinstance(week_start, datetime):
+            week_start = timezone.localtime(week_start, site_zone()).date()
+        entry = weeks[week_start]
         entry["complaints"] += n
         for group, code in (
             ("by_category", slugs.get(category_id, "")),

@@ -1,5 +1,5 @@
-"""Incidents API: leads and managers declare and publish (the fan-out runs in Celery); executives read;
-everyone of them watches deliveries."""
+"""Incidents API: leads and managers declare, change the status and publish (the fan-out runs in Celery);
+executives read; everyone of them watches deliveries."""
 
 from typing import Any
 
@@ -17,6 +17,7 @@ from complaints.incidents.serializers import (
     DeliveriesOutput,
     IncidentInput,
     IncidentOutput,
+    IncidentStatusInput,
     IncidentUpdateOutput,
     UpdateInput,
 )
@@ -45,6 +46,16 @@ class IncidentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets
         data.is_valid(raise_exception=True)
         incident = services.incident_declare(by=acting_staff(request), **data.validated_data)
         return Response(IncidentOutput(self.get_queryset().get(pk=incident.pk)).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=IncidentStatusInput, responses={200: IncidentOutput})
+    def partial_update(self, request: Request, pk: str | None = None) -> Response:
+        """Change how an open incident is going (investigating, identified, monitoring); 409 once resolved."""
+        data = IncidentStatusInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        incident = services.incident_change_status(
+            incident=self.get_object(), by=acting_staff(request), **data.validated_data
+        )
+        return Response(IncidentOutput(self.get_queryset().get(pk=incident.pk)).data)
 
     @extend_schema(request=UpdateInput, responses={201: IncidentUpdateOutput})
     @action(detail=True, methods=["post"])

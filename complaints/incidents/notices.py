@@ -12,6 +12,7 @@ from complaints.incidents.selectors import incident_audience
 from complaints.models import Incident, IncidentUpdate
 from crm.models import Customer
 from crm.outbox.services import NOTICES_TOKEN_FIELD, SALUTATION_FIELD, absolute, personalise
+from crm.times import in_site_zone
 
 
 def notices_link() -> str:
@@ -29,16 +30,18 @@ def notice_headers() -> dict[str, str]:
 
 
 def notice_text(update: IncidentUpdate) -> str:
-    """The update's email, rendered once, with merge fields where each customer's salutation and link go."""
-    return get_template("complaints/incidents/email/update.txt").render(
-        {
-            "salutation": SALUTATION_FIELD,
-            "update": update,
-            "incidents_url": public_incidents_url(),
-            "complain_url": complain_url(),
-            "unsubscribe_url": notices_link(),
-        }
-    )
+    """The update's email, rendered once, with merge fields where each customer's salutation and link go;
+    its times in the site's time zone, named."""
+    with in_site_zone():
+        return get_template("complaints/incidents/email/update.txt").render(
+            {
+                "salutation": SALUTATION_FIELD,
+                "update": update,
+                "incidents_url": public_incidents_url(),
+                "complain_url": complain_url(),
+                "unsubscribe_url": notices_link(),
+            }
+        )
 
 
 def incident_preview(

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from complaints.models import Incident, IncidentUpdate, Severity
+from complaints.models import Incident, IncidentStatus, IncidentUpdate, Severity
 from crm.models import Service
 from crm.staff.serializers import StaffRefOutput
 
@@ -64,6 +64,23 @@ class UpdateInput(serializers.Serializer):
     body = serializers.CharField(max_length=20_000)
     next_update_by = serializers.DateTimeField(required=False, allow_null=True, default=None)
     is_resolution = serializers.BooleanField(required=False, default=False)
+    expected_recipients = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        default=None,
+        min_value=0,
+        help_text="Optional: the number of customers you expect to tell (say the last update's recipients). "
+        "When it is no longer right nothing is sent: 409 with the current number in errors.expected_recipients, "
+        "to confirm by sending again with it. Without it the update is sent to whoever is affected now.",
+    )
+
+
+class IncidentStatusInput(serializers.Serializer):
+    status = serializers.ChoiceField(
+        choices=[(value, label) for value, label in IncidentStatus.choices if value != IncidentStatus.RESOLVED],
+        help_text="How an open incident is going, shown on the public status page. Resolve it with a "
+        "resolution update (POST incidents/{id}/updates/ with is_resolution), which tells customers.",
+    )
 
 
 class FailureOutput(serializers.Serializer):

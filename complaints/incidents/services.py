@@ -8,6 +8,7 @@ from django.db.models import Max, Min
 from django.utils import timezone
 
 from complaints import emails, events, permissions
+from complaints.exceptions import AudienceChanged
 from complaints.incidents.notices import notice_headers, notice_text
 from complaints.incidents.selectors import earlier_update_unfinished, incident_audience
 from complaints.models import Case, CaseAction, Incident, IncidentStatus, IncidentUpdate, Severity
@@ -79,8 +80,11 @@ def incident_publish_update(
     body: str,
     next_update_by: datetime | None = None,
     is_resolution: bool = False,
+    expected_recipients: int | None = None,
 ) -> IncidentUpdate:
-    """Record what customers are told and hand the fan-out to Celery (returns at once)."""
+    """Record what customers are told and hand the fan-out to Celery (returns at once).
+    expected_recipients: the number of customers the person confirmed; AudienceChanged when it is no
+    longer right (subscriptions or linked cases changed since they looked), so nobody sends blind."""
     permissions.require_run_incidents(by)
     errors: dict[str, list[str]] = {}
     if not subject.strip() or HEADER_CONTROL_CHARACTERS.search(subject):
@@ -97,6 +101,10 @@ def incident_publish_update(
     ).first()
     if same is not None:
         return same  # a double click or a retried request: one update, one email per customer
+    if expected_recipients is not None:
+        recipients = incident_audience(incident=incident).count()
+        if recipients != expected_recipients:
+            raise AudienceChanged(expected=expected_recipients, recipients=recipients)
     update = IncidentUpdate.objects.create(
         incident=incident,
         subject=subject.strip(),
@@ -114,6 +122,30 @@ def incident_publish_update(
         incident.save(update_fields=["status", "resolved_at"])
     fan_out_incident_update_task.delay_on_commit(update.pk)
     return update
+
+
+@transaction.atomic(durable=True)
+def incident_change_status(*, incident: Incident, by: StaffUser, status: str) -> Incident:
+    """Say how an open incident is going (investigating, identified, monitoring), shown on the public
+    status page. Resolving is not a status change: it is the resolution update, which tells customers."""
+    permissions.require_run_incidents(by)
+    open_statuses = [value for value in IncidentStatus.values if value != IncidentStatus.RESOLVED]
+    if status == IncidentStatus.RESOLVED:
+        raise InvalidInput(
+            "Resolve an incident by publishing its resolution update: customers are told.",
+            errors={"status": ["Publish the resolution update to resolve the incident."]},
+        )
+    if status not in open_statuses:
+        raise InvalidInput(
+            "Choose one of the statuses.", errors={"status": [f"Choose one of {', '.join(open_statuses)}."]}
+        )
+    incident = Incident.objects.select_for_update().get(pk=incident.pk)
+    if not incident.is_open:
+        raise Conflict("This incident is resolved; declare a new one.", errors={"status": [incident.status]})
+    if incident.status != status:
+        incident.status = status
+        incident.save(update_fields=["status"])
+    return incident
 
 
 def incident_fan_out(*, update_id: int) -> int | None:

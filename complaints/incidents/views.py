@@ -1,6 +1,6 @@
 """Incident pages (leads and managers run them; executives see them): declare, preview the emails,
-publish an update, watch delivery progress, retry failures; link a case from its page; and the public
-/incidents/ status page."""
+confirm and publish an update, say how the incident is going, watch delivery progress, retry failures;
+link a case from its page; and the public /incidents/ status page."""
 
 from typing import Any
 
@@ -12,12 +12,14 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from complaints import permissions
 from complaints.cases.selectors import case_detail
+from complaints.exceptions import AudienceChanged
 from complaints.incidents import forms, selectors, services
 from complaints.incidents.notices import incident_preview
 from complaints.models import Case, Incident, IncidentUpdate
 from config.http import StaffRequest
 from crm.exceptions import DomainError
 from crm.permissions import staff_required
+from crm.times import in_site_time_zone
 
 
 def _require_see_incidents(request: StaffRequest) -> None:
@@ -63,34 +65,81 @@ def _progress_context(request: StaffRequest, incident: Incident) -> dict[str, An
 @staff_required
 @require_http_methods(["GET", "POST"])
 def incident_detail(request: StaffRequest, pk: int) -> HttpResponse:
+    """Publishing takes two steps. A post without the number of customers (Preview, or an old form) shows
+    sample emails and "This goes to N customers" with the publish button; that button posts N back as
+    `confirm_recipients`, and if the audience changed meanwhile the page asks again instead of sending."""
     _require_see_incidents(request)
     incident = get_object_or_404(Incident.objects.prefetch_related("services"), pk=pk)
     form = forms.IncidentUpdateForm(request.POST or None)
-    previews = None
-    status = 200
+    status, confirming, changed = 200, False, ""
     if request.method == "POST":
         status = 400
-        if form.is_valid() and "preview" in request.POST:
-            data = form.cleaned_data
-            previews = incident_preview(
-                incident=incident, subject=data["subject"], body=data["body"], next_update_by=data["next_update_by"]
-            )
-            status = 200
+        expected = forms.confirmed_recipients(request.POST)
+        if form.is_valid() and ("preview" in request.POST or expected is None):
+            status, confirming = 200, True
         elif form.is_valid():
             try:
-                services.incident_publish_update(incident=incident, by=request.user, **form.cleaned_data)
+                services.incident_publish_update(
+                    incident=incident, by=request.user, expected_recipients=expected, **form.cleaned_data
+                )
+            except AudienceChanged as error:
+                status, confirming, changed = error.status_code, True, error.detail
             except DomainError as error:
                 form.add_domain_error(error)
                 status = error.status_code
             else:
                 return redirect("complaints:incident", pk=incident.pk)
+    return _detail_page(request, incident, form=form, confirming=confirming, changed=changed, status=status)
+
+
+def _detail_page(
+    request: StaffRequest,
+    incident: Incident,
+    *,
+    form: forms.IncidentUpdateForm,
+    status_form: forms.IncidentStatusForm | None = None,
+    confirming: bool = False,
+    changed: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    # How many customers the next update will reach, for the confirmation (each sent update keeps its own).
+    affected = selectors.incident_audience(incident=incident).count() if incident.is_open else None
+    previews = []
+    if confirming:
+        data = form.cleaned_data
+        previews = incident_preview(
+            incident=incident, subject=data["subject"], body=data["body"], next_update_by=data["next_update_by"]
+        )
     context = _progress_context(request, incident) | {
-        # How many customers the next update will reach, for the publish button (each sent update keeps its own).
-        "affected": selectors.incident_audience(incident=incident).count() if incident.is_open else None,
-        "previews": previews or [],
+        "affected": affected,
+        "previews": previews,
         "form": form,
+        # What was previewed, posted again as it was typed (hidden, without ids) by the publish button.
+        "confirm_form": forms.IncidentUpdateForm(request.POST, auto_id=False) if confirming else None,
+        "changed": changed,
+        "status_form": status_form or forms.IncidentStatusForm(initial={"status": incident.status}),
     }
     return render(request, "complaints/incidents/detail.html", context, status=status)
+
+
+@staff_required
+@require_POST
+def incident_status(request: StaffRequest, pk: int) -> HttpResponse:
+    """Say how an open incident is going (shown on the public status page); resolving is an update."""
+    _require_see_incidents(request)
+    incident = get_object_or_404(Incident.objects.prefetch_related("services"), pk=pk)
+    status_form = forms.IncidentStatusForm(request.POST)
+    status = 400
+    if status_form.is_valid():
+        try:
+            incident = services.incident_change_status(incident=incident, by=request.user, **status_form.cleaned_data)
+        except DomainError as error:
+            status_form.add_domain_error(error)
+            status = error.status_code
+        else:
+            messages.success(request, f"The incident's status is now “{incident.get_status_display()}”.")
+            return redirect("complaints:incident", pk=incident.pk)
+    return _detail_page(request, incident, form=forms.IncidentUpdateForm(), status_form=status_form, status=status)
 
 
 @staff_required
@@ -134,6 +183,7 @@ def link_incident(request: StaffRequest, reference: str) -> HttpResponse:
     return redirect("complaints:case-detail", reference=case.reference)
 
 
+@in_site_time_zone
 def public_incidents(request: HttpRequest) -> HttpResponse:
     """Like a status page: open and recently resolved incidents with what customers were told."""
     return render(request, "complaints/incidents/status_page.html", {"incidents": selectors.status_page_incidents()})

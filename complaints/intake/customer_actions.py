@@ -7,8 +7,6 @@ from datetime import datetime
 from typing import Any
 
 from django.forms import Form
-from django.utils import timezone
-from django.utils.formats import date_format
 from rest_framework.serializers import Serializer
 
 from complaints.intake import forms, serializers, services
@@ -16,11 +14,13 @@ from complaints.intake.selectors import owner_first_name
 from complaints.models import ActorKind, Case, CaseAction, PromiseKind
 from complaints.resolution.services import case_reopen
 from crm.names import staff_display_name
+from crm.times import absolute, in_site_zone
 
 
 def when(moment: datetime) -> str:
-    """A due time as a customer reads it: "Friday 27 November, 14:00" in our time zone."""
-    return date_format(timezone.localtime(moment), "l j F, H:i")
+    """A due time as a customer reads it: "Fri 27 Nov 2026, 14:00 GMT", in the site's time zone (crm.times)."""
+    with in_site_zone():
+        return absolute(moment)
 
 
 def _who_answers(case: Case) -> str:

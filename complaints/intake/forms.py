@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 
 from complaints.intake.services import CONTACT_REQUIRED
-from crm.forms import DomainErrorsMixin
+from crm.forms import DomainErrorsMixin, HoneypotField
 from crm.models import Service
 
 
@@ -49,12 +49,8 @@ class ComplaintForm(DomainErrorsMixin, forms.Form):
         to_field_name="slug",
         empty_label="Not sure / other",
     )
-    # Honeypot: hidden from people by CSS; bots fill it in.
-    website = forms.CharField(
-        label="Leave this empty",
-        required=False,
-        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
-    )
+    # Honeypot: hidden from people, screen readers and the keyboard; bots fill it in.
+    website = HoneypotField()
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -67,11 +63,16 @@ class CustomerReplyForm(DomainErrorsMixin, forms.Form):
     text = forms.CharField(label="Your message", widget=forms.Textarea(attrs={"rows": 4}), max_length=10_000)
 
 
+# The rating's options, each said in words ("4 (good)", read out as such, not a bare "4").
+RATING_WORDS = {5: "excellent", 4: "good", 3: "all right", 2: "poor", 1: "very poor"}
+
+
 class RatingForm(DomainErrorsMixin, forms.Form):
+    # A group of radios: drawn as a fieldset whose legend is the question (templates/_field.html).
     score = forms.TypedChoiceField(
         label="How did we do? (5 is best)",
         coerce=int,
-        choices=[(n, str(n)) for n in range(5, 0, -1)],
+        choices=[(n, f"{n} ({RATING_WORDS[n]})") for n in range(5, 0, -1)],
         widget=forms.RadioSelect,
     )
     comment = forms.CharField(

@@ -26,6 +26,7 @@ from complaints.intake.throttling import (
 from complaints.models import Case
 from crm.exceptions import DomainError
 from crm.sections import render_sections
+from crm.times import in_site_time_zone
 
 
 @sensitive_post_parameters()
@@ -72,6 +73,7 @@ def _customer_case(token: str) -> Case:
 
 @never_cache
 @require_http_methods(["GET", "POST"])
+@in_site_time_zone
 def case_status(request: HttpRequest, token: str, action: str | None = None) -> HttpResponse:
     """The customer's status page: what is happening, and replying, rating, reopening, asking for a manager.
     Each action ends back on the page with a line saying what happens next."""

@@ -10,6 +10,7 @@ from django.db.models.functions import Now
 from django.utils import timezone
 
 from complaints.models import Promise, PromiseStatus
+from complaints.permissions import SEE_ALL_ROLES, TAKE_ROLES
 from crm.permissions import StaffUser
 
 
@@ -57,17 +58,24 @@ def team_promises_at_risk(*, lead: StaffUser, now: datetime | None = None) -> Qu
 
 
 def team_promise_counts(*, lead: StaffUser) -> list[tuple[Any, dict[str, int]]]:
-    """Promise outcomes per member of the lead's teams, members by username: two queries for any team size."""
+    """Promise outcomes per owner in the lead's teams, by username: the promises of the cases each owns now
+    (a handed-over case's promises go with it, whoever made them). Owners are the teams' agents and leads;
+    a manager or executive in a team is no row. Two queries for any team size."""
+    # Who owns cases (permissions.can_own); managers and executives never count as owners.
     members = list(
         get_user_model()
-        .objects.filter(staff_profile__team__lead=lead)
+        .objects.filter(staff_profile__team__lead=lead, groups__name__in=sorted(TAKE_ROLES))
+        .exclude(groups__name__in=sorted(SEE_ALL_ROLES))
         .select_related("staff_profile")
         .order_by("username")
+        .distinct()
     )
     outcomes = list(outcome_counts())
-    grouped = Promise.objects.filter(made_by__in=members).order_by().values("made_by").annotate(**outcome_counts())
+    grouped = (
+        Promise.objects.filter(case__owner__in=members).order_by().values("case__owner").annotate(**outcome_counts())
+    )
     counts: dict[int, dict[str, int]] = {
-        row["made_by"]: {name: row[name] for name in outcomes}  # type: ignore[literal-required]  # annotated
+        row["case__owner"]: {name: row[name] for name in outcomes}  # type: ignore[literal-required]  # annotated
         for row in grouped
     }
     none = dict.fromkeys(outcome_counts(), 0)

@@ -16,6 +16,7 @@ from complaints.validation import require_reason, require_text
 from crm.exceptions import Conflict, InvalidInput, NotPermitted
 from crm.names import staff_display_name
 from crm.permissions import StaffUser
+from crm.times import absolute
 
 # A beat run closes at most this many cases; the next run takes the rest.
 BEAT_BATCH = 500
@@ -34,7 +35,7 @@ def case_resolve(*, case: Case, by: StaffUser, resolution_summary: str, root_cau
     open_promises = list(case.promises.open().order_by("due_at", "pk"))
     if open_promises:
         # Promises are not forgotten: each is kept, rescheduled, withdrawn or broken (the customer told) first.
-        listed = [f"{p.text} (due {timezone.localtime(p.due_at):%Y-%m-%d %H:%M})" for p in open_promises]
+        listed = [f"{p.text} (due {absolute(p.due_at)})" for p in open_promises]
         raise Conflict(
             f"Settle the open promises first (keep, reschedule, withdraw or break each): {'; '.join(listed)}.",
             errors={"promises": listed},

@@ -23,6 +23,7 @@ from crm.models import (
 )
 from crm.permissions import StaffUser, can_erase_personal_data, can_export_personal_data
 from crm.personal_data import ERASED, erase_everywhere, identifiers_of, scrubbed
+from crm.times import absolute
 from crm.validation import EDITABLE_FIELDS, NAME_FIELDS, clean_customer_fields, normalise_email
 
 
@@ -181,7 +182,7 @@ def customer_erase(*, customer: Customer, by: StaffUser, reason: str) -> Custome
         )
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     if customer.erased_at is not None:
-        raise Conflict(f"Their personal data was already erased on {customer.erased_at:%d %B %Y}.")
+        raise Conflict(f"Their personal data was already erased on {absolute(customer.erased_at)}.")
     identifiers = identifiers_of(customer)
     reason = scrubbed(reason, identifiers)  # "Ada Obi asked by phone" must not keep her name
     if connection.vendor == "postgresql":

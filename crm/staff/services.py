@@ -1,4 +1,4 @@
-"""Writes about staff: who they are, their one role, their team."""
+"""Writes about staff: who they are, their one role, their team, their own settings."""
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
@@ -6,10 +6,11 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import transaction
 
-from crm.exceptions import InvalidInput
+from crm.exceptions import InvalidInput, NotPermitted
 from crm.models import Role, StaffProfile, Team
 from crm.names import CONTROL_CHARACTERS
-from crm.permissions import StaffUser
+from crm.permissions import StaffUser, can_change_settings_of
+from crm.times import validate_time_zone
 
 User = get_user_model()
 
@@ -59,3 +60,22 @@ def staff_create_or_update(
         profile.team.lead = user
         profile.team.save(update_fields=["lead"])
     return user
+
+
+@transaction.atomic(durable=True)
+def staff_set_time_zone(*, user: StaffUser, time_zone: str, by: StaffUser) -> StaffProfile:
+    """Set the time zone `user`'s pages and emails show times in (blank: the site's). Only their own."""
+    if not can_change_settings_of(by, user):
+        raise NotPermitted("You can change only your own settings.")
+    time_zone = time_zone.strip()
+    try:
+        validate_time_zone(time_zone)
+    except ValidationError as error:
+        raise InvalidInput("Unknown time zone.", errors={"time_zone": list(error.messages)}) from error
+    profile, _ = StaffProfile.objects.select_for_update().get_or_create(
+        user=user, defaults={"display_name": user.username}
+    )
+    profile.time_zone = time_zone
+    profile.save(update_fields=["time_zone"])
+    user.staff_profile = profile  # the request's user shows the new zone at once
+    return profile

@@ -4,6 +4,7 @@
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
+from crm.times import absolute
 from feedback.suggestions.selectors import Trend
 
 WIDTH, HEIGHT, TOP, BOTTOM, LEFT = 640, 220, 16, 28, 32
@@ -29,7 +30,7 @@ def trend_svg(trend: Trend) -> SafeString:
             f"{bar:.1f}",
             f"{height:.1f}",
             "after" if after else "before",
-            f"Week of {week:%d %b %Y}: {n} complaint{'s' if n != 1 else ''}",
+            f"Week of {absolute(week)}: {n} complaint{'s' if n != 1 else ''}",
         )
 
     bars = format_html_join(

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from complaints.models import Case, CaseEvent, EventKind
 from crm.permissions import StaffUser
+from crm.times import site_zone
 from feedback import permissions
 from feedback.models import (
     DECIDED_STATUSES,
@@ -172,12 +173,12 @@ class Trend:
 def complaint_trend(policy: Policy, *, around: date, weeks: int = TREND_WEEKS, today: date | None = None) -> Trend:
     """Cases opened per week (from their `created` events) in the policy's scope, `weeks` whole weeks before
     `around` and up to `weeks` after (only weeks already over count)."""
-    today = today or timezone.localdate()
+    today = today or timezone.localdate(timezone=site_zone())
     pivot = around - timedelta(days=around.weekday())
     start = pivot - timedelta(weeks=weeks)
     this_week = today - timedelta(days=today.weekday())
     end = min(pivot + timedelta(weeks=weeks), this_week)
-    tz = timezone.get_current_timezone()
+    tz = site_zone()  # weeks in TIME_ZONE, the same for everyone who looks
     start_at = datetime.combine(start, datetime.min.time(), tzinfo=tz)
     end_at = datetime.combine(end, datetime.min.time(), tzinfo=tz)
     counted = (

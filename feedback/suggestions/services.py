@@ -17,6 +17,7 @@ from crm.models import Role
 from crm.names import staff_display_name
 from crm.permissions import StaffUser
 from crm.staff.selectors import active_in_roles, first_active_in_role
+from crm.times import absolute, absolute_for
 from feedback import emails, events, permissions
 from feedback.models import (
     REASONED_DECISIONS,
@@ -292,7 +293,7 @@ def suggestion_mark_implemented(*, suggestion: Suggestion, by: StaffUser, on: da
     if accepted_on is not None and on < accepted_on:
         raise InvalidInput(
             "Before it was accepted.",
-            errors={"on": [f"It was accepted on {accepted_on:%d %B %Y}: give that day or later."]},
+            errors={"on": [f"It was accepted on {absolute(accepted_on)}: give that day or later."]},
         )
     suggestion.move_to(SuggestionStatus.IMPLEMENTED, action=SuggestionAction.IMPLEMENT)
     suggestion.implemented_on = on
@@ -360,11 +361,12 @@ def suggestions_remind_due(*, now: datetime | None = None) -> int:
             suggestion = Suggestion.objects.select_related("deciding_manager", "author").get(pk=suggestion_id)
             events.reminded(suggestion, at=now)
             for manager in _deciders(suggestion):
+                due = absolute_for(manager, suggestion.decision_due_at)  # in the manager's own time zone
                 emails.email_staff(
                     manager,
                     key=emails.reminder_key(suggestion, manager),
                     template="suggestions/email/reminder",
-                    subject=f"Suggestion #{suggestion.pk}: your decision is due {suggestion.decision_due_at:%d %b}",
+                    subject=f"Suggestion #{suggestion.pk}: your decision is due {due}",
                     suggestion=suggestion,
                     author_name=_author_name_for(manager, suggestion),
                 )

@@ -15,6 +15,7 @@ from django.utils.safestring import SafeString
 
 from crm.models import Team
 from crm.permissions import StaffUser
+from crm.times import site_zone
 from recognition import permissions
 from recognition.models import Story, StoryKind, StoryPerson
 from recognition.stories.selectors import as_cards
@@ -127,7 +128,7 @@ def balance(*, now: datetime | None = None, days: int = BALANCE_DAYS) -> tuple[B
 
 
 def quarter_start(today: date | None = None) -> date:
-    today = today or timezone.localdate()
+    today = today or timezone.localdate(timezone=site_zone())
     return date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
 
 
@@ -141,14 +142,14 @@ def _people_in_view(user: StaffUser) -> QuerySet:
 
 def not_recognised(*, user: StaffUser, since: date | None = None) -> QuerySet:
     """People in view with no published story about them since the start of this quarter."""
-    start = timezone.make_aware(datetime.combine(since or quarter_start(), datetime.min.time()))
+    start = timezone.make_aware(datetime.combine(since or quarter_start(), datetime.min.time()), site_zone())
     recognised = StoryPerson.objects.filter(user=OuterRef("pk"), published_at__gte=start)
     return _people_in_view(user).filter(~Exists(recognised)).order_by("staff_profile__team__name", "username")
 
 
 def stories_per_person(*, user: StaffUser, since: date | None = None) -> QuerySet:
     """People in view with how many published stories were about them this quarter, most first."""
-    start = timezone.make_aware(datetime.combine(since or quarter_start(), datetime.min.time()))
+    start = timezone.make_aware(datetime.combine(since or quarter_start(), datetime.min.time()), site_zone())
     recent = Q(story_mentions__published_at__gte=start)
     return (
         _people_in_view(user)
@@ -161,7 +162,7 @@ def stories_per_person(*, user: StaffUser, since: date | None = None) -> QuerySe
 
 
 def stories_per_team(*, user: StaffUser, since: date | None = None) -> list[dict[str, Any]]:
-    start = timezone.make_aware(datetime.combine(since or quarter_start(), datetime.min.time()))
+    start = timezone.make_aware(datetime.combine(since or quarter_start(), datetime.min.time()), site_zone())
     rows = StoryPerson.objects.filter(published_at__gte=start, team__isnull=False)
     if not permissions.sees_every_team(user):
         rows = rows.filter(team__lead=user)

@@ -1,6 +1,6 @@
 from django import forms
 
-from crm.forms import DomainErrorsMixin
+from crm.forms import DomainErrorsMixin, HoneypotField
 from recognition.validation import STORY_MAX_LENGTH
 
 
@@ -18,9 +18,5 @@ class ComplimentForm(DomainErrorsMixin, forms.Form):
         max_length=254,
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
-    # Honeypot: hidden from people by CSS; bots fill it in.
-    website = forms.CharField(
-        label="Leave this empty",
-        required=False,
-        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
-    )
+    # Honeypot: hidden from people, screen readers and the keyboard; bots fill it in.
+    website = HoneypotField()

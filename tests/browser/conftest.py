@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from django.db import connection
-from playwright.sync_api import Browser, ConsoleMessage, Page, Response, sync_playwright
+from django.db import connection, connections
+from playwright.sync_api import Browser, ConsoleMessage, Page, Response, expect, sync_playwright
 
 from tests.browser import chromium
 from tests.integration.conftest import Worker
@@ -36,28 +36,33 @@ def browser(monkeypatch) -> Iterator[Browser]:
     # Playwright's sync API keeps an event loop in this thread; Django's ORM, used by the test between
     # steps, refuses to run beside one unless told this thread is the only one using it.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    started = time.time()
     with sync_playwright() as playwright:
         # No sandbox: CI runs as root, where Chromium's sandbox cannot start.
         launched = playwright.chromium.launch(executable_path=chromium.executable(), args=["--no-sandbox"])
         yield launched
         launched.close()
-    _end_live_server_sessions()
+        connections.close_all()  # those the test opened beside Playwright's loop
+    _end_live_server_sessions(opened_after=started)
 
 
-def _end_live_server_sessions() -> None:
+def _end_live_server_sessions(*, opened_after: float) -> None:
     """The live server answers each browser connection in a thread with a database session of its own, closed
     when the browser hangs up, a moment after it closed. Waited for (then ended), so that emptying and at last
-    dropping the test database never meets one."""
+    dropping the test database never meets one. Only sessions opened during the test: never the test's own."""
     if connection.vendor != "postgresql":
         return
-    others = "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    others = (
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid() "
+        "AND backend_start >= to_timestamp(%s)"
+    )
     with connection.cursor() as cursor:
         for _ in range(50):
-            cursor.execute(others)
+            cursor.execute(others, [opened_after])
             if not cursor.fetchall():
                 return
             time.sleep(0.1)
-        cursor.execute(f"SELECT pg_terminate_backend(pid) FROM ({others}) AS lingering")  # noqa: S608
+        cursor.execute(f"SELECT pg_terminate_backend(pid) FROM ({others}) AS lingering", [opened_after])  # noqa: S608
 
 
 class Journey:
@@ -105,12 +110,18 @@ class Journey:
         page.wait_for_load_state("networkidle")
         self.steps += 1
         where = f"step {self.steps} ({title}) at {page.url}"
-        text = page.locator("body").inner_text()
-        for words in shows:
-            assert words in text, f"{where}: {words!r} is not on the page"
+        for words in shows:  # waited for: an htmx swap may still be on its way
+            try:
+                expect(page.locator("body")).to_contain_text(words, timeout=10_000)
+            except AssertionError:
+                raise AssertionError(f"{where}: {words!r} is not on the page") from None
         bad = [(status, url) for status, url in self.bad_answers if status not in provoked]
         assert not bad, f"{where}: answers the step did not provoke: {bad}"
-        assert not self.console_errors, f"{where}: console errors: {self.console_errors}"
+        # Chromium logs every 4xx page as a console error too: those the step provoked are expected.
+        expected = tuple(f"the server responded with a status of {status} " for status in provoked)
+        errors = [text for text in self.console_errors if not any(words in text for words in expected)]
+        assert not errors, f"{where}: console errors: {errors}"
+        self.console_errors.clear()
         self.bad_answers.clear()
         violations = [v for v in self.axe.run(page).response["violations"] if v["impact"] in BLOCKING_IMPACTS]
         assert not violations, f"{where}: accessibility: " + "; ".join(

@@ -78,6 +78,7 @@ ALLOWED: dict[str, frozenset[str]] = {
     "GET /api/v1/incidents/": LEADS_AND_UP,
     "POST /api/v1/incidents/": INCIDENT_RUNNERS,
     "GET /api/v1/incidents/{id}/": LEADS_AND_UP,
+    "PATCH /api/v1/incidents/{id}/": INCIDENT_RUNNERS,  # the status of an open incident
     "GET /api/v1/incidents/{id}/deliveries/": LEADS_AND_UP,
     "POST /api/v1/incidents/{id}/updates/": INCIDENT_RUNNERS,
     "GET /api/v1/policies/": STAFF,

@@ -248,6 +248,7 @@ BODIES: dict[str, Body] = {
     "POST /api/v1/customers/{id}/confirm-name/": lambda f: None,
     "POST /api/v1/customers/{id}/erase/": lambda f: {"reason": "Asked by letter on 1 March"},
     "POST /api/v1/incidents/": lambda f: {"title": "Outage", "services": [f.world.service.slug], "regions": ["north"]},
+    "PATCH /api/v1/incidents/{id}/": lambda f: {"status": "identified"},
     "POST /api/v1/incidents/{id}/updates/": lambda f: {"subject": "Engineers on site", "body": "Back by six."},
     "POST /api/v1/public/cases/{token}/escalate/": lambda f: {"reason": "Nobody answers"},
     "POST /api/v1/public/cases/{token}/messages/": lambda f: {"text": "Any news?"},

@@ -132,8 +132,14 @@ def page_actions(world, alice, lena):
         (
             lena,
             reverse("complaints:incident", args=[world["incident"].pk]),
-            {"subject": "Still down", "body": "Soon."},
+            {"subject": "Still down", "body": "Soon.", "confirm_recipients": "0"},  # confirmed: the page publishes
             "complaints.incidents.services.incident_publish_update",
+        ),
+        (
+            lena,
+            reverse("complaints:incident-status", args=[world["incident"].pk]),
+            {"status": "identified"},
+            "complaints.incidents.services.incident_change_status",
         ),
         (
             lena,

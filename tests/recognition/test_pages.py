@@ -15,6 +15,7 @@ from recognition.models import Story, StoryStatus
 from recognition.stories import services
 from tests.complaints.conftest import case_url
 from tests.complaints.factories import make_case
+from tests.html_page import parse
 from tests.recognition.factories import published, tell
 from tests.recognition.xss import PAYLOADS
 
@@ -131,6 +132,12 @@ def test_customers_praise_without_logging_in_and_a_bot_is_thanked_but_kept_out(c
     assert bot.status_code == 200 and Story.objects.count() == 1
     refused = client.post(PRAISE, {"about": "GD-000001", "story": "Thanks"})
     assert refused.status_code == 400 and "use the link in our email about it" in refused.content.decode()
+
+
+def test_the_praise_honeypot_is_hidden_from_screen_readers_and_the_keyboard(client):
+    honeypot = parse(client.get(PRAISE).content).find("input", name="website")
+    assert (honeypot.get("tabindex"), honeypot.get("autocomplete")) == ("-1", "off")
+    assert honeypot.parent.get("aria-hidden") == "true" and "honeypot" in honeypot.parent.classes
 
 
 def test_the_praise_form_is_limited_per_address(client, alice):

@@ -104,6 +104,7 @@ def take(request: StaffRequest, reference: str) -> HttpResponse:
     def taken(case: Case) -> HttpResponse:
         if request.htmx:
             return render(request, "complaints/cases/_queue_row.html", {"case": case, "taken": True})
+        messages.success(request, f"{case.reference} is yours now, to the end.")
         return redirect("complaints:case-detail", reference=case.reference)
 
     return _from_queue(request, reference, lambda case: services.case_take(case=case, agent=request.user), taken)
@@ -148,14 +149,16 @@ def team_view(request: StaffRequest) -> HttpResponse:
     if not permissions.can_lead_team(request.user):
         raise PermissionDenied
     lead = request.user
+    at_risk = list(team_promises_at_risk(lead=lead))
     return render(
         request,
         "complaints/cases/team.html",
         {
             "cases": selectors.team_cases(lead=lead)[:200],
-            "at_risk": team_promises_at_risk(lead=lead),
+            "at_risk": at_risk,
+            "at_risk_cases": {promise.case_id for promise in at_risk},
             "escalations": selectors.escalations_waiting(user=lead),
             "promise_counts": team_promise_counts(lead=lead),
-            "shuffles": selectors.team_handover_count(lead=lead),
+            "handovers": selectors.team_handover_count(lead=lead),
         },
     )

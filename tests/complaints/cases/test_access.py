@@ -35,6 +35,33 @@ def test_home_lands_on_my_cases(as_user, alice):
     assert as_user(alice).get("/").url == reverse("complaints:my-cases")
 
 
+def test_a_lead_starts_from_the_team_and_managers_and_executives_from_the_figures(as_user, lena, mona, erin):
+    assert as_user(lena).get("/").url == reverse("complaints:lead-view")
+    assert as_user(mona).get("/").url == reverse("complaints:figures")
+    assert as_user(erin).get("/").url == reverse("complaints:figures")
+
+
+def nav_links(client) -> set[str]:
+    page = client.get(reverse("crm:customer-list")).content.decode()
+    nav = page[page.index('<nav aria-label="Main">') :].split("</nav>")[0]
+    return set(re.findall(r'<a href="([^"?]+)"', nav))
+
+
+def test_the_nav_shows_each_role_the_pages_it_can_use(as_user, alice, lena, mona, erin):
+    mine, queue, team, figures = (
+        reverse(name)
+        for name in ("complaints:my-cases", "complaints:team-queue", "complaints:lead-view", "complaints:figures")
+    )
+    shown = {who.username: nav_links(as_user(who)) for who in (alice, lena, mona, erin)}
+    # Agents and leads own cases and take them; managers assign from the queue; executives do neither.
+    assert {mine, queue} <= shown["alice"] and not {team, figures} & shown["alice"]
+    assert {mine, queue, team, figures} <= shown["lena"]
+    assert {queue, team, figures} <= shown["mona"] and mine not in shown["mona"]
+    assert figures in shown["erin"] and not {mine, queue, team} & shown["erin"]
+    for links in shown.values():
+        assert reverse("complaints:log-call") in links and reverse("crm:customer-list") in links
+
+
 def test_agents_open_their_pages(as_user, alice):
     client = as_user(alice)
     case = make_case(by=alice)

@@ -4,12 +4,17 @@ import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from complaints import emails
 from complaints.cases import services as case_services
+from complaints.intake import services as intake_services
 from complaints.models import Case, CaseEvent, CaseStatus, Collaborator, EventKind, Promise, PromiseStatus
 from complaints.promises import services as promise_services
+from complaints.resolution import services as resolution
 from crm.models import OutboundEmail
 from tests.complaints.conftest import ESCAPED, XSS, case_url
 from tests.complaints.factories import make_case
@@ -202,7 +207,9 @@ def test_resolve_then_reopen_from_the_page(as_user, alice):
 def test_the_timeline_order_survives_an_action(as_user, alice):
     case = make_case(by=alice)
     response = as_user(alice).post(case_url(case, "note") + "?order=newest", {"text": "x"})
-    assert response.url == case_url(case) + "?order=newest"
+    # ...and the page opens at the note just added.
+    note = case.events.get(kind=EventKind.NOTE)
+    assert response.url == case_url(case) + f"?order=newest#event-{note.pk}"
 
 
 def test_htmx_action_answers_with_the_panel(as_user, alice):
@@ -441,3 +448,217 @@ def test_making_a_promise_on_the_page_tells_the_customer_by_default(as_user, ali
     client.post(case_url(case, "promise"), {"text": "Check the line quietly", "due_at": due})
     told = OutboundEmail.objects.filter(key__endswith=":made", to_email=case.customer.email)
     assert [email.body_text.count("Engineer visit") > 0 for email in told] == [True]
+
+
+# --- Issue 15: the conversation first, the composer under it, each action confirmed where it changed -----------
+
+
+def item(page: str, event) -> str:
+    """The markup of one item of the conversation, by its event."""
+    start = page.index(f'<li id="event-{event.pk}"')
+    return page[start : page.index("</li>", start)]
+
+
+def test_the_conversation_runs_oldest_first_with_the_composer_under_the_newest(as_user, alice):
+    case = make_case(customer=CustomerFactory(full_name="Margaret Thomas"), description="The router died on Friday.")
+    case_services.case_take(case=case, agent=alice)
+    ours = case_services.case_send_message(case=case, by=alice, text="A new router is on its way.")
+    theirs = intake_services.case_receive_message(case=case, text="It came, thank you.")
+    note = case_services.case_add_note(case=case, by=alice, text="Check the line next week.")
+    page = as_user(alice).get(case_url(case)).content.decode()
+    main = page[page.index('class="case-main"') : page.index('class="case-side"')]
+    order = [
+        main.index("The router died on Friday."),
+        main.index("A new router is on its way."),
+        main.index("It came, thank you."),
+        main.index("Check the line next week."),
+        main.index(f'action="{case_url(case, "message")}"'),  # the composer, under the newest
+    ]
+    assert order == sorted(order)
+    # Each says who and when; the customer's complaint opens it, in their name.
+    created = case.events.get(kind=EventKind.CREATED)
+    assert "<strong>Margaret Thomas</strong>" in item(page, created) and "complained on the web" in item(page, created)
+    assert "<strong>Alice</strong>" in item(page, ours) and "wrote to the customer" in item(page, ours)
+    assert "<strong>Margaret Thomas</strong>" in item(page, theirs) and "on their status page" in item(page, theirs)
+    for said in (created, ours, theirs, note):
+        assert "<time datetime=" in item(page, said)
+    # What happened to the case is a compact line, not a message.
+    taken = case.events.get(kind=EventKind.TAKEN)
+    assert 'class="event event-taken"' in item(page, taken)
+    # The actions are beside the conversation, not in it.
+    side = page[page.index('class="case-side"') :]
+    assert case_url(case, "handover") in side and case_url(case, "handover") not in main
+
+
+def test_a_note_is_set_apart_and_says_it_is_not_sent(as_user, alice):
+    case = make_case(by=alice)
+    note = case_services.case_add_note(case=case, by=alice, text="Customer sounded upset")
+    message = case_services.case_send_message(case=case, by=alice, text="We are sorry")
+    page = as_user(alice).get(case_url(case)).content.decode()
+    assert 'class="msg note event-note"' in item(page, note)
+    assert "Internal note — not sent to the customer" in item(page, note)
+    assert 'class="msg from-us event-message_out"' in item(page, message)
+    assert "not sent to the customer" not in item(page, message)
+
+
+def test_the_message_preview_shows_the_greeting_and_signature_the_email_adds(as_user, alice):
+    alice.staff_profile.display_name = "Alice Liddell"
+    alice.staff_profile.save()
+    customer = CustomerFactory(full_name="Margaret Anne Thomas", title="Ms", formal_name="Thomas")
+    case = make_case(by=alice, customer=customer)
+    client = as_user(alice)
+    page = client.get(case_url(case)).content.decode()
+    composer = page[page.index('id="action-message"') : page.index("</form>", page.index('id="action-message"'))]
+    greeting = re.search(r'<p class="email-greeting">([^<]*)</p>', composer).group(1)
+    signature = re.search(r'<p class="email-signature">([^<]*)</p>', composer).group(1)
+    assert greeting == "Dear Ms Thomas,"
+    assert signature.startswith("Alice Liddell\n")
+    # Around the box the words are typed in: the greeting before, the signature after.
+    assert composer.index(greeting) < composer.index('<textarea name="text"') < composer.index(signature)
+    assert case.public_token not in page  # the customer's private link stays out of staff's sight
+
+    client.post(case_url(case, "message"), {"text": "Your refund is on its way."})
+    email = OutboundEmail.objects.get(key__startswith=f"case:{case.pk}:message:")
+    sent = signature.replace(emails.PRIVATE_LINK_SHOWN, emails.status_url(case))
+    assert email.body_text.strip() == f"{greeting}\n\nYour refund is on its way.\n\n{sent}"
+
+
+@pytest.mark.parametrize(
+    ("action", "data", "changed", "said"),
+    [
+        ("note", {"text": "Called them back"}, None, "Note added. Only staff can read it."),
+        ("message", {"text": "We are on it"}, None, "Message sent to Margaret Thomas by email."),
+        ("promise", {"text": "Refund", "due_at": "2099-01-01T10:00"}, "promises", "Promise made."),
+        (
+            "escalate",
+            {"level": "lead", "reason": "Needs approval"},
+            "case-details",
+            "Escalated; Alice stays the owner.",
+        ),
+        ("handover", {"to": "bob", "reason": "Bob knows billing best"}, "case-header", "Handed over to Bob;"),
+    ],
+)
+def test_an_htmx_action_swaps_the_panel_says_so_and_focuses_what_changed(
+    as_user, alice, bob, action, data, changed, said
+):
+    case = make_case(by=alice, customer=CustomerFactory(full_name="Margaret Thomas"))
+    response = as_user(alice).post(case_url(case, action), data, HTTP_HX_REQUEST="true")
+    body = response.content.decode()
+    assert response.status_code == 200 and body.startswith('<div id="case-panel">') and "<html" not in body
+    assert re.search(rf'<p class="message confirmation" role="status">{re.escape(said)}', body)
+    # htmx focuses the one element with autofocus in what it swaps in: the part the action changed.
+    assert body.count("autofocus") == 1
+    if changed is None:  # the new item of the conversation
+        added = case.events.filter(kind__in=[EventKind.NOTE, EventKind.MESSAGE_OUT]).get()
+        assert f'<li id="event-{added.pk}" class="msg ' in body
+        assert 'tabindex="-1" autofocus' in item(body, added)
+        # ...with the confirmation right under it, above the composer.
+        assert body.index(f'id="event-{added.pk}"') < body.index('role="status"') < body.index('id="composer"')
+    else:
+        assert re.search(rf'id="{changed}"[^>]* tabindex="-1" autofocus', body)
+
+
+def test_without_javascript_the_page_says_it_at_the_top_and_opens_at_the_change(as_user, alice):
+    case = make_case(by=alice)
+    client = as_user(alice)
+    response = client.post(case_url(case, "promise"), {"text": "Refund", "due_at": "2099-01-01T10:00"})
+    assert response.status_code == 302 and response.url == case_url(case) + "#promises"
+    page = client.get(response.url).content.decode()
+    status = page[page.index('role="status"') :]
+    assert '<li class="message success">Promise made.</li>' in status[: status.index("</ul>")]
+    assert "autofocus" not in page  # a page the browser opens keeps its focus where it starts
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+@pytest.mark.parametrize(
+    ("action", "typed", "error"),
+    [
+        ("note", "   ", "This field is required."),
+        ("message", "", "This field is required."),
+        ("note", "n" * 20_001, "Ensure this value has at most 20000 characters (it has 20001)."),
+        ("message", "m" * 20_001, "Ensure this value has at most 20000 characters (it has 20001)."),
+    ],
+)
+def test_an_empty_or_too_long_text_comes_back_with_the_error_and_what_was_typed(
+    as_user, alice, htmx, action, typed, error
+):
+    case = make_case(by=alice)
+    headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+    response = as_user(alice).post(case_url(case, action), {"text": typed}, **headers)
+    page = response.content.decode()
+    # htmx swaps only a 2xx answer; without it the page is the answer, a 400.
+    assert response.status_code == (200 if htmx else 400)
+    assert page.startswith('<div id="case-panel">') == htmx
+    field = f"id_{action}_text"
+    textarea = re.search(rf'<textarea [^>]*id="{field}">\n?(.*?)</textarea>', page, re.S)
+    assert textarea.group(1) == typed and "autofocus" in textarea.group(0)
+    assert error in page[page.index(f'id="{field}"') :]
+    if action == "note":
+        assert '<details id="action-note" class="note-composer" open>' in page
+    assert not case.events.filter(kind__in=[EventKind.NOTE, EventKind.MESSAGE_OUT]).exists()
+
+
+def test_the_side_panel_lists_the_customers_other_cases(as_user, alice):
+    customer = CustomerFactory()
+    case = make_case(by=alice, customer=customer)
+    other = make_case(by=alice, customer=customer, subject="Second bill wrong")
+    make_case(by=alice, subject="Someone else's")
+    page = as_user(alice).get(case_url(case)).content.decode()
+    side = page[page.index('id="customer"') :]
+    assert f">{other.reference}</a> Second bill wrong" in side and "Someone else" not in side
+    assert f">{case.reference}</a>" not in side
+
+
+def test_the_case_page_costs_the_same_queries_for_3_events_and_for_30(as_user, alice, django_assert_num_queries):
+    def case_with(events: int):
+        case = make_case(customer=CustomerFactory())
+        case_services.case_take(case=case, agent=alice)  # created, first-reply promise made, taken: 3
+        for n in range(events - 3):
+            if n % 3 == 0:
+                case_services.case_add_note(case=case, by=alice, text=f"Note {n}")
+            elif n % 3 == 1:
+                intake_services.case_receive_message(case=case, text=f"Customer {n}")
+            else:
+                case_services.case_send_message(case=case, by=alice, text=f"Ours {n}")
+        return case
+
+    small, large = case_with(3), case_with(30)
+    assert small.events.count() == 3 and large.events.count() >= 30
+    client = as_user(alice)
+    client.get(case_url(small))  # the session settles
+    with CaptureQueriesContext(connection) as baseline:
+        assert client.get(case_url(small)).status_code == 200
+    with django_assert_num_queries(len(baseline.captured_queries)):
+        assert client.get(case_url(large)).status_code == 200
+
+
+@pytest.mark.parametrize("htmx", [False, True])
+@pytest.mark.parametrize(
+    ("action", "data", "kept"),
+    [
+        ("promise", {"text": "Refund by Friday", "due_at": ""}, 'value="Refund by Friday"'),
+        ("escalate", {"level": "", "to": "", "reason": "Needs a decision"}, "Needs a decision</textarea>"),
+        ("handover", {"to": "", "reason": "Bob knows billing best"}, "Bob knows billing best</textarea>"),
+        ("resolve", {"resolution_summary": "Refunded in full", "root_cause": ""}, "Refunded in full</textarea>"),
+        ("reopen", {"reason": "r" * 2_001}, f'value="{"r" * 2_001}"'),
+        ("reschedule", {"due_at": "", "reason": "Supplier delay"}, 'value="Supplier delay"'),
+        ("withdraw", {"reason": "w" * 2_001}, f'value="{"w" * 2_001}"'),
+        ("break", {"reason": "b" * 2_001}, f'value="{"b" * 2_001}"'),
+    ],
+)
+def test_every_action_refused_comes_back_with_what_was_typed_focused(as_user, alice, htmx, action, data, kept):
+    case = make_case(by=alice)
+    promise = promise_services.promise_make(case=case, by=alice, text="Call", due_at=timezone.now() + timedelta(1))
+    if action in ("reschedule", "withdraw", "break"):
+        data = data | {"promise": promise.pk}
+    if action == "reopen":
+        promise_services.promise_keep(promise=promise, by=alice)
+        resolution.case_resolve(case=case, by=alice, resolution_summary="Fixed", root_cause="system")
+    headers = {"HTTP_HX_REQUEST": "true"} if htmx else {}
+    response = as_user(alice).post(case_url(case, action), data, **headers)
+    page = response.content.decode()
+    assert (response.status_code == 200) == htmx and response.status_code != 302
+    assert kept in page
+    # The field to fix (or, for a refusal of the whole form, its first field) is focused, typed text and all.
+    assert page.count(" autofocus") == 1
+    assert re.search(r"<(input|textarea|select)[^>]* autofocus", page)

@@ -1,6 +1,8 @@
-"""My cases, the team queue with one-click take, and the lead view."""
+"""My cases, the team queue with one-click take, and the lead view; the flags every case list shows."""
 
-from datetime import timedelta
+import re
+from datetime import UTC, datetime, timedelta
+from html import unescape
 
 import pytest
 from django.db import connection
@@ -9,18 +11,21 @@ from django.urls import reverse
 from django.utils import timezone
 
 from complaints.cases import services as case_services
+from complaints.cases.selectors import attention_flags, end_of_today
+from complaints.intake import services as intake_services
 from complaints.models import Case, CaseEvent, CaseStatus, EventKind, Promise
 from complaints.promises import services as promise_services
 from complaints.resolution import services as resolution_services
 from crm.models import OutboundEmail
 from tests.complaints.conftest import ESCAPED, XSS, take_url
 from tests.complaints.factories import make_case
-from tests.crm.factories import CustomerFactory
+from tests.crm.factories import CustomerFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
 MY_CASES = reverse("complaints:my-cases")
 QUEUE = reverse("complaints:team-queue")
 LEAD_VIEW = reverse("complaints:lead-view")
+SEARCH = reverse("complaints:case-search")
 
 
 def test_my_cases_nearest_promise_first_then_longest_waiting_with_counters(as_user, alice, bob):
@@ -112,7 +117,17 @@ def test_lists_escape_what_customers_typed(as_user, alice, lena):
         assert XSS not in page and ESCAPED in page, url
 
 
-def test_lead_view_shows_team_cases_risks_escalations_counts_and_shuffles(as_user, alice, bob, lena, charlie):
+def promise_counts_row(page: str, name: str) -> list[int] | None:
+    """The "Promises per owner" row of this owner (None: no row), as numbers."""
+    table = page[page.index('id="counts-heading"') :].split("</table>")[0]
+    for row in re.findall(r"<tr>(.*?)</tr>", table, re.S):
+        cells = re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)
+        if cells and cells[0] == name:
+            return [int(cell) for cell in cells[1:]]
+    return None
+
+
+def test_lead_view_shows_team_cases_risks_escalations_counts_and_handovers(as_user, alice, bob, lena, charlie):
     mine = make_case(by=alice, subject="North case")
     make_case(by=charlie, subject="South case")
     case_services.case_escalate(case=mine, by=alice, level="lead", reason="Needs you")
@@ -128,10 +143,10 @@ def test_lead_view_shows_team_cases_risks_escalations_counts_and_shuffles(as_use
 
     assert "North case" in page and "South case" not in page
     assert "“Call back”" in page and "Needs you" in page
-    assert '<strong id="shuffles">1</strong>' in page
-    row = page[page.index("<td>Alice</td>") :].split("</tr>")[0]
+    assert 'Cases handed over: <strong id="handovers">1</strong>' in page
+    assert "shuffle" not in page.lower()
     # kept on time, kept late, rescheduled, withdrawn, broken, overdue now, open
-    assert row == "<td>Alice</td><td>1</td><td>0</td><td>0</td><td>0</td><td>0</td><td>0</td><td>1</td>"
+    assert promise_counts_row(page, "Alice") == [1, 0, 0, 0, 0, 0, 1]
 
 
 def _queries(client, url: str) -> int:
@@ -208,3 +223,225 @@ def test_my_cases_counts_only_its_table_and_lists_recently_resolved(as_user, ali
     assert open_case.reference in table and done.reference not in table
     assert "<strong>1</strong> open" in table and "<strong>0</strong> promises open" in table
     assert done.reference in resolved and "All sorted" in resolved
+
+
+# --- Flags: what needs the owner now, in words -------------------------------------------------------------
+
+
+def flags_on(page: str, case) -> dict[str, str]:
+    """The flags on `case`'s row of a list page: {words: CSS class}. Fails if the row is not there."""
+    row = re.search(rf"<tr[^>]*>(?:(?!</tr>).)*>{re.escape(case.reference)}<(?:(?!</tr>).)*</tr>", page, re.S)
+    assert row, f"{case.reference} is not listed"
+    cell = re.search(r'<td data-label="Needs attention">(.*?)</td>', row.group(0), re.S)
+    assert cell, f"{case.reference}'s row has no flags cell"
+    return {
+        " ".join(unescape(re.sub(r"<[^>]+>", "", words)).split()): kind
+        for kind, words in re.findall(r'<li class="flag ([^"]+)">(.*?)</li>', cell.group(1), re.S)
+    }
+
+
+def overdue(case, *, by) -> None:
+    promise = promise_services.promise_make(
+        case=case, by=by, text="Call back", due_at=timezone.now() + timedelta(days=1)
+    )
+    past = timezone.now() - timedelta(hours=2)
+    Promise.objects.filter(pk=promise.pk).update(due_at=past)
+    Case.objects.filter(pk=case.pk).update(next_promise_due_at=past)
+
+
+def test_my_cases_flags_each_thing_that_needs_the_owner_and_nothing_else(as_user, alice, bob, lena):
+    replied = make_case(by=alice, subject="Replied")
+    case_services.case_send_message(case=replied, by=alice, text="We are on it")
+    intake_services.case_receive_message(case=replied, text="Still no signal")
+    answered = make_case(by=alice, subject="Answered")
+    intake_services.case_receive_message(case=answered, text="Any news?")
+    case_services.case_send_message(case=answered, by=alice, text="Tomorrow")
+    manager = make_case(by=alice, subject="Manager")
+    intake_services.case_customer_asks_for_manager(case=manager, reason="Nobody listens")
+    reopened = make_case(by=alice, subject="Reopened")
+    resolution_services.case_resolve(case=reopened, by=alice, resolution_summary="Fixed", root_cause="process")
+    resolution_services.case_reopen(case=reopened, by=alice, reason="The fault came back")
+    late = make_case(by=alice, subject="Late")
+    overdue(late, by=alice)
+    today, tomorrow = make_case(by=alice, subject="Today"), make_case(by=alice, subject="Tomorrow")
+    now = timezone.now()
+    midnight = end_of_today(now)
+    Case.objects.filter(pk=today.pk).update(next_promise_due_at=now + (midnight - now) / 2)
+    Case.objects.filter(pk=tomorrow.pk).update(next_promise_due_at=midnight + timedelta(hours=1))
+    quiet = make_case(by=alice, subject="Quiet")
+
+    page = as_user(alice).get(MY_CASES).content.decode()
+
+    assert flags_on(page, replied) == {"Customer replied": "replied"}
+    assert flags_on(page, answered) == {}
+    assert flags_on(page, manager) == {"Asked for a manager": "manager"}
+    assert flags_on(page, reopened) == {"Reopened": "reopened"}
+    assert flags_on(page, late) == {"Promise overdue": "overdue"}
+    assert flags_on(page, today) == {"Promise due today": "due-today"}
+    assert flags_on(page, tomorrow) == {}
+    # A case staff logged began with a conversation: no first reply is owed.
+    assert flags_on(page, quiet) == {}
+    assert '<th scope="col">Needs attention</th>' in page
+    assert '<td data-label="Needs attention"></td>' in page  # nothing at all when nothing needs the owner
+
+
+def test_the_first_reply_the_acknowledgement_promised_is_flagged_until_we_write(as_user, alice, settings):
+    settings.FIRST_RESPONSE_HOURS = 24.0
+    queued = make_case(subject="From the web form")
+    intake_services.case_receive_message(case=queued, text="Did you get my complaint?")
+    queue = as_user(alice).get(QUEUE).content.decode()
+    assert flags_on(queue, queued) == {"Customer wrote again": "replied", "First reply due in 23 h": "first-reply"}
+    assert '<td data-label="Take">' in queue
+
+    case_services.case_take(case=queued, agent=alice)
+    assert flags_on(as_user(alice).get(MY_CASES).content.decode(), queued) == {
+        "Customer wrote again": "replied",
+        "First reply due in 23 h": "first-reply",
+    }
+    case_services.case_send_message(case=queued, by=alice, text="We have it")
+    assert flags_on(as_user(alice).get(MY_CASES).content.decode(), queued) == {}
+
+    # Two days old and never answered: overdue, said once (the acknowledgement's promise is this flag).
+    late = make_case(subject="Forgotten")
+    opened = timezone.now() - timedelta(days=2)
+    Case.objects.filter(pk=late.pk).update(opened_at=opened, next_promise_due_at=opened + timedelta(hours=24))
+    Promise.objects.filter(case=late).update(due_at=opened + timedelta(hours=24))
+    assert flags_on(as_user(alice).get(QUEUE).content.decode(), late) == {
+        "First reply overdue, due 1 day ago": "overdue"
+    }
+
+
+def test_asked_for_a_manager_stays_until_the_person_asked_for_writes(as_user, alice, lena):
+    case = make_case(by=alice)
+    intake_services.case_customer_asks_for_manager(case=case, reason="I want a manager")
+    case_services.case_send_message(case=case, by=alice, text="Lena will call you")
+    assert "Asked for a manager" in flags_on(as_user(alice).get(MY_CASES).content.decode(), case)
+    assert "asked for by the customer" in as_user(lena).get(LEAD_VIEW).content.decode()
+    case_services.case_send_message(case=case, by=lena, text="Lena here: sorted")
+    assert flags_on(as_user(alice).get(MY_CASES).content.decode(), case) == {}
+
+
+def test_a_promise_is_due_today_in_the_day_of_whoever_looks():
+    now = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
+    case = Case(status=CaseStatus.OPEN, opened_at=now, next_promise_due_at=datetime(2026, 3, 10, 20, 0, tzinfo=UTC))
+    with timezone.override("Europe/London"):  # 20:00, the same evening
+        assert [flag.label for flag in attention_flags(case, now=now)] == ["Promise due today"]
+    with timezone.override("Asia/Tokyo"):  # 05:00 tomorrow morning there
+        assert attention_flags(case, now=now) == []
+    case.status = CaseStatus.RESOLVED
+    with timezone.override("Europe/London"):
+        assert attention_flags(case, now=now) == []  # a finished case needs nobody
+
+
+def test_every_case_list_shows_the_flags(as_user, alice, lena):
+    customer = CustomerFactory(full_name="Petra Flagged")
+    mine = make_case(by=alice, customer=customer)
+    case_services.case_send_message(case=mine, by=alice, text="Fixed?")
+    intake_services.case_receive_message(case=mine, text="No")
+    queued = make_case(customer=customer)
+    intake_services.case_receive_message(case=queued, text="Hello?")
+    customer_page = reverse("crm:customer-detail", args=[customer.pk])
+    search = f"{SEARCH}?q=Petra"
+    for client, url, case in (
+        (as_user(alice), MY_CASES, mine),
+        (as_user(lena), LEAD_VIEW, mine),
+        (as_user(alice), search, mine),
+        (as_user(alice), customer_page, mine),
+        (as_user(alice), QUEUE, queued),
+        (as_user(alice), search, queued),
+        (as_user(alice), customer_page, queued),
+    ):
+        page = client.get(url).content.decode()
+        expected = "Customer replied" if case == mine else "Customer wrote again"
+        assert flags_on(page, case).get(expected) == "replied", url
+
+
+LIST_CELLS = re.compile(r"<td(?![^>]*\bcolspan=)(?![^>]*\bdata-label=\"[^\"]+\")[^>]*>")
+
+
+def test_every_cell_of_the_case_lists_carries_its_column_label(as_user, alice, lena):
+    """The phone layout shows each cell as "label  value": every data cell names its column."""
+    customer = CustomerFactory(full_name="Lara Label")
+    make_case(by=alice, customer=customer)
+    make_case(customer=customer)
+    done = make_case(by=alice, customer=customer)
+    resolution_services.case_resolve(case=done, by=alice, resolution_summary="Fixed", root_cause="process")
+    for client, url in (
+        (as_user(alice), MY_CASES),
+        (as_user(alice), QUEUE),
+        (as_user(lena), QUEUE),
+        (as_user(lena), LEAD_VIEW),
+        (as_user(alice), f"{SEARCH}?q=Lara"),
+        (as_user(alice), reverse("crm:customer-detail", args=[customer.pk])),
+    ):
+        main = client.get(url).content.decode().split('id="main"')[1]
+        assert "<td" in main and not LIST_CELLS.findall(main), url
+
+
+def _flagged_rows(alice, customer, rows: int) -> None:
+    """`rows` cases of alice's and as many in the queue, each with something to flag."""
+    for n in range(rows):
+        owned = make_case(by=alice, customer=customer)
+        queued = make_case(customer=customer)
+        intake_services.case_receive_message(case=queued, text="Hello?")
+        if n % 3 == 0:
+            intake_services.case_receive_message(case=owned, text="Any news?")
+        elif n % 3 == 1:
+            intake_services.case_customer_asks_for_manager(case=owned, reason="Nobody calls back")
+        else:
+            overdue(owned, by=alice)
+
+
+def test_flagged_lists_cost_the_same_queries_for_3_and_30_rows(
+    as_user, alice, lena, settings, django_assert_max_num_queries
+):
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.db"
+    customer = CustomerFactory(full_name="Quinn Many")
+    agent, lead = as_user(alice), as_user(lena)
+    pages = (
+        (agent, MY_CASES),
+        (agent, QUEUE),
+        (lead, LEAD_VIEW),
+        (agent, f"{SEARCH}?q=Quinn"),
+        (agent, reverse("crm:customer-detail", args=[customer.pk])),
+    )
+    _flagged_rows(alice, customer, 3)
+    with_three = {url: _queries(client, url) for client, url in pages}
+    _flagged_rows(alice, customer, 27)
+    for client, url in pages:
+        with django_assert_max_num_queries(with_three[url]):
+            page = client.get(url).content.decode()
+        assert page.count('<li class="flag ') >= 30, url
+
+
+# --- The lead view's promise counts ------------------------------------------------------------------------
+
+
+def test_promises_count_for_whoever_owns_the_case_now(as_user, alice, bob, lena):
+    case = make_case(by=alice)
+    kept = promise_services.promise_make(case=case, by=alice, text="Letter", due_at=timezone.now() + timedelta(days=1))
+    promise_services.promise_keep(promise=kept, by=alice)
+    promise_services.promise_make(case=case, by=alice, text="Refund", due_at=timezone.now() + timedelta(days=2))
+    page = as_user(lena).get(LEAD_VIEW).content.decode()
+    assert promise_counts_row(page, "Alice") == [1, 0, 0, 0, 0, 0, 1]
+    assert promise_counts_row(page, "Bob") == [0] * 7
+
+    case_services.case_handover(case=case, to="bob", reason="Bob knows refunds best", by=alice)
+    page = as_user(lena).get(LEAD_VIEW).content.decode()
+    assert promise_counts_row(page, "Alice") == [0] * 7
+    assert promise_counts_row(page, "Bob") == [1, 0, 0, 0, 0, 0, 1]
+    assert "a case handed over takes its promises with it" in page
+
+
+def test_managers_and_executives_in_a_team_are_no_rows_of_its_promise_counts(as_user, alice, lena):
+    boss = StaffFactory(username="boss", role="manager", team_name="Team North")
+    StaffFactory(username="chief", role="executive", team_name="Team North")
+    case = make_case(by=alice)
+    promise_services.promise_make(
+        case=case, by=boss, text="A goodwill credit", due_at=timezone.now() + timedelta(days=1)
+    )
+    make_case(by=boss)  # logged a call, so owns a case
+    page = as_user(lena).get(LEAD_VIEW).content.decode()
+    assert promise_counts_row(page, "Boss") is None and promise_counts_row(page, "Chief") is None
+    assert promise_counts_row(page, "Alice") == [0, 0, 0, 0, 0, 0, 1]  # the manager's promise, on her case
+    assert promise_counts_row(page, "Lena") == [0] * 7  # leads own cases too

@@ -54,4 +54,5 @@ def test_the_case_page_and_api_cost_the_same_for_one_promise_and_for_ten(
     baseline = queries(lambda: client.get(url(small)))
     with django_assert_max_num_queries(baseline):
         client.get(url(large))
-    assert baseline <= (17 if surface == "page" else 8)  # the page: 16 plus the stories told about the case
+    # The page: 16, the stories told about the case, and the customer's other cases beside the conversation.
+    assert baseline <= (18 if surface == "page" else 8)

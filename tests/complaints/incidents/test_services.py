@@ -4,6 +4,7 @@ import pytest
 
 from complaints import tasks
 from complaints.emails import incident_update_batch
+from complaints.exceptions import AudienceChanged
 from complaints.incidents import selectors as incident_selectors
 from complaints.incidents import services as incident_services
 from complaints.models import IncidentStatus
@@ -113,3 +114,30 @@ def test_stalled_fan_outs_are_restarted_by_beat(incident, lena, broadband, setti
     assert incident_selectors.updates_to_restart() == [update.pk]
     incident_services.incident_fan_out(update_id=update.pk)
     assert incident_selectors.updates_to_restart() == []
+
+
+def test_publishing_for_a_number_of_customers_that_changed_sends_nothing(incident, lena, broadband):
+    subscribers(2, service=broadband)
+    with pytest.raises(AudienceChanged) as changed:
+        publish(incident, lena, expected_recipients=3)
+    assert (changed.value.recipients, changed.value.status_code) == (2, 409)
+    assert not incident.updates.exists()
+    assert publish(incident, lena, expected_recipients=2).incident == incident
+
+
+def test_the_status_changes_while_open_by_leads_and_managers_only(incident, lena, mona, alice):
+    with pytest.raises(NotPermitted):
+        incident_services.incident_change_status(incident=incident, by=alice, status=IncidentStatus.IDENTIFIED)
+    changed = incident_services.incident_change_status(incident=incident, by=mona, status=IncidentStatus.IDENTIFIED)
+    assert changed.status == IncidentStatus.IDENTIFIED
+    again = incident_services.incident_change_status(incident=incident, by=lena, status=IncidentStatus.IDENTIFIED)
+    assert again.status == IncidentStatus.IDENTIFIED  # the same status: nothing to do, no error
+    for refused in (IncidentStatus.RESOLVED, "fixed"):
+        with pytest.raises(InvalidInput) as error:
+            incident_services.incident_change_status(incident=incident, by=lena, status=refused)
+        assert "status" in error.value.errors
+    publish(incident, lena, is_resolution=True)
+    with pytest.raises(Conflict):
+        incident_services.incident_change_status(incident=incident, by=lena, status=IncidentStatus.MONITORING)
+    incident.refresh_from_db()
+    assert incident.status == IncidentStatus.RESOLVED

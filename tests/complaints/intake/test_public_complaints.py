@@ -1,12 +1,17 @@
 """Complaining is easy: the public form and API, acknowledgement at once, nothing typed is lost."""
 
+import re
+from pathlib import Path
+
 import pytest
+from django.contrib.staticfiles import finders
 from django.core.cache import cache
 from django.urls import reverse
 
 from complaints.models import Case, CaseStatus, EventKind
 from crm.models import Customer, OutboundEmail
 from tests.crm.factories import CustomerFactory, ServiceFactory
+from tests.html_page import parse
 
 pytestmark = pytest.mark.django_db
 API = "/api/v1/public/complaints/"
@@ -155,6 +160,31 @@ def test_the_honeypot_catches_bots_quietly(client):
     response = client.post(reverse("complain"), {**complaint(), "website": "http://spam.example"})
     assert response.status_code == 200 and "We have received your message." in response.content.decode()
     assert not Case.objects.exists()
+
+
+def test_the_honeypot_is_out_of_sight_of_screen_readers_and_the_keyboard(client):
+    page = parse(client.get(reverse("complain")).content)
+    honeypot = page.find("input", name="website")
+    assert (honeypot.get("tabindex"), honeypot.get("autocomplete")) == ("-1", "off")
+    wrapper = honeypot.parent
+    assert wrapper.get("aria-hidden") == "true" and {"field", "honeypot"} <= wrapper.classes
+    # And out of sight: the stylesheet moves it off the page.
+    css = Path(finders.find("css/gemdesk.css")).read_text()
+    assert re.search(r"\.field\.honeypot[^{]*\{[^}]*position: absolute; left: -10000px", css)
+    # The fields people fill in are in no hidden wrapper.
+    named = page.find("input", name="name")
+    assert all(a.get("aria-hidden") is None for a in named.ancestors())
+
+
+def test_a_form_with_errors_names_each_in_a_summary_that_links_to_the_field(client):
+    response = client.post(reverse("complain"), complaint(name="", description=""))
+    summary = parse(response.content).find("div", class_="error-summary")
+    assert summary.get("role") == "alert" and "everything you typed is still here" in summary.find("h2").text
+    links = [(a.get("href"), a.text) for a in summary.find_all("a")]
+    assert links == [
+        ("#id_name", "Your name, as you write it – This field is required."),
+        ("#id_description", "What happened? – This field is required."),
+    ]
 
 
 def test_the_form_is_throttled_with_a_friendly_page(client):

@@ -14,6 +14,7 @@ from complaints.promises import services as promise_services
 from complaints.resolution import services as resolution_services
 from crm.models import OutboundEmail
 from tests.complaints.factories import make_case
+from tests.html_page import by_id, label_of, parse
 
 pytestmark = pytest.mark.django_db
 
@@ -89,6 +90,23 @@ def test_rate_a_resolved_case_once_thanked_and_shown(client, resolved):
     assert again.status_code == 409 and "already rated" in again.content.decode()
     [rating] = case.events.filter(kind=EventKind.RATED)
     assert rating.data == {"score": 5, "comment": "Brilliant"}
+
+
+def test_the_rating_is_a_fieldset_whose_legend_asks_and_each_option_is_labelled_in_words(client, resolved):
+    page = parse(client.get(status_url(resolved)).content)
+    radios = page.find_all("input", type="radio", name="rate-score")
+    fieldset = radios[0].closest("fieldset")
+    assert fieldset.find("legend").text == "How did we do? (5 is best)"
+    labels = [label_of(page, radio).text for radio in radios]
+    assert labels == ["5 (excellent)", "4 (good)", "3 (all right)", "2 (poor)", "1 (very poor)"]
+    assert all(radio.closest("fieldset") is fieldset for radio in radios)
+    # Sent without a choice: the error is said in the fieldset, tied to it, and the summary leads to the first option.
+    page = parse(client.post(status_url(resolved, "rate"), {"rate-comment": "Quick"}).content)
+    fieldset = page.find("input", name="rate-score").closest("fieldset")
+    assert fieldset.get("aria-describedby") == "id_rate-score_error"
+    assert by_id(page, "id_rate-score_error").text == "This field is required."
+    assert [a.get("href") for a in page.find(class_="error-summary").find_all("a")] == ["#id_rate-score_0"]
+    assert page.find("textarea", name="rate-comment").text == "Quick"
 
 
 def test_rating_an_open_case_is_refused(client, case):
