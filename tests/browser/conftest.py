@@ -99,6 +99,7 @@ class Journey:
 
     def log_in(self, username: str) -> None:
         self.go("/login/")
+        self.step("log in", shows=("Password",))
         self.page.get_by_label("Username").fill(username)
         self.page.get_by_label("Password").fill(PASSWORD)
         self.page.get_by_role("button", name=re.compile("log in", re.I)).click()

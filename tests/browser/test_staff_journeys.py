@@ -5,9 +5,11 @@ from datetime import timedelta
 
 import pytest
 from django.utils import timezone
+from playwright.sync_api import expect
 
 from complaints.models import Case
 from complaints.promises.services import promise_make
+from tests.browser.conftest import PHONE
 from tests.complaints.factories import make_case
 from tests.complaints.incidents.factories import subscribers
 from tests.crm.factories import CustomerFactory, ServiceFactory, StaffFactory
@@ -82,3 +84,22 @@ def test_an_executive_lands_on_the_figures(journey):
 
     executive.log_in("erin")
     executive.step("the figures", shows=("Figures", "Complaints"))
+
+
+def test_at_phone_width_the_menu_opens_to_every_link_and_log_out(journey, team):
+    lead = journey("phone-menu")
+    lead.log_in("lena")
+    page = lead.page
+    page.set_viewport_size(PHONE)
+    menu = page.get_by_text("Menu", exact=True)
+    expect(page.get_by_role("button", name="Log out")).to_be_hidden()
+    menu.click()
+    for name in ("My team", "Team queue", "Log a call", "Customers", "Suggestions"):
+        link = page.locator("header nav").get_by_role("link", name=name, exact=True)
+        expect(link).to_be_visible()
+        box = link.bounding_box()
+        assert box is not None and box["x"] + box["width"] <= PHONE["width"] and box["height"] >= 24, name
+    expect(page.get_by_role("button", name="Log out")).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    page.get_by_role("button", name="Log out").click()
+    expect(page.get_by_label("Password")).to_be_visible()
