@@ -13,7 +13,7 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import DatabaseError, IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -196,8 +196,17 @@ def email_ingest(raw: bytes) -> InboundEmail | RejectedEmail:
         raise
 
 
+def _one_reading_at_a_time(identity: str) -> None:
+    """Two readings of one message at once (two pollers, a delivery retried) wait here for each other, so the
+    second finds what the first stored instead of racing it to the customer and the case."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", [identity])
+
+
 @transaction.atomic(durable=True)
 def _email_ingest(raw: bytes, identity: str, parsed: ParsedEmail | MalformedEmail) -> InboundEmail | RejectedEmail:
+    _one_reading_at_a_time(identity)
     if _already_received(identity):
         return _duplicate(identity)
     if isinstance(parsed, MalformedEmail):

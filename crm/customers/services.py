@@ -46,7 +46,8 @@ def customer_find_or_create_by_email(*, by: StaffUser | None, email: str, **fiel
     """The customer with this address (and False), or a new one (and True); call inside a transaction.
     Two first messages from one new address at the same moment both end with the one customer: the loser
     of the INSERT waits for the winner's row, meets the unique constraint (customer_create's savepoint
-    rolls back alone), and reads it."""
+    rolls back alone), and reads it; or, when the winner committed just before the loser's own check of
+    the address, that check refuses it, and the loser reads it too."""
     existing = Customer.objects.filter(email=email).first()
     if existing is not None:
         return existing, False
@@ -54,6 +55,10 @@ def customer_find_or_create_by_email(*, by: StaffUser | None, email: str, **fiel
         return customer_create(by=by, email=email, **fields), True
     except IntegrityError:
         return Customer.objects.get(email=email), False
+    except InvalidInput as error:
+        if "email" in error.errors and (winner := Customer.objects.filter(email=email).first()) is not None:
+            return winner, False
+        raise
 
 
 @transaction.atomic
