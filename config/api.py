@@ -1,4 +1,5 @@
-"""API conventions shared by every app: the one error shape and the login lockout answer.
+"""API conventions shared by every app: the one error shape, its place in the OpenAPI schema, and the
+login lockout answer.
 
 Errors are always {"detail": "...", "errors": {"field": ["reason", ...]}}.
 """
@@ -65,6 +66,75 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         detail = response.data.get("detail", "") if isinstance(response.data, dict) else str(response.data)
         response.data = {"detail": str(detail), "errors": {}}
     return response
+
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "detail": {"type": "string"},
+        "errors": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+    },
+    "required": ["detail", "errors"],
+}
+ERROR_DESCRIPTIONS = {
+    "400": "Invalid input: `errors` maps each field to what is wrong with it.",
+    "401": "No credentials, or a token that has expired or ended.",
+    "403": "Logged in, but this role may not do this.",
+    "404": "No such object, or none the caller may see.",
+    "409": "The object's current state does not allow this.",
+    "413": "The request body is over the size limit.",
+    "415": "The request body is not JSON, form data or multipart.",
+    "429": "Too many requests: `Retry-After` says how many seconds to wait.",
+}
+UNSAFE_METHODS = {"post", "put", "patch", "delete"}
+
+
+def _error_codes(method: str, operation: dict[str, Any]) -> set[str]:
+    """The error answers an operation can give, from what it takes: every one may be throttled (429); a login
+    can be missing or lack the role (401, 403); input can be invalid (400); a path names an object that may
+    not be there or not be the caller's (404), as may a page number; acting on an object may meet a state
+    that forbids it (409); a body may be too large or of a type no parser reads (413, 415)."""
+    parameters = operation.get("parameters", [])
+    path_parameters = any(parameter["in"] == "path" for parameter in parameters)
+    query_parameters = {parameter["name"] for parameter in parameters if parameter["in"] == "query"}
+    has_body = "requestBody" in operation
+    codes = {"429"}
+    if operation.get("security"):
+        codes |= {"401", "403"}
+    if has_body or query_parameters:
+        codes.add("400")
+    if path_parameters or "page" in query_parameters:
+        codes.add("404")
+    if path_parameters and method in UNSAFE_METHODS:
+        codes.add("409")
+    if has_body:
+        codes |= {"413", "415"}
+    return codes
+
+
+def document_api_conventions(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """drf-spectacular postprocessing hook. Each operation's error answers, in the one shape (component `Error`);
+    a view may document more codes with a description only (extend_schema), and they get the shape here too.
+    An optional query parameter given empty is read as not given (django-filter, forms, pagination), except a
+    list, whose every value must be one of its choices."""
+    result.setdefault("components", {}).setdefault("schemas", {})["Error"] = ERROR_SCHEMA
+    error_content = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    for path_item in result["paths"].values():
+        for method, operation in path_item.items():
+            for parameter in operation.get("parameters", []):
+                if (
+                    parameter["in"] == "query"
+                    and not parameter.get("required")
+                    and parameter["schema"].get("type") != "array"
+                ):
+                    parameter["allowEmptyValue"] = True
+            responses = operation["responses"]
+            for code in sorted(_error_codes(method, operation)):
+                responses.setdefault(code, {"description": ERROR_DESCRIPTIONS[code]})
+            for code, response in responses.items():
+                if code.startswith("4"):
+                    response.setdefault("content", error_content)
+    return result
 
 
 def axes_lockout_response(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:

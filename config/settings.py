@@ -327,6 +327,9 @@ SPECTACULAR_SETTINGS = {
     # Deliberate: the schema and docs describe staff endpoints, so they need a staff login (ASVS 13.4.5).
     "SERVE_PERMISSIONS": ["crm.permissions.IsStaffMember"],
     "COMPONENT_SPLIT_REQUEST": True,
+    # Every operation's error answers (400, 401, 403, 404, 409, 413, 415, 429) in the one error shape, and
+    # empty query parameters read as not given.
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "config.api.document_api_conventions"],
     # Swagger UI served from our own static files (no CDN), so the CSP can stay 'self'.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",

@@ -7,6 +7,7 @@ from django.utils import timezone
 
 from complaints.cases import selectors
 from complaints.models import Case, CaseStatus, Severity
+from config.filters import BooleanFilter, IntegerFilter, OrderingFilter
 from crm.forms import UtcDateTimeField
 
 
@@ -23,14 +24,12 @@ class CaseFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=CaseStatus.choices)
     severity = django_filters.MultipleChoiceFilter(choices=Severity.choices)
     owner = django_filters.CharFilter(method="owned_by", label="'me' or a staff username")
-    customer = django_filters.NumberFilter(field_name="customer_id")
+    customer = IntegerFilter(field_name="customer_id")
     category = django_filters.CharFilter(field_name="category__slug")
-    overdue = django_filters.BooleanFilter(method="with_overdue_promise", label="Has an open promise past due")
+    overdue = BooleanFilter(method="with_overdue_promise", label="Has an open promise past due")
     opened_after = UtcDateTimeFilter(field_name="opened_at", lookup_expr="gte")
     opened_before = UtcDateTimeFilter(field_name="opened_at", lookup_expr="lt")
-    ordering = django_filters.OrderingFilter(
-        fields=["opened_at", "severity", "status", "next_promise_due_at"], label="Order by"
-    )
+    ordering = OrderingFilter(fields=["opened_at", "severity", "status", "next_promise_due_at"], label="Order by")
 
     class Meta:
         model = Case

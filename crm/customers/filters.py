@@ -1,5 +1,6 @@
 import django_filters
 
+from config.filters import BooleanFilter
 from crm.models import ContactChannel, Customer, CustomerQuerySet
 
 
@@ -8,7 +9,7 @@ class CustomerFilter(django_filters.FilterSet):
     title = django_filters.CharFilter()
     language = django_filters.CharFilter()
     preferred_channel = django_filters.ChoiceFilter(choices=ContactChannel.choices)
-    name_confirmed = django_filters.BooleanFilter(field_name="name_confirmed_at", lookup_expr="isnull", exclude=True)
+    name_confirmed = BooleanFilter(field_name="name_confirmed_at", lookup_expr="isnull", exclude=True)
     service = django_filters.CharFilter(method="uses_service", label="Slug of a service with an active subscription")
 
     class Meta:

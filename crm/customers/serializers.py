@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from crm.models import ContactChannel, Customer
@@ -6,7 +7,13 @@ from crm.staff.serializers import StaffRefOutput
 from crm.validation import EDITABLE_FIELDS
 
 
+@extend_schema_field({"oneOf": [{"type": "string", "format": "email"}, {"type": "string", "maxLength": 0}]})
+class EmailOrBlankField(serializers.EmailField):
+    """An email address, or "" when there is none (drf-spectacular would document every value as an address)."""
+
+
 class CustomerOutput(serializers.ModelSerializer):
+    email = EmailOrBlankField(read_only=True)
     salutation = serializers.SerializerMethodField()
     name_confirmed_by = StaffRefOutput(allow_null=True)
 

@@ -9,7 +9,7 @@ deactivated or the last staff role is removed (crm.staff.signals). Logins are co
 from django.contrib.auth import authenticate
 from django.utils.decorators import method_decorator
 from django.views.decorators.debug import sensitive_post_parameters
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from knox.models import AuthToken
 from knox.views import LogoutAllView as KnoxLogoutAllView
 from knox.views import LogoutView as KnoxLogoutView
@@ -39,7 +39,8 @@ class TokenView(APIView):
         responses={
             200: inline_serializer(
                 "TokenResponse", {"token": serializers.CharField(), "expiry": serializers.DateTimeField()}
-            )
+            ),
+            403: OpenApiResponse(description="The account holds no staff role."),
         },
         auth=[],
     )

@@ -67,7 +67,7 @@ class SuggestionViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
         )
         return self._render(suggestion)
 
-    @extend_schema(methods=["POST", "DELETE"], request=None, responses=SuggestionDetailOutput)
+    @extend_schema(methods=["POST", "DELETE"], request=None, responses={200: SuggestionDetailOutput})
     @action(detail=True, methods=["post", "delete"])
     def endorse(self, request: Request, pk: str | None = None) -> Response:
         """POST endorses (once; never your own); DELETE withdraws your endorsement."""

@@ -4,16 +4,17 @@ import django_filters
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from config.filters import BooleanFilter, IntegerFilter
 from feedback import permissions
 from feedback.models import Suggestion, SuggestionStatus
 
 
 class SuggestionFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=SuggestionStatus.choices)
-    policy = django_filters.NumberFilter(field_name="policy_id")
-    team = django_filters.NumberFilter(method="in_team", label="The author's team (id)")
-    mine = django_filters.BooleanFilter(method="of_mine", label="Only mine")
-    overdue = django_filters.BooleanFilter(method="past_due", label="Waiting past the decision date")
+    policy = IntegerFilter(field_name="policy_id")
+    team = IntegerFilter(method="in_team", label="The author's team (id)")
+    mine = BooleanFilter(method="of_mine", label="Only mine")
+    overdue = BooleanFilter(method="past_due", label="Waiting past the decision date")
 
     class Meta:
         model = Suggestion

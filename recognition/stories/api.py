@@ -73,7 +73,7 @@ class StoryViewSet(mixins.ListModelMixin, viewsets.GenericViewSet):
             services.story_decline(story=self._story(), by=acting_staff(request), **data.validated_data)
         )
 
-    @extend_schema(methods=["POST", "DELETE"], request=None, responses=StoryDetailOutput)
+    @extend_schema(methods=["POST", "DELETE"], request=None, responses={200: StoryDetailOutput})
     @action(detail=True, methods=["post", "delete"])
     def kudos(self, request: Request, pk: str | None = None) -> Response:
         """POST gives kudos (once; not on a story about you); DELETE takes them back."""

@@ -3,13 +3,14 @@
 import django_filters
 from django.db.models import QuerySet
 
+from config.filters import IntegerFilter
 from recognition.models import Story, StoryKind, StoryStatus
 
 
 class StoryFilter(django_filters.FilterSet):
     status = django_filters.MultipleChoiceFilter(choices=StoryStatus.choices)
     kind = django_filters.ChoiceFilter(choices=StoryKind.choices)
-    team = django_filters.NumberFilter(method="in_team", label="A team (id) of the people it is about")
+    team = IntegerFilter(method="in_team", label="A team (id) of the people it is about")
     person = django_filters.CharFilter(method="about_person", label="The username of someone it is about")
 
     class Meta:
