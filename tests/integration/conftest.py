@@ -105,7 +105,11 @@ class Worker:
                 self.kill()
 
     def log(self) -> str:
-        return self.log_path.read_text(errors="replace")[-5000:]
+        """For a failed test: every warning and error line of the whole run (what went wrong, however long ago),
+        then the end of the log."""
+        text = self.log_path.read_text(errors="replace")
+        trouble = [line for line in text.splitlines() if re.search(r": (WARNING|ERROR|CRITICAL)/", line)]
+        return "\n".join(trouble[-200:]) + "\n--- end of the log ---\n" + text[-3000:]
 
 
 class OwnRedis:
