@@ -181,6 +181,7 @@ def test_every_operation_in_the_schema_is_generated():
     assert not [operation.label for operation in operations if operation.has_skipped_required_body]
 
 
+@pytest.mark.slow  # a few hundred requests: make test runs it, make test-fast does not
 @pytest.mark.django_db
 @pytest.mark.parametrize("persona", PERSONAS)
 @generated.parametrize()
@@ -210,6 +211,7 @@ def something_of_each_kind(alice, lena, mona):
     tell(by=alice, about=[lena])
 
 
+@pytest.mark.slow
 @pytest.mark.django_db
 @pytest.mark.parametrize("persona", PERSONAS[1:])
 def test_chained_requests(persona, request, something_of_each_kind):
