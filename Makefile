@@ -32,7 +32,7 @@ test: lint
 	$(BIN)/python tests/run.py -n 2 -m "not integration and not browser" $(PYTEST_ARGS)
 	$(BIN)/python tests/run.py -m "integration or browser" $(PYTEST_ARGS)
 
-# The edit-test loop: no slow tests (state machine, fuzzing at the boundaries, big messages, backup drill), no
+# The edit-test loop: no slow tests (state machine, schemathesis, big messages, backup drill), no
 # real workers or browsers, on both cores (pytest-xdist; tests/xdist_worker.py gives each worker its own Redis
 # database).
 test-fast: $(VENV)/.installed-dev
