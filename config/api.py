@@ -10,6 +10,8 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import InterfaceError as DatabaseInterfaceError
+from django.db import OperationalError as DatabaseOperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -18,6 +20,9 @@ from rest_framework.views import exception_handler as drf_exception_handler
 from crm.exceptions import DomainError
 
 logger = logging.getLogger(__name__)
+
+# What a client is told to wait after the database failed to answer (a restart takes seconds).
+DATABASE_RETRY_AFTER_SECONDS = 5
 
 
 def _field_errors(detail: Any) -> dict[str, list[str]]:
@@ -49,6 +54,12 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response:
         return Response({"detail": "Too many fields in the request.", "errors": {}}, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
+    if isinstance(exc, DatabaseOperationalError | DatabaseInterfaceError):
+        # The database is restarting, failing over or out of connections: a moment's wait, not a bug.
+        logger.warning("API: the database is unavailable (%s)", type(exc).__name__)
+        body = {"detail": "The service is briefly unavailable. Please try again in a moment.", "errors": {}}
+        headers = {"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)}
+        return Response(body, status=status.HTTP_503_SERVICE_UNAVAILABLE, headers=headers)
 
     response = drf_exception_handler(exc, context)
     if response is None:

@@ -2,6 +2,7 @@
 
 import pytest
 from django.core.management import call_command
+from django.db import OperationalError
 from django.urls import path
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.permissions import AllowAny
@@ -13,7 +14,13 @@ def explode(request):
     raise RuntimeError("secret internal detail")
 
 
-urlpatterns = [path("api/v1/explode/", explode)]
+@api_view(["GET"])
+@permission_classes([AllowAny])
+def database_gone(request):
+    raise OperationalError("server closed the connection unexpectedly")
+
+
+urlpatterns = [path("api/v1/explode/", explode), path("api/v1/database-gone/", database_gone)]
 
 
 def test_schema_generates_without_warnings(tmp_path, db):
@@ -49,6 +56,16 @@ def test_unexpected_error_is_a_generic_500_without_a_traceback(api, db):
     assert response.status_code == 500
     assert response.json() == {"detail": "Server error.", "errors": {}}
     assert "secret internal detail" not in response.content.decode()
+
+
+@pytest.mark.urls("tests.config.test_api_conventions")
+def test_a_database_that_does_not_answer_is_a_503_to_retry_in_the_error_shape(api, db):
+    api.raise_request_exception = False
+    response = api.get("/api/v1/database-gone/")
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    assert set(response.json()) == {"detail", "errors"} and "try again" in response.json()["detail"]
+    assert "server closed" not in response.content.decode()
 
 
 def test_healthz_checks_the_database_and_redis(client, db):
