@@ -56,6 +56,7 @@ def test_a_manager_declares_an_incident_confirms_the_audience_publishes_and_watc
 
     manager.log_in("mona")
     manager.step("home is the figures", shows=("Figures",))
+    assert page.url.endswith("/cases/figures/")  # "Figures" alone is also in the navigation
     page.get_by_role("link", name="Incidents").first.click()
     manager.step("incidents", shows=("Declare an incident",))
 
@@ -84,6 +85,7 @@ def test_an_executive_lands_on_the_figures(journey):
 
     executive.log_in("erin")
     executive.step("the figures", shows=("Figures", "Complaints"))
+    assert executive.page.url.endswith("/cases/figures/")
 
 
 def test_at_phone_width_the_menu_opens_to_every_link_and_log_out(journey, team):
