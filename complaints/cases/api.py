@@ -10,6 +10,7 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import mixins, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.pagination import PageNumberPagination
 from rest_framework.request import Request
 from rest_framework.response import Response
 
@@ -33,6 +34,7 @@ from complaints.cases.serializers import (
 from complaints.models import Case
 from complaints.promises.api import PromiseActions
 from complaints.resolution import services as resolution
+from config.pagination import CappedCountPagination
 from crm.permissions import IsStaffMember, acting_staff
 from crm.spreadsheets import csv_download
 
@@ -43,6 +45,9 @@ class CaseViewSet(PromiseActions, mixins.ListModelMixin, viewsets.GenericViewSet
     lookup_value_regex = r"[A-Za-z0-9-]+"
     filterset_class = CaseFilter
     serializer_class = CaseListOutput
+    # Counting every case the caller sees grew with the table (12 to 35 ms of a first page at 100,000 cases):
+    # the count stops at 1,000 and `count_capped` says when there are more, as on the customers list.
+    pagination_class = CappedCountPagination
 
     def get_queryset(self) -> QuerySet[Case]:
         if getattr(self, "swagger_fake_view", False):
@@ -162,7 +167,8 @@ class CaseViewSet(PromiseActions, mixins.ListModelMixin, viewsets.GenericViewSet
         responses=EventOutput(many=True),
         filters=False,
     )
-    @action(detail=True, methods=["get"], filterset_class=None)
+    # One case's events, counted in full: every page of a long history stays reachable.
+    @action(detail=True, methods=["get"], filterset_class=None, pagination_class=PageNumberPagination)
     def timeline(self, request: Request, reference: str | None = None) -> Response:
         events = selectors.case_timeline(case=self._case(), newest_first=request.query_params.get("order") == "newest")
         page = self.paginate_queryset(events)

@@ -8,8 +8,9 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import Case as DbCase
-from django.db.models import Count, Exists, F, OuterRef, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Count, Exists, F, Func, OuterRef, Prefetch, Q, QuerySet, Value, When
 from django.db.models.fields.json import KT
 from django.utils import timezone
 
@@ -27,7 +28,7 @@ from complaints.models import (
     Promise,
     format_reference,
 )
-from crm.models import Customer
+from crm.models import Customer, StaffProfile
 from crm.names import name_to_show
 from crm.permissions import StaffUser
 
@@ -207,15 +208,20 @@ def case_timeline(*, case: Case, newest_first: bool = False) -> QuerySet[CaseEve
     return CaseEvent.objects.filter(case=case).select_related("actor__staff_profile").order_by(*order)
 
 
+# My cases' order, the team view's too: nearest promise due first, then the longest waiting for our answer.
+# An owner's unfinished cases are read in it from case_my_cases_idx.
+OWNER_ORDER = (
+    F("next_promise_due_at").asc(nulls_last=True),
+    F("awaiting_reply_since").asc(nulls_last=True),
+    "opened_at",
+    "id",
+)
+
+
 def my_cases(*, user: StaffUser) -> QuerySet[Case]:
     """Cases I own that are not finished: nearest promise due first (the replies a customer is owed when they
     complain, reopen or ask for a manager are promises too), then the longest waiting for our answer."""
-    return with_attention(with_list_joins(Case.objects.owned_by(user).unfinished())).order_by(
-        F("next_promise_due_at").asc(nulls_last=True),
-        F("awaiting_reply_since").asc(nulls_last=True),
-        "opened_at",
-        "id",
-    )
+    return with_attention(with_list_joins(Case.objects.owned_by(user).unfinished())).order_by(*OWNER_ORDER)
 
 
 def my_case_counters(*, user: StaffUser, now: datetime | None = None) -> dict[str, int]:
@@ -266,13 +272,28 @@ def team_queue(*, user: StaffUser) -> QuerySet[Case]:
     ).order_by("opened_at", "id")
 
 
+# The team view shows this many of the team's cases.
+TEAM_CASES_SHOWN = 200
+
+
 def team_cases(*, lead: StaffUser) -> QuerySet[Case]:
-    """The unfinished cases owned by members of the teams this lead leads, in My cases' order: nearest
-    promise due first, then the longest waiting for our answer."""
-    team = Case.objects.unfinished().filter(owner__staff_profile__team__lead=lead)
-    return with_attention(with_list_joins(team)).order_by(
-        F("next_promise_due_at").asc(nulls_last=True), F("awaiting_reply_since").asc(nulls_last=True), "opened_at", "id"
-    )
+    """The first TEAM_CASES_SHOWN unfinished cases owned by members of the teams this lead leads, in My cases'
+    order: nearest promise due first, then the longest waiting for our answer."""
+    unfinished = Case.objects.unfinished()
+    if settings.USING_POSTGRES:
+        # The first cases of each member's own list, read in order from case_my_cases_idx, then the first of
+        # those: at most members x TEAM_CASES_SHOWN rows to sort, however many cases the team has. Sorting all
+        # of the team's unfinished cases read the whole table instead: 22 ms at 10,000 cases, 77 ms at 100,000
+        # (20,000 of them the team's), against 17 ms at both this way.
+        members_first = ArraySubquery(
+            unfinished.filter(owner_id=OuterRef("user_id")).order_by(*OWNER_ORDER).values("pk")[:TEAM_CASES_SHOWN]
+        )
+        candidates = StaffProfile.objects.filter(team__lead=lead).values_list(Func(members_first, function="unnest"))
+        shown = unfinished.filter(pk__in=candidates).order_by(*OWNER_ORDER).values("pk")[:TEAM_CASES_SHOWN]
+        team = unfinished.filter(pk__in=shown)
+    else:
+        team = unfinished.filter(owner__staff_profile__team__lead=lead)
+    return with_attention(with_list_joins(team)).order_by(*OWNER_ORDER)[:TEAM_CASES_SHOWN]
 
 
 def escalations_waiting(*, user: StaffUser) -> QuerySet[Collaborator]:

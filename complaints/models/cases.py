@@ -222,8 +222,14 @@ class Case(models.Model):
     )
     severity = models.CharField(max_length=10, choices=Severity.choices, default=Severity.NORMAL)
     status = models.CharField(max_length=20, choices=CaseStatus.choices, default=CaseStatus.NEW)
+    # Indexed by case_owner_recent_idx (owner first), which every lookup by owner uses.
     owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="owned_cases"
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="owned_cases",
+        db_index=False,
     )
     collaborators = models.ManyToManyField(
         settings.AUTH_USER_MODEL,
@@ -255,6 +261,9 @@ class Case(models.Model):
         ordering = ["-opened_at", "-id"]
         indexes = [
             models.Index(fields=["owner", "status"], name="case_owner_status_idx"),
+            # One owner's cases, newest first (the cases API's owner filter): the page and its count read the
+            # owner's rows alone, where walking case_recent_idx skipped everyone else's newer cases.
+            models.Index(fields=["owner", "-opened_at", "-id"], name="case_owner_recent_idx"),
             models.Index(
                 fields=["owner", "next_promise_due_at", "awaiting_reply_since", "opened_at"],
                 name="case_my_cases_idx",

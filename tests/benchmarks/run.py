@@ -18,11 +18,18 @@ BENCH_REDIS = "redis://127.0.0.1:6379/8"
 sys.path.insert(0, str(ROOT))
 
 
-def configure_environment() -> None:
+def database_name(cases: int | None) -> str:
+    """gemdesk_bench for the usual size; another size has a database of its own (gemdesk_bench_10k)."""
+    if cases is None:
+        return "gemdesk_bench"
+    return f"gemdesk_bench_{cases // 1000}k" if cases % 1000 == 0 else f"gemdesk_bench_{cases}"
+
+
+def configure_environment(cases: int | None = None) -> None:
     base = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/gemdesk")
     if not base.startswith("postgres"):
         sys.exit("make bench needs PostgreSQL: set DATABASE_URL=postgres://… or start it on 127.0.0.1:5432")
-    os.environ["DATABASE_URL"] = base.rsplit("/", 1)[0] + "/gemdesk_bench"
+    os.environ["DATABASE_URL"] = base.rsplit("/", 1)[0] + "/" + database_name(cases)
     os.environ.setdefault("DJANGO_SECRET_KEY", secrets.token_urlsafe(64))
     os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "false")
     os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
@@ -54,16 +61,29 @@ def ensure_database() -> None:
     call_command("migrate", verbosity=0, interactive=False)
 
 
-def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--only", help="run only the sections whose name contains this text")
-    args = parser.parse_args()
-
-    configure_environment()
+def setup(cases: int | None = None) -> None:
+    """Django on the bench database; with `cases`, the sections seed that many cases (ten events each) in a
+    database of that size's own."""
+    configure_environment(cases)
     import django
 
     django.setup()
     ensure_database()
+    if cases is not None:
+        from tests.benchmarks import sections
+
+        sections.CASES, sections.EVENTS = cases, cases * 10
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--only", help="run only the sections whose name contains this text")
+    parser.add_argument(
+        "--cases", type=int, help="seed and measure this many cases instead of 100,000, in gemdesk_bench_<n>k"
+    )
+    args = parser.parse_args()
+
+    setup(args.cases)
 
     from tests.benchmarks import sections
     from tests.benchmarks.harness import Report

@@ -69,7 +69,8 @@ def _assign_choices(user: StaffUser) -> list[tuple[str, str]]:
 
 
 def _queue_context(request: StaffRequest, number: str | None = None) -> dict[str, Any]:
-    page = Paginator(selectors.team_queue(user=request.user), PAGE_SIZE).get_page(number)
+    # Counted to 1,000: a backlog grows with what comes in (33,000 in the bench: 3.5 to 12 ms to count them all).
+    page = CappedPaginator(selectors.team_queue(user=request.user), PAGE_SIZE).get_page(number)
     return {"page": page, "assign_choices": _assign_choices(request.user)}
 
 
@@ -154,7 +155,7 @@ def team_view(request: StaffRequest) -> HttpResponse:
         request,
         "complaints/cases/team.html",
         {
-            "cases": selectors.team_cases(lead=lead)[:200],
+            "cases": selectors.team_cases(lead=lead),
             "at_risk": at_risk,
             "at_risk_cases": {promise.case_id for promise in at_risk},
             "escalations": selectors.escalations_waiting(user=lead),

@@ -6,6 +6,7 @@ import pytest
 from django.utils import timezone
 
 from complaints.models import Case, CaseEvent, CaseStatus, EventKind, Promise, PromiseStatus
+from config import pagination
 from crm.models import OutboundEmail
 from tests.complaints.factories import CategoryFactory, make_case
 from tests.crm.factories import CustomerFactory
@@ -236,6 +237,33 @@ def test_list_and_timeline_query_counts_do_not_grow(api_as, alice, rows, django_
         assert client.get("/api/v1/cases/").json()["count"] == rows
     with django_assert_max_num_queries(8):
         assert client.get(url(cases[0], "timeline")).status_code == 200
+
+
+def test_the_list_counts_up_to_the_cap_and_says_when_there_are_more(api_as, alice, monkeypatch):
+    monkeypatch.setattr(pagination, "COUNT_CAP", 3)
+    cases = [make_case(by=alice) for _ in range(5)]
+    for n, case in enumerate(cases):
+        Case.objects.filter(pk=case.pk).update(opened_at=timezone.now() - timedelta(hours=n))
+    client = api_as(alice)
+    many = client.get("/api/v1/cases/").json()
+    # Newest first, as before the cap; the first page stops at the cap.
+    assert (many["count"], many["count_capped"]) == (3, True)
+    assert [c["reference"] for c in many["results"]] == [c.reference for c in cases[:3]]
+    few = client.get("/api/v1/cases/", {"q": cases[4].reference}).json()
+    assert (few["count"], few["count_capped"], [c["reference"] for c in few["results"]]) == (
+        1,
+        False,
+        [cases[4].reference],
+    )
+
+
+def test_the_timeline_counts_every_event_of_a_long_case(api_as, alice, monkeypatch):
+    monkeypatch.setattr(pagination, "COUNT_CAP", 3)
+    case = make_case(by=alice)
+    for n in range(5):
+        CaseEvent.objects.create(case=case, kind="note", actor_kind="staff", actor=alice, data={"text": n})
+    timeline = api_as(alice).get(url(case, "timeline")).json()
+    assert timeline["count"] == CaseEvent.objects.filter(case=case).count() > 3 and "count_capped" not in timeline
 
 
 def test_handing_over_to_another_team_under_team_visibility_answers_the_case(settings, api_as, alice, lena, charlie):

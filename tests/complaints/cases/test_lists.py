@@ -10,12 +10,15 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from complaints.cases import selectors as case_selectors
 from complaints.cases import services as case_services
 from complaints.cases.selectors import attention_flags, end_of_today
+from complaints.cases.views import lists
 from complaints.intake import services as intake_services
 from complaints.models import Case, CaseEvent, CaseStatus, EventKind, Promise
 from complaints.promises import services as promise_services
 from complaints.resolution import services as resolution_services
+from config import pagination
 from crm.models import OutboundEmail
 from tests.complaints.conftest import ESCAPED, XSS, take_url
 from tests.complaints.factories import make_case
@@ -68,6 +71,24 @@ def test_the_queue_lists_unowned_cases_oldest_first(as_user, alice):
     page = as_user(alice).get(QUEUE).content.decode()
     assert page.index("Older complaint") < page.index("Newer complaint")
     assert "Already owned" not in page and newer.reference in page
+
+
+def test_a_queue_longer_than_the_cap_says_more_instead_of_counting_it_all(as_user, alice, monkeypatch):
+    monkeypatch.setattr(pagination, "COUNT_CAP", 3)
+    monkeypatch.setattr(lists, "PAGE_SIZE", 1)
+    queued = [make_case(subject=f"Complaint {n}") for n in range(5)]
+    for n, case in enumerate(queued):
+        Case.objects.filter(pk=case.pk).update(opened_at=timezone.now() - timedelta(hours=5 - n))
+    client = as_user(alice)
+    first = client.get(QUEUE).content.decode()
+    assert "Page 1 of 3+ (the oldest come first; the rest follow as they are taken)" in first
+    assert "Complaint 0" in first and "Complaint 1" not in first
+    third = client.get(QUEUE, {"page": 3}).content.decode()
+    assert "Complaint 2" in third
+    make_case(by=alice)  # not in the queue
+    for case in queued[:3]:
+        case_services.case_take(case=case, agent=alice)
+    assert "Page 1 of 2<" in client.get(QUEUE).content.decode()
 
 
 def test_take_from_the_queue_and_a_second_take_shows_the_owner(as_user, alice, bob):
@@ -125,6 +146,44 @@ def promise_counts_row(page: str, name: str) -> list[int] | None:
         if cells and cells[0] == name:
             return [int(cell) for cell in cells[1:]]
     return None
+
+
+def test_lead_view_shows_the_teams_first_cases_in_my_cases_order_whoever_owns_them(
+    as_user, alice, bob, lena, charlie, monkeypatch
+):
+    monkeypatch.setattr(case_selectors, "TEAM_CASES_SHOWN", 4)
+    now = timezone.now()
+
+    def case(owner, subject: str, *, promise_days: int | None = None, waiting_hours: int | None = None) -> None:
+        made = make_case(by=owner, subject=subject)
+        if promise_days is not None:
+            promise_services.promise_make(case=made, by=owner, text="x", due_at=now + timedelta(days=promise_days))
+        if waiting_hours is not None:
+            Case.objects.filter(pk=made.pk).update(awaiting_reply_since=now - timedelta(hours=waiting_hours))
+
+    # Alice alone has more cases than the view shows; the first four of the team mix her cases and Bob's.
+    case(alice, "Alice promise day 1", promise_days=1)
+    case(bob, "Bob promise day 2", promise_days=2)
+    case(alice, "Alice promise day 3", promise_days=3)
+    case(alice, "Alice promise day 4", promise_days=4)
+    case(bob, "Bob waiting 5 hours", waiting_hours=5)
+    case(alice, "Alice waiting 1 hour", waiting_hours=1)
+    case(alice, "Alice nothing due")
+    case(charlie, "Charlie promise day 1", promise_days=1)
+    resolved = make_case(by=alice, subject="Alice resolved")
+    Case.objects.filter(pk=resolved.pk).update(status=CaseStatus.RESOLVED, resolved_at=now)
+
+    page = as_user(lena).get(LEAD_VIEW).content.decode()
+    shown = re.findall(r'<td data-label="Subject">(.*?)</td>', page)
+    assert shown == ["Alice promise day 1", "Bob promise day 2", "Alice promise day 3", "Alice promise day 4"]
+
+    monkeypatch.setattr(case_selectors, "TEAM_CASES_SHOWN", 200)
+    page = as_user(lena).get(LEAD_VIEW).content.decode()
+    assert re.findall(r'<td data-label="Subject">(.*?)</td>', page)[4:] == [
+        "Bob waiting 5 hours",
+        "Alice waiting 1 hour",
+        "Alice nothing due",
+    ]
 
 
 def test_lead_view_shows_team_cases_risks_escalations_counts_and_handovers(as_user, alice, bob, lena, charlie):
