@@ -4,7 +4,6 @@ exactly once, in order, by Celery workers (the fan-out writes keyed outbox rows;
 from datetime import datetime, timedelta
 
 from django.db import transaction
-from django.db.models import Max, Min
 from django.utils import timezone
 
 from complaints import emails, events, permissions
@@ -19,7 +18,7 @@ from crm.models import BulkEmail, OutboundEmail, Service
 from crm.outbox.services import enqueue_batch, insert_bulk_emails, outbox_retry_failed
 from crm.permissions import StaffUser
 
-# Outbox rows are written for this many customer ids at a time, one INSERT ... SELECT each, so
+# Outbox rows are written for this many customers at a time, one INSERT ... SELECT each, so
 # memory stays flat whatever the number of customers and no transaction holds 100,000 rows.
 FANOUT_CHUNK = 5000
 # Publishing the same update again within this time (double click, retried request) changes nothing.
@@ -158,17 +157,21 @@ def incident_fan_out(*, update_id: int) -> int | None:
     if earlier_update_unfinished(update):
         return None
     batch = emails.incident_update_batch(update)
-    audience = incident_audience(incident=update.incident)
-    bounds = audience.aggregate(first=Min("pk"), last=Max("pk"))
-    if bounds["first"] is not None and update.email is not None:
-        for low in range(bounds["first"], bounds["last"] + 1, FANOUT_CHUNK):
-            with transaction.atomic():
-                insert_bulk_emails(
-                    bulk=update.email,
-                    customers=audience.filter(pk__gte=low, pk__lt=low + FANOUT_CHUNK),
-                    key_prefix=emails.incident_notice_key_prefix(update),
-                    batch=batch,
-                )
+    audience = incident_audience(incident=update.incident).order_by("pk")
+    after: int | None = 0
+    # By keyset: each chunk is the next FANOUT_CHUNK customers of the audience, however sparse their ids.
+    while update.email is not None and after is not None:
+        chunk_end = audience.filter(pk__gt=after).values_list("pk", flat=True)[FANOUT_CHUNK - 1 : FANOUT_CHUNK]
+        last = next(iter(chunk_end), None)
+        chunk = audience.filter(pk__gt=after) if last is None else audience.filter(pk__gt=after, pk__lte=last)
+        with transaction.atomic():
+            insert_bulk_emails(
+                bulk=update.email,
+                customers=chunk,
+                key_prefix=emails.incident_notice_key_prefix(update),
+                batch=batch,
+            )
+        after = last
     recipients = OutboundEmail.objects.filter(batch=batch).count()
     with transaction.atomic():
         claimed = IncidentUpdate.objects.filter(pk=update.pk, fanned_out_at__isnull=True).update(

@@ -4,10 +4,12 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from celery import current_app
 from django.conf import settings
 from django.db.models import Count, Q
 from django.db.models.functions import Left
 from django.utils import timezone
+from kombu.exceptions import ChannelError
 
 from crm.models import EmailState, OutboundEmail
 
@@ -15,17 +17,28 @@ from crm.models import EmailState, OutboundEmail
 SWEEP_LIMIT = 20_000
 
 
-def stranded_email_ids(*, now: datetime | None = None) -> list[int]:
-    """Rows the broker may have lost: pending and overdue by the stale margin, or leased by a dead worker."""
+def stranded_email_ids(*, now: datetime | None = None, broker_idle: bool = True) -> list[int]:
+    """Rows the broker may have lost: leased by a dead worker, or pending and overdue by the stale margin
+    while the broker holds no task (`broker_idle`). Behind a queue of tasks, a pending row is waiting its
+    turn, not lost: re-queueing it would only add work to the queue it waits in."""
     now = now or timezone.now()
     stale = now - timedelta(seconds=settings.OUTBOX_STALE_PENDING_SECONDS)
-    return list(
-        OutboundEmail.objects.filter(
-            Q(state=EmailState.PENDING, next_attempt_at__lte=stale) | Q(state=EmailState.SENDING, lease_until__lt=now)
-        )
-        .order_by("pk")
-        .values_list("pk", flat=True)[:SWEEP_LIMIT]
-    )
+    stranded = Q(state=EmailState.SENDING, lease_until__lt=now)
+    if broker_idle:
+        stranded |= Q(state=EmailState.PENDING, next_attempt_at__lte=stale)
+    return list(OutboundEmail.objects.filter(stranded).order_by("pk").values_list("pk", flat=True)[:SWEEP_LIMIT])
+
+
+def tasks_waiting_in_broker() -> int:
+    """Tasks in the broker's queue that no worker has taken yet (none when tasks run eagerly)."""
+    if settings.CELERY_TASK_ALWAYS_EAGER:
+        return 0
+    with current_app.connection_for_read() as connection:
+        queue = current_app.conf.task_default_queue
+        try:
+            return connection.default_channel.queue_declare(queue=queue, passive=True).message_count
+        except ChannelError:  # no such queue: nothing was ever queued, or Redis restarted empty
+            return 0
 
 
 @dataclass(frozen=True)

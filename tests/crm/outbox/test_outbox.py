@@ -170,6 +170,25 @@ def test_sweeper_finds_stale_pending_rows_and_expired_leases(settings):
     OutboundEmail.objects.filter(pk=sent.pk).update(state="sent", next_attempt_at=now - timedelta(minutes=5))
     assert outbox_selectors.stranded_email_ids(now=now) == sorted([stale.pk, dead_lease.pk])
     assert fresh.pk not in outbox_selectors.stranded_email_ids(now=now)
+    # Behind a queue of tasks a pending row is waiting its turn: only the dead worker's rows go again.
+    assert outbox_selectors.stranded_email_ids(now=now, broker_idle=False) == [dead_lease.pk]
+
+
+@pytest.mark.redis
+def test_the_sweeper_reads_how_many_tasks_wait_in_the_broker(settings):
+    from config.celery import app
+
+    queue_name = f"sweeper-test-{time.monotonic_ns()}"
+    app.conf.task_default_queue, default = queue_name, app.conf.task_default_queue
+    try:
+        assert outbox_selectors.tasks_waiting_in_broker() == 0  # a queue no one declared: nothing waits
+        for n in range(3):
+            outbox_sending.send_emails_task.apply_async([[n]], queue=queue_name)
+        assert outbox_selectors.tasks_waiting_in_broker() == 3
+    finally:
+        with app.connection_for_write() as connection:
+            connection.default_channel.queue_purge(queue_name)
+        app.conf.task_default_queue = default
 
 
 def test_email_sent_signal_fires_once_per_delivered_key(sink):
