@@ -66,8 +66,11 @@ def normalise_phone(raw: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-def clean_customer_fields(fields: dict[str, Any], *, instance: Customer | None = None) -> dict[str, Any]:
-    """Clean the given fields (a subset of EDITABLE_FIELDS). Raises InvalidInput with every problem at once."""
+def clean_customer_fields(
+    fields: dict[str, Any], *, instance: Customer | None = None, check_email_taken: bool = True
+) -> dict[str, Any]:
+    """Clean the given fields (a subset of EDITABLE_FIELDS). Raises InvalidInput with every problem at once.
+    `check_email_taken=False`: the caller's INSERT gives way to the unique rule itself."""
     errors: dict[str, list[str]] = {}
     cleaned: dict[str, Any] = {}
     unknown = set(fields) - set(EDITABLE_FIELDS)
@@ -114,7 +117,7 @@ def clean_customer_fields(fields: dict[str, Any], *, instance: Customer | None =
 
     if "full_name" in fields and not cleaned.get("full_name") and "full_name" not in errors:
         errors["full_name"] = ["Enter the customer's name as they write it."]
-    if cleaned.get("email"):
+    if cleaned.get("email") and check_email_taken:
         clash = Customer.objects.filter(email=cleaned["email"])
         if instance is not None:
             clash = clash.exclude(pk=instance.pk)

@@ -31,9 +31,9 @@ from complaints.models import (
     Collaborator,
     EscalationLevel,
     EventKind,
+    IntakeMatch,
     PromiseKind,
     Severity,
-    format_reference,
     statuses_allowing,
 )
 from complaints.promises.services import (
@@ -60,7 +60,6 @@ EDITABLE_CASE_FIELDS = ("subject", "category", "severity", "outcome_wanted")
 # --- Opening ---------------------------------------------------------------------------------------------
 
 
-@transaction.atomic
 def case_create(
     *,
     customer: Customer,
@@ -95,43 +94,43 @@ def case_create(
     if by is not None and not roles_of(by):
         raise NotPermitted("Only staff can log cases.")
 
-    now = timezone.now()
-    logged = by is not None
-    # The customer is waiting: the first reply the acknowledgement promises is tracked like any promise.
-    first_reply_due = None if logged else reply_due(now)
-    case = Case.objects.create(
-        customer=customer,
-        channel=channel,
-        subject=subject,
-        description=description,
-        outcome_wanted=outcome_wanted,
-        category=category,
-        severity=severity,
-        owner=by,
-        status=CaseStatus.OPEN if logged else CaseStatus.NEW,
-        opened_at=now,
-        awaiting_reply_since=None if logged else now,
-        service=service,
-        order_reference=order_reference,
-        name_as_given=name_as_given,
-        title_as_given=title_as_given,
-        name_needs_confirming=bool(name_as_given or title_as_given),
-        acknowledged_by_phone=acknowledged_by_phone and logged,
-        acknowledged_at=now if acknowledged_by_phone and logged else None,
-        intake_match=intake_match,
-        next_promise_due_at=first_reply_due,
-    )
-    # The reference comes from the primary key, unique under any concurrency.
-    case.reference = format_reference(case.pk)
-    Case.objects.filter(pk=case.pk).update(reference=case.reference)
-    events.case_created(case, by=by, at=now)
-    if by is not None and channel in AGENT_LOGGED_CHANNELS:
-        events.call_logged(case, by=by, at=now)
-    if first_reply_due is not None:
-        promise_reply(case, by=None, text=FIRST_REPLY_TEXT, due_at=first_reply_due, first_of_new_case=True)
-    if acknowledge:
-        _queue_acknowledgement(case)
-    return case
+    # No savepoint of its own: nothing above wrote, and a failure below undoes the caller's whole step.
+    with transaction.atomic(savepoint=False):
+        now = timezone.now()
+        logged = by is not None
+        # The customer is waiting: the first reply the acknowledgement promises is tracked like any promise.
+        first_reply_due = None if logged else reply_due(now)
+        case = Case.objects.create(
+            customer=customer,
+            channel=channel,
+            subject=subject,
+            description=description,
+            outcome_wanted=outcome_wanted,
+            category=category,
+            severity=severity,
+            owner=by,
+            status=CaseStatus.OPEN if logged else CaseStatus.NEW,
+            opened_at=now,
+            awaiting_reply_since=None if logged else now,
+            service=service,
+            order_reference=order_reference,
+            name_as_given=name_as_given,
+            title_as_given=title_as_given,
+            name_needs_confirming=bool(name_as_given or title_as_given),
+            acknowledged_by_phone=acknowledged_by_phone and logged,
+            acknowledged_at=now if acknowledged_by_phone and logged else None,
+            intake_match=intake_match,
+            next_promise_due_at=first_reply_due,
+        )
+        with events.recorded_together():
+            events.case_created(case, by=by, at=now)
+            if by is not None and channel in AGENT_LOGGED_CHANNELS:
+                events.call_logged(case, by=by, at=now)
+            if first_reply_due is not None:
+                promise_reply(case, by=None, text=FIRST_REPLY_TEXT, due_at=first_reply_due, first_of_new_case=True)
+            if acknowledge:
+                _queue_acknowledgement(case, new_customer=intake_match == IntakeMatch.NEW_CUSTOMER)
+        return case
 
 
 def _acknowledgements_sent_recently(case: Case) -> int:
@@ -142,14 +141,15 @@ def _acknowledgements_sent_recently(case: Case) -> int:
     return recent.filter(key__startswith="case:", key__endswith=":acknowledgement").count()
 
 
-def _queue_acknowledgement(case: Case) -> None:
+def _queue_acknowledgement(case: Case, *, new_customer: bool = False) -> None:
     """Exactly one acknowledgement per case (its outbox key), on every channel, in the creating transaction.
     At most ACKNOWLEDGEMENTS_PER_ADDRESS_PER_HOUR to one address: anyone can complain in someone else's
-    name, and the cases still open, but their inbox is not flooded from ours."""
+    name, and the cases still open, but their inbox is not flooded from ours (a customer created with
+    this case has been sent none)."""
     if not case.customer.email:
         return
     limit = settings.ACKNOWLEDGEMENTS_PER_ADDRESS_PER_HOUR
-    if _acknowledgements_sent_recently(case) >= limit:
+    if not new_customer and _acknowledgements_sent_recently(case) >= limit:
         events.note_added(
             case,
             by=None,

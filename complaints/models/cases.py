@@ -14,8 +14,8 @@ from typing import Self
 import pgtrigger
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
-from django.db.models.functions import Upper
+from django.db.models import Func, Q, Value
+from django.db.models.functions import Cast, Concat, Greatest, Length, Right, Upper
 from django.utils import timezone
 
 from complaints.models.figures import CASE_CHANGE_MAKES_FACTS_STALE, EVENT_MAKES_FACTS_STALE
@@ -30,6 +30,12 @@ REFERENCE_PREFIX = "GD-"
 
 def format_reference(number: int) -> str:
     return f"{REFERENCE_PREFIX}{number:06d}"
+
+
+def reference_of_pk() -> Func:
+    """format_reference() as SQL, for PostgreSQL and SQLite alike: the id with zeros to six digits."""
+    digits = Cast("id", models.TextField())
+    return Concat(Value(REFERENCE_PREFIX), Right(Concat(Value("00000"), digits), Greatest(Length(digits), Value(6))))
 
 
 def new_public_token() -> str:
@@ -199,8 +205,11 @@ class CaseQuerySet(models.QuerySet):
 
 @pgtrigger.register(CASE_CHANGE_MAKES_FACTS_STALE)
 class Case(models.Model):
-    # Set from the primary key inside the creating transaction, so it is unique without a counter.
-    reference = models.CharField(max_length=20, unique=True, null=True, editable=False)
+    # Computed by the database from the primary key in the INSERT itself: unique without a counter or a
+    # second statement. format_reference() is the same rule in Python.
+    reference = models.GeneratedField(
+        expression=reference_of_pk(), output_field=models.CharField(max_length=20), db_persist=True, unique=True
+    )
     customer = models.ForeignKey(Customer, on_delete=models.PROTECT, related_name="cases")
     channel = models.CharField(max_length=12, choices=CaseChannel.choices)
     subject = models.CharField(max_length=200)

@@ -7,11 +7,12 @@ from dataclasses import field as dataclass_field
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, connection, transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from crm.customers.selectors import personal_data
+from crm.database import insert_unless_conflict
 from crm.exceptions import Conflict, InvalidInput, NotPermitted
 from crm.models import (
     Customer,
@@ -44,21 +45,16 @@ def customer_create(*, by: StaffUser | None, **fields: str) -> Customer:
 
 def customer_find_or_create_by_email(*, by: StaffUser | None, email: str, **fields: str) -> tuple[Customer, bool]:
     """The customer with this address (and False), or a new one (and True); call inside a transaction.
-    Two first messages from one new address at the same moment both end with the one customer: the loser
-    of the INSERT waits for the winner's row, meets the unique constraint (customer_create's savepoint
-    rolls back alone), and reads it; or, when the winner committed just before the loser's own check of
-    the address, that check refuses it, and the loser reads it too."""
+    Two first messages from one new address at the same moment both end with the one customer: the
+    loser's INSERT waits for the winner's row and gives way to the unique rule (no savepoint, nothing
+    aborted), then reads it. Two statements for a new customer, one for a known one."""
     existing = Customer.objects.filter(email=email).first()
     if existing is not None:
         return existing, False
-    try:
-        return customer_create(by=by, email=email, **fields), True
-    except IntegrityError:
-        return Customer.objects.get(email=email), False
-    except InvalidInput as error:
-        if "email" in error.errors and (winner := Customer.objects.filter(email=email).first()) is not None:
-            return winner, False
-        raise
+    customer = Customer(**clean_customer_fields({**fields, "email": email}, check_email_taken=False))
+    if insert_unless_conflict(customer):
+        return customer, True
+    return Customer.objects.get(email=email), False
 
 
 @transaction.atomic

@@ -12,6 +12,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from crm.customers.selectors import notices_token
+from crm.database import insert_unless_conflict
 from crm.exceptions import InvalidInput
 from crm.models import BulkEmail, Customer, EmailState, OutboundEmail, message_id_for, message_id_key
 from crm.names import salutation
@@ -61,12 +62,10 @@ def queue_email(
         message_id=message_id_for(key),
     )
     # ON CONFLICT DO NOTHING: a duplicate key does not abort the caller's transaction.
-    OutboundEmail.objects.bulk_create([row], ignore_conflicts=True)
-    stored = OutboundEmail.objects.get(key=key)
-    # Conflict-ignoring inserts return no primary key; our own creation time tells our row from an older one.
-    if stored.created_at == row.created_at:
-        send_emails_task.delay_on_commit([stored.pk])
-    return stored
+    if insert_unless_conflict(row):
+        send_emails_task.delay_on_commit([row.pk])
+        return row
+    return OutboundEmail.objects.get(key=key)
 
 
 # Merge fields a bulk email's text and header values may hold, filled in for each customer when sent.

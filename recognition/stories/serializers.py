@@ -26,7 +26,9 @@ class TellerOutput(serializers.Serializer):
 class StoryOutput(serializers.ModelSerializer):
     about = StaffRefOutput(many=True)
     teller = serializers.SerializerMethodField()
-    case: "serializers.SlugRelatedField[Any]" = serializers.SlugRelatedField(slug_field="reference", read_only=True)
+    case: "serializers.SlugRelatedField[Any]" = serializers.SlugRelatedField(
+        slug_field="reference", read_only=True, allow_null=True
+    )
     kudos_given = serializers.SerializerMethodField()
     decline_reason = serializers.SerializerMethodField(help_text="Shown to the teller and to moderators.")
 

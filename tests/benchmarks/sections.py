@@ -201,7 +201,6 @@ def _seed_cases() -> None:
             """,
             {"low": low, "high": high, "agents": agent_ids, "n_agents": AGENTS, "cases": CASES},
         )
-        cursor.execute("UPDATE complaints_case SET reference = 'GD-' || lpad(id::text, 6, '0') WHERE reference IS NULL")
         cursor.execute("SELECT min(id) FROM complaints_case")
         first_case = cursor.fetchone()[0]
         cursor.execute(
@@ -416,11 +415,25 @@ def intake(report: Report) -> None:
             p95=f"{percentile(latencies, 95):.1f} ms",
             throughput=f"{len(latencies) / INTAKE_SECONDS:.0f} req/s",
             answers=", ".join(f"{code}: {count}" for code, count in sorted(statuses.items())),
+            sql_per_complaint=str(_statements_per_complaint()),
         )
     finally:
         server.terminate()
         server.wait(timeout=30)
     _email_ingestion(report)
+
+
+def _statements_per_complaint() -> int:
+    """SQL statements one public complaint costs (BEGIN and COMMIT are not statements sent by Django)."""
+    from tests.benchmarks.harness import QueryCounter
+
+    counter = QueryCounter()
+    body = {"name": "Counted Customer", "email": f"counted-{time.time_ns()}@example.test", "description": "Counted."}
+    with connection.execute_wrapper(counter):
+        response = Client().post("/api/v1/public/complaints/", body, content_type="application/json")
+    if response.status_code != 201:
+        raise RuntimeError(f"the counted complaint answered {response.status_code}")
+    return counter.count
 
 
 def _backlog(count: int, source: str) -> Iterator[bytes]:

@@ -49,6 +49,21 @@ def test_api_complaint_opens_an_unowned_case_and_answers_with_the_reference_and_
     assert case.customer.full_name == "Siân Llewellyn" and case.customer.title == "Ms"
 
 
+@pytest.mark.parametrize("known", [False, True], ids=["new customer", "known customer"])
+def test_a_complaint_costs_six_statements_one_insert_per_table(api, known, django_assert_num_queries):
+    """Customer matched (and created), case with its reference, first reply promise, both events together,
+    acknowledgement: six statements, plus BEGIN and COMMIT. Intake speed is work per complaint."""
+    if known:
+        CustomerFactory(email="sian@example.test")
+    with django_assert_num_queries(8) as queries:
+        assert api.post(API, complaint(), format="json").status_code == 201
+    tables = [q["sql"].split()[2] for q in queries.captured_queries if q["sql"].startswith("INSERT INTO")]
+    assert len(tables) == len(set(tables)), tables
+    case = Case.objects.get()
+    assert case.reference == f"GD-{case.pk:06d}"
+    assert [e.kind for e in case.events.order_by("pk")] == [EventKind.CREATED, EventKind.PROMISE_MADE]
+
+
 def test_every_new_case_gets_exactly_one_acknowledgement_with_the_salutation(api, alice):
     api.post(API, complaint(), format="json")
     case = Case.objects.get()

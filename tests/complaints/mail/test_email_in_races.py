@@ -39,19 +39,19 @@ def in_thread(target, results: list, *args) -> threading.Thread:
 
 def test_two_first_emails_from_one_new_sender_at_once_are_two_cases_for_one_customer(monkeypatch):
     """The first creates the customer and holds its transaction open; the second's INSERT of the same
-    address waits on it, then meets the unique constraint: it must read that customer, not lose its message."""
+    address waits on it, then gives way to the unique constraint: it must read that customer, not lose its message."""
     created = threading.Event()
     release = threading.Event()
-    real_create = customer_services.customer_create
+    real_insert = customer_services.insert_unless_conflict
 
-    def slow_create(**fields):
-        customer = real_create(**fields)
-        if fields.get("email") == "new.sender@example.test" and not created.is_set():
+    def slow_insert(customer):
+        inserted = real_insert(customer)
+        if customer.email == "new.sender@example.test" and not created.is_set():
             created.set()
             release.wait(timeout=10)
-        return customer
+        return inserted
 
-    monkeypatch.setattr("crm.customers.services.customer_create", slow_create)
+    monkeypatch.setattr("crm.customers.services.insert_unless_conflict", slow_insert)
     results: list = []
     first = in_thread(mail_services.email_ingest, results, first_email("<a@example.test>", "The router is broken."))
     assert created.wait(timeout=10)
