@@ -2,8 +2,9 @@
 and retry temporary failures with backoff. The row is the truth; the broker only wakes workers, and the
 sweeper (crm.outbox.selectors) re-queues whatever the broker lost.
 
-Guarantee: every key is delivered; the only repeats are messages in flight when a worker is
-killed after the SMTP server accepted them, and each repeat carries the same Message-ID.
+Guarantee: every key is delivered; the only repeats are messages the SMTP server accepted from a worker
+process killed before it marked them sent (at most MARK_SENT_EVERY per process), and each repeat
+carries the same Message-ID.
 """
 
 import contextlib
