@@ -9,7 +9,7 @@ from django.utils import timezone
 from complaints import emails, events, permissions
 from complaints.exceptions import AudienceChanged
 from complaints.incidents.notices import notice_headers, notice_text
-from complaints.incidents.selectors import earlier_update_unfinished, incident_audience
+from complaints.incidents.selectors import audience_chunk_ends, earlier_update_unfinished, incident_audience
 from complaints.models import Case, CaseAction, Incident, IncidentStatus, IncidentUpdate, Severity
 from complaints.tasks import fan_out_incident_update as fan_out_incident_update_task
 from complaints.validation import HEADER_CONTROL_CHARACTERS
@@ -20,7 +20,7 @@ from crm.permissions import StaffUser
 
 # Outbox rows are written for this many customers at a time, one INSERT ... SELECT each, so
 # memory stays flat whatever the number of customers and no transaction holds 100,000 rows.
-FANOUT_CHUNK = 5000
+FANOUT_CHUNK = 10_000
 # Publishing the same update again within this time (double click, retried request) changes nothing.
 REPUBLISH_WINDOW = timedelta(minutes=10)
 
@@ -157,21 +157,20 @@ def incident_fan_out(*, update_id: int) -> int | None:
     if earlier_update_unfinished(update):
         return None
     batch = emails.incident_update_batch(update)
-    audience = incident_audience(incident=update.incident).order_by("pk")
-    after: int | None = 0
-    # By keyset: each chunk is the next FANOUT_CHUNK customers of the audience, however sparse their ids.
-    while update.email is not None and after is not None:
-        chunk_end = audience.filter(pk__gt=after).values_list("pk", flat=True)[FANOUT_CHUNK - 1 : FANOUT_CHUNK]
-        last = next(iter(chunk_end), None)
-        chunk = audience.filter(pk__gt=after) if last is None else audience.filter(pk__gt=after, pk__lte=last)
-        with transaction.atomic():
-            insert_bulk_emails(
-                bulk=update.email,
-                customers=chunk,
-                key_prefix=emails.incident_notice_key_prefix(update),
-                batch=batch,
-            )
-        after = last
+    audience = incident_audience(incident=update.incident)
+    if update.email is not None:
+        after = 0
+        # Each chunk is the next FANOUT_CHUNK customers of the audience, however sparse their ids.
+        for last in [*audience_chunk_ends(audience, size=FANOUT_CHUNK), None]:
+            chunk = audience.filter(pk__gt=after) if last is None else audience.filter(pk__gt=after, pk__lte=last)
+            with transaction.atomic():
+                insert_bulk_emails(
+                    bulk=update.email,
+                    customers=chunk,
+                    key_prefix=emails.incident_notice_key_prefix(update),
+                    batch=batch,
+                )
+            after = last or after
     recipients = OutboundEmail.objects.filter(batch=batch).count()
     with transaction.atomic():
         claimed = IncidentUpdate.objects.filter(pk=update.pk, fanned_out_at__isnull=True).update(
