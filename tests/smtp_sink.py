@@ -3,6 +3,7 @@
 import asyncio
 import socket
 import threading
+import time
 from email import message_from_bytes
 from email.message import Message
 
@@ -23,6 +24,7 @@ class Sink:
         self.port = free_port()
         self.raw: list[bytes] = []
         self.delay_seconds = 0.0  # a slow server: the wait before answering each message
+        self.last_accepted_at = 0.0
         self.attempts: dict[str, int] = {}
         self._refusals: dict[str, list] = {}
         self._lock = threading.Lock()
@@ -42,6 +44,7 @@ class Sink:
     def accept(self, raw: bytes) -> None:
         with self._lock:
             self.raw.append(raw)
+            self.last_accepted_at = time.time()  # wall clock, to compare with the database's timestamps
 
     def refuse(self, address: str, code: int, times: int = -1) -> None:
         self._refusals[address] = [code, times]

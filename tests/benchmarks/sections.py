@@ -20,6 +20,8 @@ from complaints.models import Case, IncidentUpdate
 from crm.models import Customer
 from crm.staff.services import staff_create_or_update
 from tests.benchmarks.harness import Report, measure_requests
+from tests.benchmarks.lists import lists
+from tests.benchmarks.peer import helpdesk_intake
 
 CUSTOMERS = 200_000
 IMPORT_ROWS = 100_000
@@ -420,6 +422,11 @@ def intake(report: Report) -> None:
     finally:
         server.terminate()
         server.wait(timeout=30)
+    ours = len(latencies) / INTAKE_SECONDS
+    peer_rate = helpdesk_intake(report)
+    report.add(
+        "  Gemdesk's complaints per django-helpdesk ticket, same load", ratio=f"{ours / peer_rate:.2f}", target=">= 2"
+    )
     _email_ingestion(report)
 
 
@@ -532,12 +539,7 @@ RAW_SINK_MESSAGES = 5_000
 def _tree_rss_mb(pid: int) -> float:
     """Resident memory of a process and its children (the worker pool), from /proc."""
     total = 0
-    pids = [pid]
-    try:
-        pids += [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
-    except OSError:
-        return 0.0
-    for p in pids:
+    for p in _tree_pids(pid):
         try:
             for line in Path(f"/proc/{p}/status").read_text().splitlines():
                 if line.startswith("VmRSS:"):
@@ -545,6 +547,38 @@ def _tree_rss_mb(pid: int) -> float:
         except OSError:
             continue
     return total / 1024
+
+
+def _tree_pids(pid: int) -> list[int]:
+    try:
+        return [pid, *(int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split())]
+    except OSError:
+        return []
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU of these processes, with their finished children's (from /proc/<pid>/stat)."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += sum(int(value) for value in fields[11:15])  # utime, stime, cutime, cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _postgres_pids() -> list[int]:
+    """Every PostgreSQL process on this machine: the backends serving the workers, and its own helpers."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == "postgres":
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids
 
 
 def _raw_sink_rate(sink, message_bytes: bytes) -> float:
@@ -635,7 +669,9 @@ def incidents(report: Report) -> None:
     try:
         time.sleep(8)  # workers connect
         client.get(f"/api/v1/incidents/{incident.pk}/")  # warm the client and connection, as a live server is
-        started = time.monotonic()
+        worker_cpu_before = sum(_cpu_seconds(_tree_pids(w.pid)) for w in workers)
+        database_cpu_before = _cpu_seconds(_postgres_pids())
+        started, published_at = time.monotonic(), time.time()
         response = client.post(
             f"/api/v1/incidents/{incident.pk}/updates/",
             {"subject": "Broadband outage", "body": "Engineers are repairing a cut cable."},
@@ -643,20 +679,22 @@ def incidents(report: Report) -> None:
         )
         publish_ms = (time.monotonic() - started) * 1000
         update_id = response.json()["id"]
-        rows_at = sent_at = None
         memory_early = peak = 0.0
         deadline = time.monotonic() + 1800
-        while time.monotonic() < deadline:
+        while time.monotonic() < deadline and sink.count() < FANOUT_CUSTOMERS:
             time.sleep(1)
             memory = sum(_tree_rss_mb(w.pid) for w in workers)
             peak = max(peak, memory)
             if not memory_early and sink.count() >= FANOUT_CUSTOMERS // 10:
                 memory_early = memory
-            if rows_at is None and IncidentUpdate.objects.filter(pk=update_id, fanned_out_at__isnull=False).exists():
-                rows_at = time.monotonic() - started
-            if sink.count() >= FANOUT_CUSTOMERS:
-                sent_at = time.monotonic() - started
-                break
+        # From the database's and the sink's clocks: the rows from publishing to the last one written; the
+        # sending from the first row written to the last message in the sink (what the raw rate is held to).
+        update = IncidentUpdate.objects.get(pk=update_id)
+        first_row_at = OutboundEmail.objects.filter(batch=f"incident-update:{update_id}").order_by("pk")[0].created_at
+        rows_at = update.fanned_out_at.timestamp() - published_at if update.fanned_out_at else None
+        sent_at = sink.last_accepted_at - first_row_at.timestamp() if sink.count() >= FANOUT_CUSTOMERS else None
+        worker_cpu = sum(_cpu_seconds(_tree_pids(w.pid)) for w in workers) - worker_cpu_before
+        database_cpu = _cpu_seconds(_postgres_pids()) - database_cpu_before
         memory_end = sum(_tree_rss_mb(w.pid) for w in workers)
         rate = FANOUT_CUSTOMERS / sent_at if sent_at else 0
         raw = _raw_sink_rate(sink, sink.raw[0])
@@ -666,15 +704,19 @@ def incidents(report: Report) -> None:
             target="< 200 ms",
         )
         report.add(
-            "  outbox rows for every customer", time=f"{rows_at:.1f} s" if rows_at else "not done", target="< 10 s"
+            "  outbox rows for every customer (sending starts with the first chunk)",
+            time=f"{rows_at:.1f} s" if rows_at else "not done",
+            target="<= 4 s",
         )
         report.add(
-            f"  all messages in the SMTP sink ({WORKER_PROCESSES} workers x {WORKER_CONCURRENCY})",
-            time=f"{sent_at:.0f} s" if sent_at else "timeout",
+            f"  first row written to last message in the SMTP sink ({WORKER_PROCESSES} workers x {WORKER_CONCURRENCY})",
+            time=f"{sent_at:.1f} s" if sent_at else "timeout",
             rate=f"{rate:,.0f} msg/s",
             raw_sink_rate=f"{raw:,.0f} msg/s",
             fraction_of_raw=f"{rate / raw:.2f}" if raw else "n/a",
-            target=">= 0.5 of raw",
+            worker_cpu_per_message=f"{worker_cpu / FANOUT_CUSTOMERS * 1000:.2f} ms",
+            database_cpu_per_message=f"{database_cpu / FANOUT_CUSTOMERS * 1000:.2f} ms",
+            target=">= 0.6 of raw",
         )
         report.add(
             "  worker memory (2 processes and their pools)",
@@ -1049,4 +1091,4 @@ def figures(report: Report) -> None:
     )
 
 
-ALL = [customers, customer_import, cases, figures, intake, imap, incidents, feedback, recognition]
+ALL = [customers, customer_import, cases, lists, figures, intake, imap, incidents, feedback, recognition]

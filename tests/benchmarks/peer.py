@@ -1,0 +1,175 @@
+"""The peer of issue 16: django-helpdesk 2.6.1's public ticket form, loaded as sections.intake loads Gemdesk's.
+
+The peer is a project of its own (peer_helpdesk/) in a virtualenv of its own (bench-results/peer-venv, from
+peer_helpdesk/requirements.txt), so its pins never meet ours, on a database of its own (gemdesk_bench_peer,
+seeded once). Run alone with `.venv/bin/python -m tests.benchmarks.peer`.
+"""
+
+import http.client
+import os
+import re
+import statistics
+import subprocess
+import threading
+import time
+import urllib.parse
+from pathlib import Path
+
+from tests.benchmarks.harness import Report, percentile
+
+PROJECT_DIR = Path(__file__).resolve().parent  # holds the peer_helpdesk package
+REQUIREMENTS = PROJECT_DIR / "peer_helpdesk" / "requirements.txt"
+VENV = PROJECT_DIR.parents[1] / "bench-results" / "peer-venv"
+PEER_TICKETS = 10_000
+CLIENTS = 8
+SECONDS = 20
+CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
+
+
+def _venv() -> Path:
+    """The peer's virtualenv, made (or brought up to date) when requirements.txt differs from what it holds."""
+    wanted = REQUIREMENTS.read_text()
+    installed = VENV / "requirements.txt"
+    if not installed.exists() or installed.read_text() != wanted:
+        print("  peer: installing django-helpdesk into bench-results/peer-venv", flush=True)
+        subprocess.run(["python3", "-m", "venv", str(VENV)], check=True)
+        subprocess.run([str(VENV / "bin" / "pip"), "install", "--quiet", "-r", str(REQUIREMENTS)], check=True)
+        installed.write_text(wanted)
+    return VENV / "bin"
+
+
+def _env() -> dict[str, str]:
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]  # the same PostgreSQL server as Gemdesk's benchmark database
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "peer_helpdesk.settings",
+        "PEER_DB_HOST": str(db["HOST"]),
+        "PEER_DB_PORT": str(db["PORT"]),
+        "PEER_DB_USER": str(db["USER"]),
+        "PEER_DB_PASSWORD": str(db["PASSWORD"] or ""),
+    }
+
+
+def helpdesk_intake(report: Report) -> float:
+    """Public submissions through gunicorn (2 sync workers, 8 clients, 20 s); returns req/s for the ratio."""
+    from tests.benchmarks.sections import _free_port
+
+    bin_dir = _venv()
+    env = _env()
+    subprocess.run(
+        [str(bin_dir / "python"), "-m", "peer_helpdesk.bench", "prepare", str(PEER_TICKETS)],
+        env=env,
+        cwd=PROJECT_DIR,
+        check=True,
+    )
+    counted = subprocess.run(
+        [str(bin_dir / "python"), "-m", "peer_helpdesk.bench", "count-sql"],
+        env=env,
+        cwd=PROJECT_DIR,
+        check=True,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    port = _free_port()
+    # stdout is where the console backend writes each new-ticket email: /dev/null, not the terminal.
+    server = subprocess.Popen(
+        [
+            str(bin_dir / "gunicorn"),
+            "peer_helpdesk.wsgi",
+            "--workers",
+            "2",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--log-level",
+            "warning",
+        ],
+        env=env,
+        cwd=PROJECT_DIR,
+        stdout=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/tickets/submit/")
+                break
+            except OSError:
+                time.sleep(0.2)
+        latencies: list[float] = []
+        answers: dict[str, int] = {}
+        lock = threading.Lock()
+        stop_at = time.monotonic() + SECONDS
+
+        def client(n: int) -> None:
+            """As a browser: the form once (CSRF cookie and token), then one POST per ticket, each a new sender."""
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            conn.request("GET", "/tickets/submit/")
+            form = conn.getresponse()
+            cookie = form.getheader("Set-Cookie", "").split(";", 1)[0]
+            token = CSRF_INPUT.search(form.read().decode())
+            if not cookie.startswith("csrftoken=") or token is None:
+                raise RuntimeError(f"peer: the public form gave no CSRF cookie or token (answer {form.status})")
+            sent = 0
+            while time.monotonic() < stop_at:
+                body = urllib.parse.urlencode(
+                    {
+                        "csrfmiddlewaretoken": token[1],
+                        "title": "Broadband keeps dropping",
+                        "body": "My broadband keeps dropping in the evening.",
+                        "submitter_email": f"peer{n}-{sent}@example.test",
+                    }
+                )
+                started = time.perf_counter()
+                conn.request(
+                    "POST",
+                    "/tickets/submit/",
+                    body,
+                    {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie},
+                )
+                response = conn.getresponse()
+                response.read()
+                elapsed = (time.perf_counter() - started) * 1000
+                # Success is the redirect to the new ticket; a 200 is the form again, with errors.
+                location = response.getheader("Location", "")
+                answer = str(response.status)
+                if response.status == 302 and not location.startswith("/view/?ticket="):
+                    answer = f"302 to {location}"
+                with lock:
+                    latencies.append(elapsed)
+                    answers[answer] = answers.get(answer, 0) + 1
+                sent += 1
+
+        threads = [threading.Thread(target=client, args=(n,)) for n in range(CLIENTS)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    rate = len(latencies) / SECONDS
+    report.add(
+        f"django-helpdesk 2.6.1 public ticket form via gunicorn (2 workers, {CLIENTS} clients, {SECONDS} s; "
+        f"{PEER_TICKETS:,} tickets)",
+        p50=f"{statistics.median(latencies):.1f} ms",
+        p95=f"{percentile(latencies, 95):.1f} ms",
+        throughput=f"{rate:.0f} req/s",
+        answers=", ".join(f"{code}: {count}" for code, count in sorted(answers.items())),
+        sql_per_ticket=counted.stdout.strip(),
+    )
+    return rate
+
+
+if __name__ == "__main__":
+    from tests.benchmarks.run import configure_environment
+
+    configure_environment()
+    import django
+
+    django.setup()
+    report = Report()
+    started = time.monotonic()
+    helpdesk_intake(report)
+    print(report.markdown(total_seconds=time.monotonic() - started))
