@@ -1,10 +1,15 @@
 """Measuring helpers for make bench: latency percentiles and query counts per request."""
 
+import http.client
 import platform
+import socket
 import statistics
+import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from django.db import connection
 
@@ -81,3 +86,41 @@ def measure_requests(
         p95=f"{percentile(samples, 95):.1f} ms",
         queries=str(counter.count),
     )
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def gunicorn(
+    bin_dir: Path, app: str, *, env: dict[str, str], cwd: Path, ready_path: str, quiet: bool = False
+) -> Iterator[int]:
+    """`app` under gunicorn (2 sync workers) on a free loopback port; yields the port once `ready_path`
+    answers. `quiet`: its standard output goes to /dev/null."""
+    port = free_port()
+    command = [
+        str(bin_dir / "gunicorn"),
+        app,
+        "--workers",
+        "2",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--log-level",
+        "warning",
+    ]
+    server = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.DEVNULL if quiet else None)
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", ready_path)
+                break
+            except OSError:
+                time.sleep(0.2)
+        yield port
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

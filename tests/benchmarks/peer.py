@@ -15,7 +15,7 @@ import time
 import urllib.parse
 from pathlib import Path
 
-from tests.benchmarks.harness import Report, percentile
+from tests.benchmarks.harness import Report, gunicorn, percentile
 
 PROJECT_DIR = Path(__file__).resolve().parent  # holds the peer_helpdesk package
 REQUIREMENTS = PROJECT_DIR / "peer_helpdesk" / "requirements.txt"
@@ -54,8 +54,6 @@ def _env() -> dict[str, str]:
 
 def helpdesk_intake(report: Report) -> float:
     """Public submissions through gunicorn (2 sync workers, 8 clients, 20 s); returns req/s for the ratio."""
-    from tests.benchmarks.sections import _free_port
-
     bin_dir = _venv()
     env = _env()
     subprocess.run(
@@ -72,31 +70,10 @@ def helpdesk_intake(report: Report) -> float:
         stdout=subprocess.PIPE,
         text=True,
     )
-    port = _free_port()
     # stdout is where the console backend writes each new-ticket email: /dev/null, not the terminal.
-    server = subprocess.Popen(
-        [
-            str(bin_dir / "gunicorn"),
-            "peer_helpdesk.wsgi",
-            "--workers",
-            "2",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        cwd=PROJECT_DIR,
-        stdout=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/tickets/submit/")
-                break
-            except OSError:
-                time.sleep(0.2)
+    with gunicorn(
+        bin_dir, "peer_helpdesk.wsgi", env=env, cwd=PROJECT_DIR, ready_path="/tickets/submit/", quiet=True
+    ) as port:
         latencies: list[float] = []
         answers: dict[str, int] = {}
         lock = threading.Lock()
@@ -146,9 +123,6 @@ def helpdesk_intake(report: Report) -> float:
             thread.start()
         for thread in threads:
             thread.join()
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     rate = len(latencies) / SECONDS
     report.add(
         f"django-helpdesk 2.6.1 public ticket form via gunicorn (2 workers, {CLIENTS} clients, {SECONDS} s; "

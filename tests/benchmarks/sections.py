@@ -19,7 +19,7 @@ from complaints.incidents import services as incident_services
 from complaints.models import Case, IncidentUpdate
 from crm.models import Customer
 from crm.staff.services import staff_create_or_update
-from tests.benchmarks.harness import Report, measure_requests
+from tests.benchmarks.harness import Report, gunicorn, measure_requests
 from tests.benchmarks.lists import lists
 from tests.benchmarks.peer import helpdesk_intake
 
@@ -320,21 +320,12 @@ INTAKE_SECONDS = 20
 MAILDIR_MESSAGES = 10_000
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def intake(report: Report) -> None:
     """Public complaints through gunicorn (2 workers) with acknowledgements queued to Redis; then email in."""
     import http.client
     import json
     import os
     import statistics
-    import subprocess
     import sys
     import threading
 
@@ -342,7 +333,6 @@ def intake(report: Report) -> None:
 
     from tests.benchmarks.harness import percentile
 
-    port = _free_port()
     broker = settings.REDIS_URL  # the benchmark's own Redis database (tests/benchmarks/run.py)
     db = settings.DATABASES["default"]
     env = {
@@ -353,28 +343,8 @@ def intake(report: Report) -> None:
         "THROTTLE_ANON": "1000000/min",
         "LOG_LEVEL": "WARNING",
     }
-    server = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "gunicorn"),
-            "config.wsgi",
-            "--workers",
-            "2",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--log-level",
-            "warning",
-        ],
-        env=env,
-        cwd=Path(__file__).resolve().parents[2],
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", "/healthz")
-                break
-            except OSError:
-                time.sleep(0.2)
+    root = Path(__file__).resolve().parents[2]
+    with gunicorn(Path(sys.executable).parent, "config.wsgi", env=env, cwd=root, ready_path="/healthz") as port:
         latencies: list[float] = []
         statuses: dict[int, int] = {}
         lock = threading.Lock()
@@ -419,9 +389,6 @@ def intake(report: Report) -> None:
             answers=", ".join(f"{code}: {count}" for code, count in sorted(statuses.items())),
             sql_per_complaint=str(_statements_per_complaint()),
         )
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
     ours = len(latencies) / INTAKE_SECONDS
     peer_rate = helpdesk_intake(report)
     report.add(
