@@ -2,7 +2,8 @@
 (an incident notice to 100,000 customers) sent over SMTP. Those are built by Django once per send task,
 as bytes with marks where each customer's address, Message-ID, salutation and stop-notices token go,
 and each copy is those bytes with the marks filled in: the same headers and text as building every copy
-with Django (tests/crm/outbox/test_messages.py parses both and compares them), at a tenth of the work.
+with Django (tests/crm/outbox/test_messages.py parses both and compares them), for a third of the CPU
+a sending process spent on each copy (1.09 ms, now 0.35 ms, most of it the SMTP conversation itself).
 A copy the marks cannot make safely (an address or name that needs Django's checks) is built by Django.
 """
 
