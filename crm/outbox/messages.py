@@ -18,7 +18,7 @@ from django.core.mail.message import sanitize_address
 from django.utils.encoding import punycode
 
 from crm.customers.selectors import notices_token
-from crm.models import BulkEmail, Customer, OutboundEmail
+from crm.models import BulkEmail, OutboundEmail
 from crm.names import salutation
 from crm.outbox.services import NOTICES_TOKEN_FIELD, SALUTATION_FIELD, personalise
 
@@ -77,8 +77,10 @@ class BulkCopies:
     # in, each must still fit LINE_LIMIT.
     salutation_lines: tuple[tuple[int, int], ...]
 
-    def copy_for(self, row: OutboundEmail, customer: Customer) -> tuple[str, bytes] | None:
-        """(envelope recipient, message bytes) of this customer's copy, or None: let Django build it."""
+    def copy_for(self, row: OutboundEmail) -> tuple[str, bytes] | None:
+        """(envelope recipient, message bytes) of the row's customer's copy, or None: let Django build it."""
+        customer = row.customer
+        assert customer is not None  # a bulk row whose customer was deleted fails before it is sent
         if not PLAIN_ADDRESS.fullmatch(row.to_email):
             return None
         to = recipient_address(row.to_name, row.to_email)

@@ -78,8 +78,9 @@ def _backoff_seconds(attempts: int) -> float:
     return min(base, settings.OUTBOX_RETRY_BACKOFF_MAX_SECONDS) * random.uniform(0.8, 1.2)  # noqa: S311 - jitter
 
 
-# Accepted messages are marked sent in groups: one UPDATE per MARK_SENT_EVERY messages, or after
-# MARK_SENT_SECONDS, whichever comes first (one per message cost the database more than sending did).
+# Accepted messages are marked sent in groups: one UPDATE per MARK_SENT_EVERY messages, or with the first
+# message accepted MARK_SENT_SECONDS after the oldest unmarked one, and at the end of the task (one UPDATE
+# per message cost the database more than sending did).
 # The price: a worker process killed mid-send repeats at most MARK_SENT_EVERY messages (accepted by the
 # server, not yet marked), each with its Message-ID; a worker of concurrency C, at most C times that.
 MARK_SENT_EVERY = 20
@@ -245,7 +246,7 @@ def send_pending(email_ids: list[int]) -> dict[str, int]:
 
 def _send(connection: BaseEmailBackend, row: OutboundEmail, bulk: BulkEmail | None, copies: BulkCopies | None) -> None:
     """One row to the server: a bulk copy from its built bytes when it can be, else as Django builds it."""
-    if copies is not None and row.customer is not None and (copy := copies.copy_for(row, row.customer)):
+    if copies is not None and (copy := copies.copy_for(row)):
         recipient, raw = copy
         connection.connection.sendmail(copies.envelope_from, [recipient], raw)  # type: ignore[attr-defined]
     else:

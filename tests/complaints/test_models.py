@@ -47,3 +47,14 @@ def test_the_append_only_trigger_is_installed():
         cursor.execute("SELECT tgname FROM pg_trigger WHERE tgrelid = 'complaints_caseevent'::regclass")
         names = [row[0] for row in cursor.fetchall()]
     assert any("case_event_append_only" in name for name in names)
+
+
+@pytest.mark.parametrize("pk", [7, 999_999, 1_234_567])
+def test_the_reference_the_database_computes_is_the_one_python_formats(pk):
+    """Two spellings of one rule (the generated column and format_reference, which search reads with):
+    six digits with leading zeros, more when the number needs them."""
+    from complaints.models import Case, format_reference
+    from tests.crm.factories import CustomerFactory
+
+    case = Case.objects.create(pk=pk, customer=CustomerFactory(), channel="web", subject="S", description="D")
+    assert case.reference == format_reference(pk) == Case.objects.get(pk=pk).reference
