@@ -52,24 +52,24 @@ def test_an_agent_works_a_case_from_the_queue_to_resolution_and_logs_calls(journ
     note = open_action(page, "Add an internal note")
     note.get_by_label(re.compile("Internal note")).fill("Checked the engineer's schedule: the visit was dropped.")
     note.get_by_role("button", name="Add the note").click()
-    agent.step("a note, set apart", shows=("the visit was dropped", "not sent to the customer"))
+    agent.step("a note, set apart", shows=("Note added. Only staff can read it.", "the visit was dropped"))
 
     agent.step("the message preview", shows=("Dear Mrs Thomas",))
     page.get_by_label("Message to the customer (emailed)").fill("I am sorry: we dropped your visit. I will rebook it.")
     page.get_by_role("button", name="Send to the customer").click()
-    agent.step("a message sent", shows=("I will rebook it",))
+    agent.step("a message sent", shows=("Message sent to Margaret Thomas by email.", "I will rebook it"))
 
     promise = open_action(page, "Make a promise")
     promise.get_by_label("What we promise", exact=True).fill("Call you with a new visit date")
     promise.get_by_label("By when", exact=True).fill(local_input(timezone.now() + timedelta(days=1)))
     promise.get_by_role("button", name="Make a promise").click()
-    agent.step("a promise", shows=("Call you with a new visit date",))
+    agent.step("a promise", shows=("Promise made.", "Call you with a new visit date"))
 
     reschedule = open_action(page, "Reschedule before it is due")
     reschedule.get_by_label("New date", exact=True).fill(local_input(timezone.now() + timedelta(days=2)))
     reschedule.get_by_label(re.compile("^Why")).fill("The engineers' rota comes out a day later.")
     reschedule.get_by_role("button", name="Reschedule and tell the customer").click()
-    agent.step("rescheduled", shows=("Call you with a new visit date",))
+    agent.step("rescheduled", shows=("Promise rescheduled; the customer has been told the new time.",))
 
     page.get_by_role("button", name=re.compile("^Kept it")).first.click()
     agent.step("kept", shows=("Promise kept",))

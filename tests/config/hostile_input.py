@@ -489,7 +489,16 @@ class PageReport(HTMLParser):
                 self.injected.append(f"a script URL: {shown}")
             elif name == "style" and ("javascript:" in bare.lower() or "expression(" in bare.lower()):
                 self.injected.append(f"script in a style: {shown}")
-            elif CANARY in value.lower() and "<" not in value and name not in URL_ATTRIBUTES and value != "alert":
+            elif (
+                CANARY in value.lower()
+                and "<" not in value
+                and name not in URL_ATTRIBUTES
+                and (name, value)
+                != (
+                    "role",
+                    "alert",
+                )
+            ):
                 # A payload typed into a value keeps its "<"; without it, the canary came from a tag of its own.
                 # (A bare "alert" is no call: it is the templates' own role="alert", e.g. the error summary.)
                 self.injected.append(f"an attribute of a payload's own tag: {shown}")

@@ -181,7 +181,9 @@ def test_chosen_services_stay_checked_when_the_form_comes_back(as_user, lena):
 def test_each_cell_of_the_incident_table_is_labelled_for_phones(as_user, lena, incident):
     table = parse(as_user(lena).get(reverse("complaints:incidents")).content).find("table")
     headers = [th.text for th in table.find("thead").find_all("th")]
-    for row in table.find("tbody").find_all("tr"):
+    rows = table.find("tbody").find_all("tr")
+    assert rows
+    for row in rows:
         assert [td.get("data-label") for td in row.find_all("td")] == headers
 
 

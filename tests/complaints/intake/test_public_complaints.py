@@ -52,7 +52,8 @@ def test_api_complaint_opens_an_unowned_case_and_answers_with_the_reference_and_
 @pytest.mark.parametrize("known", [False, True], ids=["new customer", "known customer"])
 def test_a_complaint_costs_six_statements_one_insert_per_table(api, known, django_assert_num_queries):
     """Customer matched (and created), case with its reference, first reply promise, both events together,
-    acknowledgement: six statements, plus BEGIN and COMMIT. Intake speed is work per complaint."""
+    acknowledgement: six statements, plus the two that open and close its transaction (a savepoint pair inside
+    the test's). Intake speed is work per complaint."""
     if known:
         CustomerFactory(email="sian@example.test")
     with django_assert_num_queries(8) as queries:

@@ -62,7 +62,7 @@ def test_every_copy_reads_exactly_as_djangos_own_build_of_it():
     ]
     bulk, rows = bulk_rows(customers, subject="Panne réseau: Λειτουργία 山田 — update")
     copies = bulk_copies(bulk)
-    assert copies is not None
+    assert copies is not None and len(rows) == len(NAMES)
     for row in rows:
         recipient, raw = copies.copy_for(row)
         ours = parsed(raw)
