@@ -17,5 +17,4 @@ class AudienceChanged(Conflict):
         super().__init__(
             f"This update would now go to {recipients} customers, not {expected}: check and confirm again."
         )
-        self.expected, self.recipients = expected, recipients
         self.errors = {"expected_recipients": [str(recipients)]}

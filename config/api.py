@@ -17,6 +17,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from config.http import is_api
 from crm.exceptions import DomainError
 
 logger = logging.getLogger(__name__)
@@ -156,7 +157,7 @@ def axes_lockout_response(request: HttpRequest, *args: Any, **kwargs: Any) -> Ht
     cool_off = get_cool_off(request)
     seconds = int(cool_off.total_seconds()) if cool_off else 900
     response: HttpResponse
-    if request.path.startswith("/api/"):
+    if is_api(request):
         response = JsonResponse(
             {"detail": "Too many failed logins. Try again later.", "errors": {}},
             status=status.HTTP_429_TOO_MANY_REQUESTS,

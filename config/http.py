@@ -13,3 +13,8 @@ class StaffRequest(HtmxHttpRequest):
     """A request past crm.permissions.staff_required: a logged-in staff member."""
 
     user: User
+
+
+def is_api(request: HttpRequest) -> bool:
+    """A request to the JSON API (/api/...): answered in the API's error shape, never with a page or a redirect."""
+    return request.path.startswith("/api/")

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, JsonResponse
 from django.utils import timezone
 
+from config.http import is_api
 from crm.times import zone_of
 
 
@@ -18,7 +19,7 @@ class NoStoreForPersonalDataMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         response = self.get_response(request)
         user = getattr(request, "user", None)
-        if request.path.startswith("/api/") or (user is not None and user.is_authenticated):
+        if is_api(request) or (user is not None and user.is_authenticated):
             response["Cache-Control"] = "no-store, private"
         return response
 
@@ -32,7 +33,7 @@ class RefuseNulInQueryMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if any("\x00" in key or any("\x00" in value for value in values) for key, values in request.GET.lists()):
-            if request.path.startswith("/api/"):
+            if is_api(request):
                 body = {"detail": "The query string holds a NUL character.", "errors": {}}
                 return JsonResponse(body, status=400)
             return HttpResponseBadRequest("The address holds a NUL character.", content_type="text/plain")
@@ -50,7 +51,7 @@ class StaffTimeZoneMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
-        if user is None or not user.is_authenticated or request.path.startswith("/api/"):
+        if user is None or not user.is_authenticated or is_api(request):
             return self.get_response(request)
         with timezone.override(zone_of(user)):
             return self.get_response(request)

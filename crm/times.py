@@ -96,6 +96,11 @@ def site_zone() -> ZoneInfo:
     return ZoneInfo(settings.TIME_ZONE)
 
 
+def site_today() -> date:
+    """Today in the site's time zone: the day figures, boards and trends count by, whoever reads them."""
+    return timezone.localdate(timezone=site_zone())
+
+
 def zone_named(name: str) -> ZoneInfo:
     """The zone of this name; blank or unknown is the site's zone."""
     if name and name in known_time_zones():

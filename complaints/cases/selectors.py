@@ -28,6 +28,7 @@ from complaints.models import (
     Promise,
     format_reference,
 )
+from complaints.promises.selectors import reply_due
 from crm.models import Customer, StaffProfile
 from crm.names import name_to_show
 from crm.permissions import StaffUser
@@ -76,8 +77,8 @@ class Flag:
 
 
 def first_reply_due(case: Case) -> datetime:
-    """When the acknowledgement told the customer to expect our first answer."""
-    return case.opened_at + timedelta(hours=settings.FIRST_RESPONSE_HOURS)
+    """When the acknowledgement told the customer to expect our first answer (the rule it was promised by)."""
+    return reply_due(case.opened_at)
 
 
 def end_of_today(now: datetime) -> datetime:

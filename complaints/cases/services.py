@@ -36,12 +36,8 @@ from complaints.models import (
     Severity,
     statuses_allowing,
 )
-from complaints.promises.services import (
-    FIRST_REPLY_TEXT,
-    keep_reply_promises,
-    promise_reply,
-    reply_due,
-)
+from complaints.promises.selectors import reply_due
+from complaints.promises.services import FIRST_REPLY_TEXT, keep_reply_promises, promise_reply
 from complaints.validation import HANDOVER_REASON_MIN_LENGTH, require_reason, require_subject, require_text
 from crm.append_only import rewrite_for_erasure
 from crm.customers.services import customer_create

@@ -2,7 +2,6 @@
 but a template of a dozen branches per event cost a millisecond each (50 ms for a case of 50 events,
 half the page). Everything a person typed is escaped by format_html."""
 
-from datetime import datetime
 from typing import Any
 
 from django.template.defaultfilters import linebreaksbr
@@ -20,12 +19,6 @@ PROMISE_DUE_KINDS = {
     EventKind.PROMISE_WITHDRAWN,
     EventKind.PROMISE_OVERDUE,
 }
-
-
-def _when(value: datetime | str | None) -> SafeString:
-    """A time as every page shows it (crm.times: the viewer's zone, in words when near, the exact time on
-    hover); events keep some as ISO text."""
-    return when_html(value)
 
 
 def _quote(text: Any) -> SafeString:
@@ -67,12 +60,12 @@ def _detail(event: CaseEvent, name: Any) -> SafeString:
         )
         return format_html('<span class="muted">{}</span>', changes)
     if kind in PROMISE_DUE_KINDS:
-        return format_html('<span class="muted">due {}</span>', _when(data.get("due_at")))
+        return format_html('<span class="muted">due {}</span>', when_html(data.get("due_at")))
     if kind == EventKind.PROMISE_KEPT:
         return format_html('<span class="muted">{}</span>', "on time" if data.get("on_time") else "late")
     if kind == EventKind.PROMISE_RESCHEDULED:
         return format_html(
-            '<span class="muted">from {} to {}</span>', _when(data.get("old_due_at")), _when(data.get("due_at"))
+            '<span class="muted">from {} to {}</span>', when_html(data.get("old_due_at")), when_html(data.get("due_at"))
         )
     if kind == EventKind.RATED:
         return format_html('<span class="muted">{} of 5</span>', data.get("score"))
@@ -94,7 +87,7 @@ def event_line(event: CaseEvent, people: dict[str, str], *, focus: bool = False)
     data = event.data
     parts = [
         format_html(
-            '<span class="muted">{}</span> <strong>{}</strong>', _when(event.created_at), event.get_kind_display()
+            '<span class="muted">{}</span> <strong>{}</strong>', when_html(event.created_at), event.get_kind_display()
         ),
         _who(event),
         _detail(event, name),
@@ -162,7 +155,7 @@ def _head(who: str, how: Any, event: CaseEvent) -> SafeString:
         '<p class="msg-head"><strong>{}</strong> <span class="muted">{} · {}</span></p>',
         who,
         how,
-        _when(event.created_at),
+        when_html(event.created_at),
     )
 
 
@@ -198,7 +191,7 @@ def conversation_item(event: CaseEvent, people: dict[str, str], *, case: Case, f
             '<p class="msg-head"><strong>{}</strong> {} · {}</p>',
             event.get_kind_display(),
             _who(event),
-            _when(event.created_at),
+            when_html(event.created_at),
         )
         return _message(event, "from-customer unverified", head, _text(data.get("text", "")), focus=focus)
     if kind == EventKind.MESSAGE_OUT:

@@ -33,7 +33,7 @@ from complaints.models import (
     RootCause,
 )
 from crm.models import EmailState, OutboundEmail, Service, Team
-from crm.times import site_zone
+from crm.times import site_today, site_zone
 
 # --- The filter -------------------------------------------------------------------------------------------
 
@@ -87,7 +87,7 @@ class FigureFilter:
 
 def default_period(today: date | None = None) -> tuple[date, date]:
     """The last four whole weeks and today: 28 days ending today."""
-    today = today or timezone.localdate(timezone=site_zone())
+    today = today or site_today()
     return today - timedelta(days=27), today
 
 

@@ -25,7 +25,7 @@ from config.pagination import CappedPaginator
 from crm.permissions import staff_required
 from crm.sections import render_sections
 from crm.spreadsheets import csv_download
-from crm.times import site_zone
+from crm.times import site_today
 
 PAGE_SIZE = 50
 BREAKDOWNS = [
@@ -115,7 +115,7 @@ PRESETS = [("Last 7 days", 7), ("Last 28 days", 28), ("Last 90 days", 90), ("Las
 
 def _presets(figure_filter: selectors.FigureFilter) -> list[tuple[str, str, bool]]:
     """The period picker's shortcuts, ending today, keeping the other filters: (label, query, chosen)."""
-    today = timezone.localdate(timezone=site_zone())
+    today = site_today()
     shortcuts = []
     for label, days in PRESETS:
         period = replace(figure_filter, start=today - timedelta(days=days - 1), end=today)

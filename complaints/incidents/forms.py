@@ -3,7 +3,7 @@
 from django import forms
 from django.http import QueryDict
 
-from complaints.models import Incident, IncidentStatus, Severity
+from complaints.models import OPEN_INCIDENT_STATUSES, Incident, Severity
 from complaints.validation import HEADER_CONTROL_CHARACTERS
 from crm.forms import DATETIME_INPUT, DomainErrorsMixin, UtcDateTimeField
 from crm.models import Service
@@ -58,7 +58,7 @@ class IncidentStatusForm(DomainErrorsMixin, forms.Form):
     """How an open incident is going; resolving is the resolution update, not this."""
 
     status = forms.ChoiceField(
-        choices=[(value, label) for value, label in IncidentStatus.choices if value != IncidentStatus.RESOLVED],
+        choices=OPEN_INCIDENT_STATUSES,
         label="Status",
     )
 

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from complaints.models import Incident, IncidentStatus, IncidentUpdate, Severity
+from complaints.models import OPEN_INCIDENT_STATUSES, Incident, IncidentUpdate, Severity
 from crm.models import Service
 from crm.staff.serializers import StaffRefOutput
 
@@ -77,7 +77,7 @@ class UpdateInput(serializers.Serializer):
 
 class IncidentStatusInput(serializers.Serializer):
     status = serializers.ChoiceField(
-        choices=[(value, label) for value, label in IncidentStatus.choices if value != IncidentStatus.RESOLVED],
+        choices=OPEN_INCIDENT_STATUSES,
         help_text="How an open incident is going, shown on the public status page. Resolve it with a "
         "resolution update (POST incidents/{id}/updates/ with is_resolution), which tells customers.",
     )

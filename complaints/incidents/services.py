@@ -10,7 +10,15 @@ from complaints import emails, events, permissions
 from complaints.exceptions import AudienceChanged
 from complaints.incidents.notices import notice_headers, notice_text
 from complaints.incidents.selectors import audience_chunk_ends, earlier_update_unfinished, incident_audience
-from complaints.models import Case, CaseAction, Incident, IncidentStatus, IncidentUpdate, Severity
+from complaints.models import (
+    OPEN_INCIDENT_STATUSES,
+    Case,
+    CaseAction,
+    Incident,
+    IncidentStatus,
+    IncidentUpdate,
+    Severity,
+)
 from complaints.tasks import fan_out_incident_update as fan_out_incident_update_task
 from complaints.validation import HEADER_CONTROL_CHARACTERS
 from crm.exceptions import Conflict, InvalidInput
@@ -128,7 +136,7 @@ def incident_change_status(*, incident: Incident, by: StaffUser, status: str) ->
     """Say how an open incident is going (investigating, identified, monitoring), shown on the public
     status page. Resolving is not a status change: it is the resolution update, which tells customers."""
     permissions.require_run_incidents(by)
-    open_statuses = [value for value in IncidentStatus.values if value != IncidentStatus.RESOLVED]
+    open_statuses = [value for value, _ in OPEN_INCIDENT_STATUSES]
     if status == IncidentStatus.RESOLVED:
         raise InvalidInput(
             "Resolve an incident by publishing its resolution update: customers are told.",

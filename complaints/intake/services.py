@@ -26,7 +26,8 @@ from complaints.models import (
     IntakeMatch,
     Promise,
 )
-from complaints.promises.services import promise_reply, reply_due
+from complaints.promises.selectors import reply_due
+from complaints.promises.services import promise_reply
 from complaints.resolution.services import customer_reopen_deadline, reopen_locked, reopen_window_closed
 from complaints.validation import CUSTOMER_TEXT_MAX_LENGTH, subject_from, typed_text
 from crm.customers.services import customer_create, customer_find_or_create_by_email

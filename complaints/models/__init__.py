@@ -28,7 +28,7 @@ from complaints.models.cases import (
     statuses_allowing,
 )
 from complaints.models.figures import CaseFacts, CaseFactsStale
-from complaints.models.incidents import Incident, IncidentStatus, IncidentUpdate
+from complaints.models.incidents import OPEN_INCIDENT_STATUSES, Incident, IncidentStatus, IncidentUpdate
 from complaints.models.intake import Attachment, InboundEmail, InboundOutcome, RejectedEmail
 from complaints.models.promises import Promise, PromiseKind, PromiseStatus
 
@@ -58,6 +58,7 @@ __all__ = [
     "InboundOutcome",
     "Incident",
     "IncidentStatus",
+    "OPEN_INCIDENT_STATUSES",
     "IncidentUpdate",
     "IntakeMatch",
     "Promise",

@@ -19,6 +19,10 @@ class IncidentStatus(models.TextChoices):
     RESOLVED = "resolved", "Resolved"
 
 
+# The statuses an open incident moves between (resolving is the resolution update, which tells customers).
+OPEN_INCIDENT_STATUSES = [(value, label) for value, label in IncidentStatus.choices if value != IncidentStatus.RESOLVED]
+
+
 # Resolved incidents stay on the public status page this long.
 STATUS_PAGE_DAYS = 7
 

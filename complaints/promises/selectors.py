@@ -4,6 +4,7 @@ before due, broken), one definition of those outcomes for every screen and figur
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import Now
@@ -12,6 +13,11 @@ from django.utils import timezone
 from complaints.models import Promise, PromiseStatus
 from complaints.permissions import SEE_ALL_ROLES, TAKE_ROLES
 from crm.permissions import StaffUser
+
+
+def reply_due(now: datetime) -> datetime:
+    """When an answer we promise without being asked (a first reply, a reply to a reopened case) is due."""
+    return now + timedelta(hours=settings.FIRST_RESPONSE_HOURS)
 
 
 def outcome_counts() -> dict[str, Count]:

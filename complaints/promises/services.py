@@ -35,11 +35,6 @@ def warning_time(*, made_at: datetime, due_at: datetime) -> datetime:
     return max(hours_before, fraction_through)
 
 
-def reply_due(now: datetime) -> datetime:
-    """When an answer we promise without being asked (a first reply, a reply to a reopened case) is due."""
-    return now + timedelta(hours=settings.FIRST_RESPONSE_HOURS)
-
-
 def refresh_next_promise_due(case_id: int) -> None:
     """Keep Case.next_promise_due_at equal to the earliest open promise (call after any promise change)."""
     earliest = Promise.objects.filter(case_id=case_id).open().aggregate(due=Min("due_at"))["due"]

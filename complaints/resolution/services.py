@@ -11,7 +11,8 @@ from django.utils import timezone
 
 from complaints import emails, events, permissions
 from complaints.models import ActorKind, Case, CaseAction, CaseStatus, EventKind, RootCause, statuses_allowing
-from complaints.promises.services import REOPENED_REPLY_TEXT, promise_reply, reply_due
+from complaints.promises.selectors import reply_due
+from complaints.promises.services import REOPENED_REPLY_TEXT, promise_reply
 from complaints.validation import require_reason, require_text
 from crm.exceptions import Conflict, InvalidInput, NotPermitted
 from crm.names import staff_display_name

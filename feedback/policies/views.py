@@ -7,14 +7,13 @@ from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from config.http import StaffRequest
 from crm.exceptions import DomainError
 from crm.permissions import staff_required
 from crm.staff.selectors import active_staff_member
-from crm.times import site_zone
+from crm.times import site_today
 from feedback import permissions
 from feedback.models import Policy
 from feedback.policies import selectors, services
@@ -41,7 +40,7 @@ def policy_page(request: StaffRequest, pk: int) -> HttpResponse:
     policy = _policy_or_404(pk)
     # The last 24 whole weeks, the most recent 12 drawn as "after" so the two halves can be compared.
     trend = suggestion_selectors.complaint_trend(
-        policy, around=timezone.localdate(timezone=site_zone()) - timedelta(weeks=suggestion_selectors.TREND_WEEKS)
+        policy, around=site_today() - timedelta(weeks=suggestion_selectors.TREND_WEEKS)
     )
     context = {
         "policy": policy,

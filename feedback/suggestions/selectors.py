@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from complaints.models import Case, CaseEvent, EventKind
 from crm.permissions import StaffUser
-from crm.times import site_zone
+from crm.times import site_today, site_zone
 from feedback import permissions
 from feedback.models import (
     DECIDED_STATUSES,
@@ -173,7 +173,7 @@ class Trend:
 def complaint_trend(policy: Policy, *, around: date, weeks: int = TREND_WEEKS, today: date | None = None) -> Trend:
     """Cases opened per week (from their `created` events) in the policy's scope, `weeks` whole weeks before
     `around` and up to `weeks` after (only weeks already over count)."""
-    today = today or timezone.localdate(timezone=site_zone())
+    today = today or site_today()
     pivot = around - timedelta(days=around.weekday())
     start = pivot - timedelta(weeks=weeks)
     this_week = today - timedelta(days=today.weekday())

@@ -15,7 +15,7 @@ from django.utils.safestring import SafeString
 
 from crm.models import Team
 from crm.permissions import StaffUser
-from crm.times import site_zone
+from crm.times import site_today, site_zone
 from recognition import permissions
 from recognition.models import Story, StoryKind, StoryPerson
 from recognition.stories.selectors import as_cards
@@ -128,7 +128,7 @@ def balance(*, now: datetime | None = None, days: int = BALANCE_DAYS) -> tuple[B
 
 
 def quarter_start(today: date | None = None) -> date:
-    today = today or timezone.localdate(timezone=site_zone())
+    today = today or site_today()
     return date(today.year, 3 * ((today.month - 1) // 3) + 1, 1)
 
 
