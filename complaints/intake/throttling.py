@@ -7,13 +7,13 @@ import hashlib
 from collections.abc import Iterable
 
 from django.http import HttpRequest
-from rest_framework.throttling import SimpleRateThrottle
 from rest_framework.views import APIView
 
 from config.client_address import client_address
+from config.throttling import AtomicRateThrottle
 
 
-class ClientAddressThrottle(SimpleRateThrottle):
+class ClientAddressThrottle(AtomicRateThrottle):
     def get_ident(self, request: HttpRequest) -> str:
         return client_address(request)
 
@@ -33,7 +33,7 @@ class StatusActionAddressThrottle(ClientAddressThrottle):
     scope = "status_action_address"
 
 
-class StatusActionLinkThrottle(SimpleRateThrottle):
+class StatusActionLinkThrottle(AtomicRateThrottle):
     """The same actions on one status link, from wherever they come (the token itself never reaches the cache)."""
 
     scope = "status_action_link"
@@ -46,9 +46,9 @@ class StatusActionLinkThrottle(SimpleRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": self.token_hash}
 
 
-def first_refusal(request: HttpRequest, throttles: Iterable[SimpleRateThrottle]) -> SimpleRateThrottle | None:
+def first_refusal(request: HttpRequest, throttles: Iterable[AtomicRateThrottle]) -> AtomicRateThrottle | None:
     """The first throttle that says no (each one that says yes counts the request)."""
     for throttle in throttles:
-        if not throttle.allow_request(request, None):  # type: ignore[arg-type]  # a Django view's request, no view
+        if not throttle.allow_request(request, None):
             return throttle
     return None

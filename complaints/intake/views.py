@@ -11,7 +11,6 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods
-from rest_framework.throttling import SimpleRateThrottle
 
 from complaints.incidents.selectors import open_incidents
 from complaints.intake import forms, selectors, services
@@ -24,6 +23,7 @@ from complaints.intake.throttling import (
     first_refusal,
 )
 from complaints.models import Case
+from config.throttling import AtomicRateThrottle
 from crm.exceptions import DomainError
 from crm.sections import render_sections
 from crm.times import in_site_time_zone
@@ -57,7 +57,7 @@ def complain(request: HttpRequest) -> HttpResponse:
     return render(request, "complaints/intake/complain.html", page, status=status)
 
 
-def too_many(request: HttpRequest, throttle: SimpleRateThrottle) -> HttpResponse:
+def too_many(request: HttpRequest, throttle: AtomicRateThrottle) -> HttpResponse:
     wait = int(throttle.wait() or 60)
     response = render(request, "complaints/intake/too_many.html", {"minutes": max(1, wait // 60)}, status=429)
     response["Retry-After"] = str(wait)
