@@ -206,37 +206,28 @@ def complaint_trend(policy: Policy, *, around: date, weeks: int = TREND_WEEKS, t
 
 def decision_figures(*, now: datetime | None = None) -> dict[str, Any]:
     """How managers answer staff, from the suggestions' history: median days to a decision (accept or
-    decline), the share decided by the deadline, how many wait past it now, the accepted and implemented
-    shares, suggestions per policy, and the complaint change of each implemented one."""
+    decline), the share decided by the deadline, how many wait past it now, and the accepted and
+    implemented shares."""
     now = now or timezone.now()
     decided_kinds = [SuggestionStatus.ACCEPTED, SuggestionStatus.DECLINED]
     timings = (
-        SuggestionEvent.objects.values("suggestion")
+        SuggestionEvent.objects.values("suggestion", "suggestion__decision_due_at")
         .annotate(
             submitted=Min("created_at", filter=Q(kind=SuggestionEventKind.SUBMITTED)),
             decided=Min(
                 "created_at", filter=Q(kind=SuggestionEventKind.STATUS_CHANGED, data__to_status__in=decided_kinds)
             ),
         )
-        .filter(decided__isnull=False)
-        .values_list("suggestion", "submitted", "decided")
+        .filter(decided__isnull=False, submitted__isnull=False)
+        .values_list("submitted", "decided", "suggestion__decision_due_at")
     )
-    due = dict(Suggestion.objects.values_list("pk", "decision_due_at"))
     days, on_time = [], 0
-    for suggestion_id, submitted, decided in timings:
-        if submitted is None:
-            continue
+    for submitted, decided, due in timings:
         days.append((decided - submitted).total_seconds() / 86400)
-        on_time += decided <= due[suggestion_id]
+        on_time += decided <= due
     statuses = dict(Suggestion.objects.order_by().values_list("status").annotate(n=Count("pk")))
     accepted_ever = statuses.get(SuggestionStatus.ACCEPTED, 0) + statuses.get(SuggestionStatus.IMPLEMENTED, 0)
     decided_count = sum(statuses.get(s, 0) for s in DECIDED_STATUSES)
-    implemented = list(
-        Suggestion.objects.filter(status=SuggestionStatus.IMPLEMENTED, policy__isnull=False)
-        .select_related("policy")
-        .prefetch_related("policy__categories")
-        .order_by("-implemented_on")
-    )
     return {
         "median_days_to_decision": round(statistics.median(days), 1) if days else None,
         "decided_by_deadline_share": round(on_time / len(days), 3) if days else None,
@@ -245,18 +236,4 @@ def decision_figures(*, now: datetime | None = None) -> dict[str, Any]:
         "implemented_share": round(statuses.get(SuggestionStatus.IMPLEMENTED, 0) / accepted_ever, 3)
         if accepted_ever
         else None,
-        "per_policy": list(
-            Policy.objects.annotate(suggestions_count=Count("suggestions")).values("pk", "name", "suggestions_count")
-        ),
-        "implemented_changes": [
-            {
-                "suggestion": s.pk,
-                "policy": s.policy.name if s.policy else "",
-                "implemented_on": s.implemented_on,
-                "change_percent": complaint_trend(s.policy, around=s.implemented_on).change_percent
-                if s.policy and s.implemented_on
-                else None,
-            }
-            for s in implemented
-        ],
     }

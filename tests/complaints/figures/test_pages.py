@@ -152,7 +152,7 @@ def test_open_cases_by_age_ignore_the_period_and_link_to_the_cases(as_user, alic
 
 # What one dashboard costs in queries, however many cases: the session and user, the catch-up, the figures
 # (both periods in one pass, weeks, teams, age bands, incidents), the filter's lists and each app's section.
-DASHBOARD_QUERIES = 30
+DASHBOARD_QUERIES = 27
 CASES_BEHIND_QUERIES = 14
 
 
