@@ -15,7 +15,7 @@ import functools
 import zoneinfo
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 from html import escape
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -99,6 +99,11 @@ def site_zone() -> ZoneInfo:
 def site_today() -> date:
     """Today in the site's time zone: the day figures, boards and trends count by, whoever reads them."""
     return timezone.localdate(timezone=site_zone())
+
+
+def site_midnight(day: date) -> datetime:
+    """The moment `day` begins in the site's time zone: where a period of figures, boards and trends starts."""
+    return timezone.make_aware(datetime.combine(day, time.min), site_zone())
 
 
 def zone_named(name: str) -> ZoneInfo:

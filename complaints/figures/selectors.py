@@ -11,7 +11,7 @@ import hashlib
 import statistics
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any, cast
 
 from django.conf import settings
@@ -33,7 +33,7 @@ from complaints.models import (
     RootCause,
 )
 from crm.models import EmailState, OutboundEmail, Service, Team
-from crm.times import site_today, site_zone
+from crm.times import site_midnight, site_today, site_zone
 
 # --- The filter -------------------------------------------------------------------------------------------
 
@@ -64,11 +64,11 @@ class FigureFilter:
 
     @property
     def since(self) -> datetime:
-        return timezone.make_aware(datetime.combine(self.start, time.min), site_zone())
+        return site_midnight(self.start)
 
     @property
     def until(self) -> datetime:
-        return timezone.make_aware(datetime.combine(self.end + timedelta(days=1), time.min), site_zone())
+        return site_midnight(self.end + timedelta(days=1))
 
     def query(self, **more: Any) -> dict[str, str]:
         """The filter as URL parameters (for the links to the cases behind a figure, and the CSV)."""

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from complaints.models import Case, CaseEvent, EventKind
 from crm.permissions import StaffUser
-from crm.times import site_today, site_zone
+from crm.times import site_midnight, site_today, site_zone
 from feedback import permissions
 from feedback.models import (
     DECIDED_STATUSES,
@@ -179,8 +179,7 @@ def complaint_trend(policy: Policy, *, around: date, weeks: int = TREND_WEEKS, t
     this_week = today - timedelta(days=today.weekday())
     end = min(pivot + timedelta(weeks=weeks), this_week)
     tz = site_zone()  # weeks in TIME_ZONE, the same for everyone who looks
-    start_at = datetime.combine(start, datetime.min.time(), tzinfo=tz)
-    end_at = datetime.combine(end, datetime.min.time(), tzinfo=tz)
+    start_at, end_at = site_midnight(start), site_midnight(end)
     counted = (
         CaseEvent.objects.filter(kind=EventKind.CREATED, created_at__gte=start_at, created_at__lt=end_at)
         .filter(case__in=Case.objects.filter(policy_scope(policy)).values("pk"))

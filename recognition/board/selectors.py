@@ -15,7 +15,7 @@ from django.utils.safestring import SafeString
 
 from crm.models import Team
 from crm.permissions import StaffUser
-from crm.times import site_today, site_zone
+from crm.times import site_midnight, site_today
 from recognition import permissions
 from recognition.models import Story, StoryKind, StoryPerson
 from recognition.stories.selectors import as_cards
@@ -142,14 +142,14 @@ def _people_in_view(user: StaffUser) -> QuerySet:
 
 def not_recognised(*, user: StaffUser, since: date | None = None) -> QuerySet:
     """People in view with no published story about them since the start of this quarter."""
-    start = timezone.make_aware(datetime.combine(since or quarter_start(), datetime.min.time()), site_zone())
+    start = site_midnight(since or quarter_start())
     recognised = StoryPerson.objects.filter(user=OuterRef("pk"), published_at__gte=start)
     return _people_in_view(user).filter(~Exists(recognised)).order_by("staff_profile__team__name", "username")
 
 
 def stories_per_person(*, user: StaffUser, since: date | None = None) -> QuerySet:
     """People in view with how many published stories were about them this quarter, most first."""
-    start = timezone.make_aware(datetime.combine(since or quarter_start(), datetime.min.time()), site_zone())
+    start = site_midnight(since or quarter_start())
     recent = Q(story_mentions__published_at__gte=start)
     return (
         _people_in_view(user)
@@ -162,7 +162,7 @@ def stories_per_person(*, user: StaffUser, since: date | None = None) -> QuerySe
 
 
 def stories_per_team(*, user: StaffUser, since: date | None = None) -> list[dict[str, Any]]:
-    start = timezone.make_aware(datetime.combine(since or quarter_start(), datetime.min.time()), site_zone())
+    start = site_midnight(since or quarter_start())
     rows = StoryPerson.objects.filter(published_at__gte=start, team__isnull=False)
     if not permissions.sees_every_team(user):
         rows = rows.filter(team__lead=user)
