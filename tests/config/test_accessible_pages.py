@@ -206,6 +206,12 @@ def test_a_form_without_errors_has_no_summary(client):
 # --- Borders of the controls, and the icon ------------------------------------------------------------------
 
 
+def _six_digits(hex_colour: str) -> str:
+    """#fff as #ffffff."""
+    digits = hex_colour[1:].lower()
+    return "#" + ("".join(d * 2 for d in digits) if len(digits) == 3 else digits)
+
+
 def _luminance(hex_colour: str) -> float:
     channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
     r, g, b = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
@@ -221,8 +227,13 @@ def test_the_borders_of_controls_contrast_3_to_1_with_what_is_around_them():
     css = Path(finders.find("css/gemdesk.css")).read_text()
     colour = re.search(r"--control-line:\s*(#[0-9a-f]{6})", css).group(1)
     assert re.search(r"input, select, textarea \{[^}]*border: 1px solid var\(--control-line\)", css)
-    # The control's own white, the page, and the tinted cards and rows a form can sit on.
-    for background in ("#ffffff", "#fafbfc", "#fffaf0", "#fff4e5"):
+    # Every light surface of the stylesheet, read from it (a new tint is checked the day it is added): the
+    # control's own white, the page, and the tinted cards, rows and notes a form can sit on.
+    page = re.search(r"--bg:\s*(#[0-9a-f]{6})", css).group(1)
+    declared = {_six_digits(hex_colour) for hex_colour in re.findall(r"background:\s*(#[0-9a-fA-F]{3,6})\b", css)}
+    light = {background for background in declared | {page} if _luminance(background) > 0.5}
+    assert {"#ffffff", "#fafbfc", "#fff8db"} <= light  # white, the page, the note composer
+    for background in light:
         assert contrast(colour, background) >= 3, background
     assert contrast("#d9dde6", "#ffffff") < 3  # what they had: the light line tables keep
 
