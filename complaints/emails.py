@@ -9,14 +9,13 @@ A key names the email's cause, so the outbox sends it once however often the cau
 from typing import Any
 
 from django.db.models import Q
-from django.template.loader import render_to_string
 from django.urls import reverse
 
 from complaints.models import Case, CaseEvent, Collaborator, IncidentUpdate, Promise
 from crm.names import staff_display_name
 from crm.outbox.services import absolute, queue_email
 from crm.permissions import StaffUser
-from crm.times import in_site_zone, in_zone_of
+from crm.times import render_email_text
 
 # --- Keys ---------------------------------------------------------------------------------------------
 
@@ -187,8 +186,7 @@ def customer_body(case: Case, *, template: str, link: str | None = None, **conte
     them, the template's words, their private link (`link` stands in for it where staff read the text)."""
     customer = case.customer
     context.update(case=case, customer=customer, salutation=customer.salutation, status_url=link or status_url(case))
-    with in_site_zone():
-        return render_to_string(f"complaints/{template}.txt", context)
+    return render_email_text(f"complaints/{template}.txt", context)
 
 
 # A message to the customer from the case page: the staff member's words between the greeting and the
@@ -224,8 +222,7 @@ def email_staff(user: StaffUser, *, key: str, template: str, subject: str, **con
     if isinstance(context.get("case"), Case):
         context["case_url"] = case_url(context["case"])
     context.update(recipient=user, recipient_name=staff_display_name(user))
-    with in_zone_of(user):
-        body_text = render_to_string(f"complaints/{template}.txt", context)
+    body_text = render_email_text(f"complaints/{template}.txt", context, reader=user)
     queue_email(
         key=key,
         to_email=user.email,

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString
@@ -133,6 +134,12 @@ def in_zone_of(user: Any) -> Iterator[None]:
     """Draw times in this staff member's zone (their emails)."""
     with timezone.override(zone_of(user)):
         yield
+
+
+def render_email_text(template: str, context: dict[str, Any], *, reader: Any = None) -> str:
+    """An email's text, its times in the zone of `reader` (a member of staff), else the site's (a customer)."""
+    with in_zone_of(reader):
+        return render_to_string(template, context)
 
 
 @contextmanager

@@ -5,13 +5,12 @@ one way of queueing one. Keys name the cause, so each is sent once however often
 
 from typing import Any
 
-from django.template.loader import render_to_string
 from django.urls import reverse
 
 from crm.names import staff_display_name
 from crm.outbox.services import absolute, queue_email
 from crm.permissions import StaffUser
-from crm.times import in_zone_of
+from crm.times import render_email_text
 from feedback.models import Suggestion, SuggestionEvent
 
 
@@ -40,8 +39,7 @@ def email_staff(user: StaffUser, *, key: str, template: str, subject: str, **con
     if isinstance(suggestion, Suggestion):
         context["suggestion_url"] = suggestion_url(suggestion)
     context.update(recipient_name=staff_display_name(user))
-    with in_zone_of(user):
-        body_text = render_to_string(f"feedback/{template}.txt", context)
+    body_text = render_email_text(f"feedback/{template}.txt", context, reader=user)
     queue_email(
         key=key,
         to_email=user.email,

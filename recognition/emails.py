@@ -4,13 +4,12 @@ became of it), `wins:{team}:{year}-W{week}:to:{user}` (the weekly digest, once p
 
 from typing import Any
 
-from django.template.loader import render_to_string
 from django.urls import reverse
 
 from crm.names import staff_display_name
 from crm.outbox.services import absolute, queue_email
 from crm.permissions import StaffUser
-from crm.times import in_site_zone, in_zone_of
+from crm.times import render_email_text
 from recognition.models import Story
 
 
@@ -49,8 +48,7 @@ def send(
     if not to_email:
         return
     context.update(recipient_name=to_name, board_url=board_url())
-    with in_zone_of(staff) if staff is not None else in_site_zone():
-        body_text = render_to_string(f"recognition/{template}.txt", context)
+    body_text = render_email_text(f"recognition/{template}.txt", context, reader=staff)
     queue_email(key=key, to_email=to_email, to_name=to_name, subject=subject, body_text=body_text)
 
 

@@ -4,7 +4,6 @@ headers, and the preview of what the first few customers will receive."""
 
 from datetime import datetime
 
-from django.template.loader import get_template
 from django.urls import reverse
 
 from complaints.emails import complain_url, public_incidents_url
@@ -12,7 +11,7 @@ from complaints.incidents.selectors import incident_audience
 from complaints.models import Incident, IncidentUpdate
 from crm.models import Customer
 from crm.outbox.services import NOTICES_TOKEN_FIELD, SALUTATION_FIELD, absolute, personalise
-from crm.times import in_site_zone
+from crm.times import render_email_text
 
 
 def notices_link() -> str:
@@ -32,16 +31,16 @@ def notice_headers() -> dict[str, str]:
 def notice_text(update: IncidentUpdate) -> str:
     """The update's email, rendered once, with merge fields where each customer's salutation and link go;
     its times in the site's time zone, named."""
-    with in_site_zone():
-        return get_template("complaints/incidents/email/update.txt").render(
-            {
-                "salutation": SALUTATION_FIELD,
-                "update": update,
-                "incidents_url": public_incidents_url(),
-                "complain_url": complain_url(),
-                "unsubscribe_url": notices_link(),
-            }
-        )
+    return render_email_text(
+        "complaints/incidents/email/update.txt",
+        {
+            "salutation": SALUTATION_FIELD,
+            "update": update,
+            "incidents_url": public_incidents_url(),
+            "complain_url": complain_url(),
+            "unsubscribe_url": notices_link(),
+        },
+    )
 
 
 def incident_preview(
