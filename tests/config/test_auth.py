@@ -122,6 +122,22 @@ def test_token_endpoint_is_locked_out_after_five_failures_too(alice):
     )
 
 
+def test_a_twenty_first_username_tried_from_one_address_within_a_minute_is_429(db):
+    """RELIABILITY 15: trying many usernames from one address (each under the per-username lockout) is
+    throttled after 20 a minute (THROTTLE_LOGIN); another address is not."""
+    api = APIClient()
+    for n in range(20):
+        tried = api.post("/api/v1/auth/token/", {"username": f"user{n}", "password": "guess"}, format="json",
+                         REMOTE_ADDR="10.5.5.5")  # fmt: skip
+        assert tried.status_code == 400
+    refused = api.post("/api/v1/auth/token/", {"username": "user20", "password": "guess"}, format="json",
+                       REMOTE_ADDR="10.5.5.5")  # fmt: skip
+    assert refused.status_code == 429 and 0 < int(refused["Retry-After"]) <= 60
+    elsewhere = api.post("/api/v1/auth/token/", {"username": "user20", "password": "guess"}, format="json",
+                         REMOTE_ADDR="10.5.5.6")  # fmt: skip
+    assert elsewhere.status_code == 400
+
+
 def test_admin_login_is_covered_by_the_lockout(client, alice):
     for _ in range(5):
         client.post("/admin/login/", {"username": "alice", "password": "x"}, REMOTE_ADDR="10.0.0.8")
