@@ -23,6 +23,14 @@ class IncidentStatus(models.TextChoices):
 OPEN_INCIDENT_STATUSES = [(value, label) for value, label in IncidentStatus.choices if value != IncidentStatus.RESOLVED]
 
 
+# What each status means, in the status page's words to customers.
+STATUS_IN_WORDS = {
+    IncidentStatus.INVESTIGATING: "We are finding out what is wrong.",
+    IncidentStatus.IDENTIFIED: "We know the cause and are fixing it.",
+    IncidentStatus.MONITORING: "A fix is in place and we are making sure it holds.",
+    IncidentStatus.RESOLVED: "This is fixed.",
+}
+
 # Resolved incidents stay on the public status page this long.
 STATUS_PAGE_DAYS = 7
 
@@ -59,6 +67,17 @@ class Incident(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status != IncidentStatus.RESOLVED
+
+    @property
+    def status_in_words(self) -> str:
+        return STATUS_IN_WORDS[IncidentStatus(self.status)]
+
+    @property
+    def next_update_by(self) -> datetime | None:
+        """When the latest update said the next would come, while the incident is open (from the updates
+        prefetched, oldest first)."""
+        updates = list(self.updates.all())
+        return updates[-1].next_update_by if updates and self.is_open else None
 
 
 class IncidentUpdate(models.Model):

@@ -238,3 +238,18 @@ def test_the_public_page_says_when_the_next_update_is_due(client, lena, incident
         incident=resolved, by=lena, subject="Fixed", body="Done.", next_update_by=due, is_resolution=True
     )
     assert "Next update by" not in client.get("/incidents/").content.decode()  # nothing more to tell
+
+
+def test_the_public_page_says_what_each_status_means(client, lena, incident):
+    said = {}
+    for status in ("identified", "monitoring", "investigating"):
+        incident_services.incident_change_status(incident=incident, by=lena, status=status)
+        said[status] = parse(client.get("/incidents/").content).find("p", class_="incident-status").text
+    publish(incident, lena, is_resolution=True)
+    said["resolved"] = parse(client.get("/incidents/").content).find("p", class_="incident-status").text
+    assert said == {
+        "identified": "We know the cause and are fixing it.",
+        "monitoring": "A fix is in place and we are making sure it holds.",
+        "investigating": "We are finding out what is wrong.",
+        "resolved": "This is fixed.",
+    }
