@@ -116,3 +116,48 @@ def form_controls(form: Element) -> list[Element]:
         for element in form.iter()
         if element.tag in ("select", "textarea") or (element.tag == "input" and element.get("type", "text") not in skip)
     ]
+
+
+# --- Tables on a phone: every cell names its column (the stylesheet shows it as "label  value") ---------
+
+
+def _headers(table: Element) -> list[tuple[str, bool]]:
+    """The column headers (text, visually hidden?), a colspan counted once per column it covers."""
+    thead = table.find("thead")
+    if thead is None:
+        return []
+    columns = []
+    for th in thead.find_all("th"):
+        hidden = any("visually-hidden" in e.classes for e in th.iter())
+        columns += [(th.text, hidden)] * int(th.get("colspan") or 1)
+    return columns
+
+
+def assert_cells_labelled(page: Element) -> int:
+    """Every data cell of every table in the page's main part has a data-label: its column's header (empty
+    only under a header that is out of sight, such as "Actions"); a table without a header row at least a
+    label. Rows of one cell spanning the table (an empty list's sentence) and group headings are skipped.
+    Returns the number of cells checked."""
+    checked = 0
+    main = page.find("main")
+    assert main is not None
+    for table in main.find_all("table"):
+        headers = _headers(table)
+        if "keep-columns" in table.classes:
+            assert len(headers) <= 3, "only a table of a few narrow columns may keep them on a phone"
+        for row in table.find_all("tr"):
+            if row.closest("thead") is not None or row.find("th") is not None:
+                continue
+            cells = row.find_all("td")
+            if len(cells) == 1 and int(cells[0].get("colspan") or 1) > 1:
+                continue
+            for index, cell in enumerate(cells):
+                label = cell.get("data-label")
+                assert label is not None, f"a cell without data-label: {cell.text!r} in {table.text[:80]!r}"
+                if headers:
+                    text, hidden = headers[index]
+                    assert label == text or (hidden and label == ""), (label, text)
+                else:
+                    assert label
+                checked += 1
+    return checked

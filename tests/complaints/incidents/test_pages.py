@@ -17,7 +17,7 @@ from crm.customers import selectors as customer_selectors
 from crm.models import Customer
 from tests.complaints.incidents.factories import publish, subscribers
 from tests.crm.factories import ServiceFactory
-from tests.html_page import label_of, parse
+from tests.html_page import assert_cells_labelled, label_of, parse
 
 pytestmark = pytest.mark.django_db
 
@@ -179,12 +179,7 @@ def test_chosen_services_stay_checked_when_the_form_comes_back(as_user, lena):
 
 
 def test_each_cell_of_the_incident_table_is_labelled_for_phones(as_user, lena, incident):
-    table = parse(as_user(lena).get(reverse("complaints:incidents")).content).find("table")
-    headers = [th.text for th in table.find("thead").find_all("th")]
-    rows = table.find("tbody").find_all("tr")
-    assert rows
-    for row in rows:
-        assert [td.get("data-label") for td in row.find_all("td")] == headers
+    assert assert_cells_labelled(parse(as_user(lena).get(reverse("complaints:incidents")).content)) > 0
 
 
 @pytest.mark.parametrize(("persona", "code"), [("lena", 302), ("mona", 302), ("erin", 403), ("alice", 403)])
