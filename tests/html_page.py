@@ -5,7 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from html.parser import HTMLParser
+
+from django.utils import timezone
+
+
+def local_input(moment: datetime) -> str:
+    """What a datetime-local input sends for `moment`, in the current (the site's, the browser's) time zone."""
+    return timezone.localtime(moment).strftime("%Y-%m-%dT%H:%M")
+
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 

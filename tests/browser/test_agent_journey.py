@@ -12,13 +12,9 @@ from django.utils import timezone
 from complaints.models import Case, CaseStatus, Promise
 from tests.complaints.factories import make_case
 from tests.crm.factories import CustomerFactory, StaffFactory
+from tests.html_page import local_input
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-def local_input(moment) -> str:
-    """A datetime-local field's value, in the browser's (and the site's) zone."""
-    return timezone.localtime(moment).strftime("%Y-%m-%dT%H:%M")
 
 
 def open_action(page, summary: str):

@@ -19,13 +19,9 @@ from crm.models import OutboundEmail
 from tests.complaints.conftest import ESCAPED, XSS, case_url
 from tests.complaints.factories import make_case
 from tests.crm.factories import CustomerFactory
+from tests.html_page import local_input
 
 pytestmark = pytest.mark.django_db
-
-
-def local_input(moment: datetime) -> str:
-    """What a datetime-local input sends for `moment`, in the site's time zone."""
-    return timezone.localtime(moment).strftime("%Y-%m-%dT%H:%M")
 
 
 def kinds(case) -> list[str]:

@@ -4,8 +4,6 @@ case, attachments and events it has (a promise's maker was one query each)."""
 from datetime import timedelta
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -13,6 +11,7 @@ from complaints.cases import services as case_services
 from complaints.promises import services as promise_services
 from tests.complaints.factories import make_case
 from tests.crm.factories import StaffFactory
+from tests.queries import queries
 
 pytestmark = pytest.mark.django_db
 
@@ -26,13 +25,6 @@ def grow(case, owner, size: int) -> None:
     for n in range(min(size, 3)):
         senior = StaffFactory(username=f"senior{n}", role="manager", team_name="Management")
         case_services.case_escalate(case=case, by=owner, to=senior.username, reason="Needs a decision")
-
-
-def queries(call) -> int:
-    with CaptureQueriesContext(connection) as captured:
-        response = call()
-    assert response.status_code == 200
-    return len(captured.captured_queries)
 
 
 @pytest.mark.parametrize("surface", ["page", "api"])

@@ -2,13 +2,12 @@
 number of queries however many updates the incident has; neither recounts the audience."""
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from complaints.incidents import services as incident_services
 from tests.complaints.incidents.factories import subscribers
 from tests.crm.factories import ServiceFactory
+from tests.queries import queries
 
 pytestmark = pytest.mark.django_db
 
@@ -23,13 +22,6 @@ def incident_with_updates(lena, count: int):
         )
         incident_services.incident_fan_out(update_id=update.pk)
     return incident
-
-
-def queries(call) -> int:
-    with CaptureQueriesContext(connection) as captured:
-        response = call()
-    assert response.status_code == 200
-    return len(captured.captured_queries)
 
 
 def test_the_progress_partial_costs_the_same_for_one_update_and_for_six(as_user, lena, django_assert_max_num_queries):

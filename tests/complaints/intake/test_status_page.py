@@ -11,7 +11,6 @@ from complaints.cases import services as case_services
 from complaints.intake.customer_actions import when
 from complaints.models import Case, CaseStatus, Collaborator, EventKind
 from complaints.promises import services as promise_services
-from complaints.resolution import services as resolution_services
 from crm.models import OutboundEmail
 from tests.complaints.factories import make_case
 from tests.html_page import by_id, label_of, parse
@@ -26,14 +25,6 @@ def case(alice):
     case_services.case_add_note(case=case, by=alice, text="INTERNAL: customer sounded angry")
     case_services.case_send_message(case=case, by=alice, text="We are sending an engineer.", await_reply=True)
     promise_services.promise_make(case=case, by=alice, text="Engineer visit", due_at=timezone.now() + timedelta(days=2))
-    return Case.objects.get(pk=case.pk)
-
-
-@pytest.fixture
-def resolved(case, alice):
-    for promise in case.promises.open():
-        promise_services.promise_keep(promise=promise, by=alice)
-    resolution_services.case_resolve(case=case, by=alice, resolution_summary="Line fixed", root_cause="product")
     return Case.objects.get(pk=case.pk)
 
 
