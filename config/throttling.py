@@ -81,8 +81,9 @@ class AtomicRateThrottle(throttling.SimpleRateThrottle):
         # DRF's `cache` is Django's `cache`, a stand-in for this thread's default cache: find which it is.
         return caches[DEFAULT_CACHE_ALIAS] if self.cache is cache else self.cache
 
-    def wait(self) -> float:
-        return math.ceil(self.wait_seconds)
+    def wait(self) -> int:
+        """Whole seconds until a request is let in (Retry-After), at least one."""
+        return max(1, math.ceil(self.wait_seconds))
 
 
 # DRF's own classes first: ScopedRateThrottle finds its rate in allow_request, then calls this one's.

@@ -97,7 +97,7 @@ def complaint_submit(
 
     match = IntakeMatch.NEW_CUSTOMER
     if contact["email"]:
-        customer, created = customer_find_or_create_by_email(by=None, **contact)
+        customer, created = customer_find_or_create_by_email(**contact)
         match = IntakeMatch.NEW_CUSTOMER if created else IntakeMatch.EMAIL
     else:
         found = Customer.objects.filter(phone=contact["phone"]).order_by("pk").first()

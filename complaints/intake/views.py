@@ -58,7 +58,7 @@ def complain(request: HttpRequest) -> HttpResponse:
 
 
 def too_many(request: HttpRequest, throttle: AtomicRateThrottle) -> HttpResponse:
-    wait = int(throttle.wait() or 60)
+    wait = throttle.wait()
     response = render(request, "complaints/intake/too_many.html", {"minutes": max(1, wait // 60)}, status=429)
     response["Retry-After"] = str(wait)
     return response

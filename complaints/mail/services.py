@@ -258,7 +258,7 @@ def _new_email_case(parsed: ParsedEmail, text: str) -> Case:
     """A message that answers nothing of ours: a new case for the customer with the sender's address."""
     email = parsed.from_address.lower()
     name = (parsed.from_name or email.partition("@")[0])[:200]
-    customer, created = customer_find_or_create_by_email(by=None, email=email, full_name=name)
+    customer, created = customer_find_or_create_by_email(email=email, full_name=name)
     verified = not parsed.authentication_failures
     if not verified:
         match = IntakeMatch.UNVERIFIED_SENDER

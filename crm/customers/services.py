@@ -43,7 +43,7 @@ def customer_create(*, by: StaffUser | None, **fields: str) -> Customer:
     return Customer.objects.create(**cleaned)
 
 
-def customer_find_or_create_by_email(*, by: StaffUser | None, email: str, **fields: str) -> tuple[Customer, bool]:
+def customer_find_or_create_by_email(*, email: str, **fields: str) -> tuple[Customer, bool]:
     """The customer with this address (and False), or a new one (and True); call inside a transaction.
     Two first messages from one new address at the same moment both end with the one customer: the
     loser's INSERT waits for the winner's row and gives way to the unique rule (no savepoint, nothing
