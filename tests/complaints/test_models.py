@@ -4,8 +4,9 @@ import pytest
 from django.db import connection, transaction
 from django.db.utils import InternalError
 
-from complaints.models import CaseEvent
+from complaints.models import Case, CaseEvent, format_reference
 from tests.complaints.factories import make_case
+from tests.crm.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -49,12 +50,9 @@ def test_the_append_only_trigger_is_installed():
     assert any("case_event_append_only" in name for name in names)
 
 
-@pytest.mark.parametrize("pk", [7, 999_999, 1_234_567])
-def test_the_reference_the_database_computes_is_the_one_python_formats(pk):
+@pytest.mark.parametrize(("pk", "reference"), [(7, "GD-000007"), (999_999, "GD-999999"), (1_234_567, "GD-1234567")])
+def test_the_reference_the_database_computes_is_the_one_python_formats(pk, reference):
     """Two spellings of one rule (the generated column and format_reference, which search reads with):
     six digits with leading zeros, more when the number needs them."""
-    from complaints.models import Case, format_reference
-    from tests.crm.factories import CustomerFactory
-
     case = Case.objects.create(pk=pk, customer=CustomerFactory(), channel="web", subject="S", description="D")
-    assert case.reference == format_reference(pk) == Case.objects.get(pk=pk).reference
+    assert case.reference == format_reference(pk) == Case.objects.get(pk=pk).reference == reference

@@ -5,8 +5,6 @@ from datetime import UTC, datetime, timedelta
 from html import unescape
 
 import pytest
-from django.db import connection
-from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -24,6 +22,7 @@ from tests.complaints.conftest import ESCAPED, XSS, take_url
 from tests.complaints.factories import make_case
 from tests.crm.factories import CustomerFactory, StaffFactory
 from tests.html_page import assert_cells_labelled, parse
+from tests.queries import queries
 
 pytestmark = pytest.mark.django_db
 MY_CASES = reverse("complaints:my-cases")
@@ -209,12 +208,6 @@ def test_lead_view_shows_team_cases_risks_escalations_counts_and_handovers(as_us
     assert promise_counts_row(page, "Alice") == [1, 0, 0, 0, 0, 0, 1]
 
 
-def _queries(client, url: str) -> int:
-    with CaptureQueriesContext(connection) as queries:
-        assert client.get(url).status_code == 200
-    return len(queries)
-
-
 def _add_cases(alice, rows: int) -> None:
     for n in range(rows):
         owned = make_case(by=alice)
@@ -230,9 +223,10 @@ def test_list_pages_cost_the_same_queries_for_5_and_30_cases(
     settings.SESSION_ENGINE = "django.contrib.sessions.backends.db"
     agent, lead = as_user(alice), as_user(lena)
     _add_cases(alice, 5)
-    with_five = {url: _queries(client, url) for client, url in ((agent, MY_CASES), (agent, QUEUE), (lead, LEAD_VIEW))}
+    pages = ((agent, MY_CASES), (agent, QUEUE), (lead, LEAD_VIEW))
+    with_five = {url: queries(lambda c=client, u=url: c.get(u)) for client, url in pages}
     _add_cases(alice, 25)
-    for client, url in ((agent, MY_CASES), (agent, QUEUE), (lead, LEAD_VIEW)):
+    for client, url in pages:
         with django_assert_max_num_queries(with_five[url]):
             assert client.get(url).status_code == 200
     assert max(with_five.values()) <= 14  # session, user and roles, the lists, the session save
@@ -462,7 +456,7 @@ def test_flagged_lists_cost_the_same_queries_for_3_and_30_rows(
         (agent, reverse("crm:customer-detail", args=[customer.pk])),
     )
     _flagged_rows(alice, customer, 3)
-    with_three = {url: _queries(client, url) for client, url in pages}
+    with_three = {url: queries(lambda c=client, u=url: c.get(u)) for client, url in pages}
     _flagged_rows(alice, customer, 27)
     for client, url in pages:
         with django_assert_max_num_queries(with_three[url]):
