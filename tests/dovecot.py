@@ -14,6 +14,8 @@ from pathlib import Path
 from subprocess import DEVNULL
 from urllib.parse import quote
 
+from tests.smtp_sink import free_port
+
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
 USER, PASSWORD = "complaints@example.test", "imap-test-password"
 
@@ -57,16 +59,10 @@ def available() -> bool:
     return Path(DOVECOT).exists()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class Dovecot:
     def __init__(self) -> None:
         self.base = Path(tempfile.mkdtemp(prefix="gemdesk-dovecot-"))
-        self.tls_port, self.starttls_port = _free_port(), _free_port()
+        self.tls_port, self.starttls_port = free_port(), free_port()
         self.cafile = str(self.base / "cert.pem")
 
     def start(self) -> "Dovecot":

@@ -2,9 +2,9 @@
 
 import http.client
 import platform
-import socket
 import statistics
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.db import connection
+
+from tests.smtp_sink import free_port
 
 
 @dataclass
@@ -88,12 +90,6 @@ def measure_requests(
     )
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @contextmanager
 def gunicorn(
     bin_dir: Path, app: str, *, env: dict[str, str], cwd: Path, ready_path: str, quiet: bool = False
@@ -114,13 +110,77 @@ def gunicorn(
     server = subprocess.Popen(command, env=env, cwd=cwd, stdout=subprocess.DEVNULL if quiet else None)
     try:
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                http.client.HTTPConnection("127.0.0.1", port, timeout=1).request("GET", ready_path)
-                break
-            except OSError:
-                time.sleep(0.2)
+        while not _answers(port, ready_path):
+            if server.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"gunicorn {app} did not answer {ready_path} (exit code {server.poll()})")
+            time.sleep(0.2)
         yield port
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def _answers(port: int, path: str) -> bool:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+    try:
+        connection.request("GET", path)
+        connection.getresponse().read()
+        return True
+    except OSError:
+        return False
+    finally:
+        connection.close()
+
+
+# The load both intake rows put on their server: the same for Gemdesk and for the peer, or the ratio means nothing.
+LOAD_CLIENTS = 8
+LOAD_SECONDS = 20
+
+
+@dataclass
+class Load:
+    latencies: list[float]  # ms, one per request answered
+    answers: dict[str, int]  # how many of each answer (a status code, or what the client made of it)
+    seconds: float  # from the first request sent to the last answer read
+
+    def rate(self, answer: str) -> float:
+        """Requests a second that got `answer` (the successful ones: what the server got done)."""
+        return self.answers.get(answer, 0) / self.seconds
+
+    def figures(self, answer: str) -> dict[str, str]:
+        return {
+            "p50": f"{statistics.median(self.latencies):.1f} ms",
+            "p95": f"{percentile(self.latencies, 95):.1f} ms",
+            "throughput": f"{self.rate(answer):.0f} req/s",
+            "answers": ", ".join(f"{label}: {count}" for label, count in sorted(self.answers.items())),
+        }
+
+
+def load(port: int, client: Callable[[http.client.HTTPConnection, int], Callable[[int], str]]) -> Load:
+    """LOAD_CLIENTS connections to `port`, each sending for LOAD_SECONDS. `client(connection, n)` readies
+    client n (a form's CSRF cookie, say) and returns its `send(k)`, which makes its k-th request, reads the
+    answer and names it."""
+    latencies: list[float] = []
+    answers: dict[str, int] = {}
+    lock = threading.Lock()
+    started = time.monotonic()
+    stop_at = started + LOAD_SECONDS
+
+    def run(n: int) -> None:
+        send = client(http.client.HTTPConnection("127.0.0.1", port, timeout=10), n)
+        sent = 0
+        while time.monotonic() < stop_at:
+            sent_at = time.perf_counter()
+            answer = send(sent)
+            elapsed = (time.perf_counter() - sent_at) * 1000
+            with lock:
+                latencies.append(elapsed)
+                answers[answer] = answers.get(answer, 0) + 1
+            sent += 1
+
+    threads = [threading.Thread(target=run, args=(n,)) for n in range(LOAD_CLIENTS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return Load(latencies, answers, time.monotonic() - started)

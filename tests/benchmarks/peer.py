@@ -8,21 +8,18 @@ seeded once). Run alone with `.venv/bin/python -m tests.benchmarks.peer`.
 import http.client
 import os
 import re
-import statistics
 import subprocess
-import threading
 import time
 import urllib.parse
+from collections.abc import Callable
 from pathlib import Path
 
-from tests.benchmarks.harness import Report, gunicorn, percentile
+from tests.benchmarks.harness import LOAD_CLIENTS, LOAD_SECONDS, Report, gunicorn, load
 
 PROJECT_DIR = Path(__file__).resolve().parent  # holds the peer_helpdesk package
 REQUIREMENTS = PROJECT_DIR / "peer_helpdesk" / "requirements.txt"
 VENV = PROJECT_DIR.parents[1] / "bench-results" / "peer-venv"
 PEER_TICKETS = 10_000
-CLIENTS = 8
-SECONDS = 20
 CSRF_INPUT = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
@@ -53,7 +50,7 @@ def _env() -> dict[str, str]:
 
 
 def helpdesk_intake(report: Report) -> float:
-    """Public submissions through gunicorn (2 sync workers, 8 clients, 20 s); returns req/s for the ratio."""
+    """Public submissions through gunicorn (2 sync workers, the intake's load); returns tickets a second."""
     bin_dir = _venv()
     env = _env()
     subprocess.run(
@@ -70,70 +67,47 @@ def helpdesk_intake(report: Report) -> float:
         stdout=subprocess.PIPE,
         text=True,
     )
+
+    def client(connection: http.client.HTTPConnection, n: int) -> Callable[[int], str]:
+        """As a browser: the form once (CSRF cookie and token), then one POST per ticket, each a new sender."""
+        connection.request("GET", "/tickets/submit/")
+        form = connection.getresponse()
+        cookie = form.getheader("Set-Cookie", "").split(";", 1)[0]
+        token = CSRF_INPUT.search(form.read().decode())
+        if not cookie.startswith("csrftoken=") or token is None:
+            raise RuntimeError(f"peer: the public form gave no CSRF cookie or token (answer {form.status})")
+
+        def send(sent: int) -> str:
+            body = {
+                "csrfmiddlewaretoken": token[1],
+                "title": "Broadband keeps dropping",
+                "body": "My broadband keeps dropping in the evening.",
+                "submitter_email": f"peer{n}-{sent}@example.test",
+            }
+            headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie}
+            connection.request("POST", "/tickets/submit/", urllib.parse.urlencode(body), headers)
+            response = connection.getresponse()
+            response.read()
+            # Success is the redirect to the new ticket; a 200 is the form again, with errors.
+            location = response.getheader("Location", "")
+            if response.status == 302 and not location.startswith("/view/?ticket="):
+                return f"302 to {location}"
+            return str(response.status)
+
+        return send
+
     # stdout is where the console backend writes each new-ticket email: /dev/null, not the terminal.
     with gunicorn(
         bin_dir, "peer_helpdesk.wsgi", env=env, cwd=PROJECT_DIR, ready_path="/tickets/submit/", quiet=True
     ) as port:
-        latencies: list[float] = []
-        answers: dict[str, int] = {}
-        lock = threading.Lock()
-        stop_at = time.monotonic() + SECONDS
-
-        def client(n: int) -> None:
-            """As a browser: the form once (CSRF cookie and token), then one POST per ticket, each a new sender."""
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-            conn.request("GET", "/tickets/submit/")
-            form = conn.getresponse()
-            cookie = form.getheader("Set-Cookie", "").split(";", 1)[0]
-            token = CSRF_INPUT.search(form.read().decode())
-            if not cookie.startswith("csrftoken=") or token is None:
-                raise RuntimeError(f"peer: the public form gave no CSRF cookie or token (answer {form.status})")
-            sent = 0
-            while time.monotonic() < stop_at:
-                body = urllib.parse.urlencode(
-                    {
-                        "csrfmiddlewaretoken": token[1],
-                        "title": "Broadband keeps dropping",
-                        "body": "My broadband keeps dropping in the evening.",
-                        "submitter_email": f"peer{n}-{sent}@example.test",
-                    }
-                )
-                started = time.perf_counter()
-                conn.request(
-                    "POST",
-                    "/tickets/submit/",
-                    body,
-                    {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie},
-                )
-                response = conn.getresponse()
-                response.read()
-                elapsed = (time.perf_counter() - started) * 1000
-                # Success is the redirect to the new ticket; a 200 is the form again, with errors.
-                location = response.getheader("Location", "")
-                answer = str(response.status)
-                if response.status == 302 and not location.startswith("/view/?ticket="):
-                    answer = f"302 to {location}"
-                with lock:
-                    latencies.append(elapsed)
-                    answers[answer] = answers.get(answer, 0) + 1
-                sent += 1
-
-        threads = [threading.Thread(target=client, args=(n,)) for n in range(CLIENTS)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-    rate = len(latencies) / SECONDS
+        tickets = load(port, client)
     report.add(
-        f"django-helpdesk 2.6.1 public ticket form via gunicorn (2 workers, {CLIENTS} clients, {SECONDS} s; "
+        f"django-helpdesk 2.6.1 public ticket form via gunicorn (2 workers, {LOAD_CLIENTS} clients, {LOAD_SECONDS} s; "
         f"{PEER_TICKETS:,} tickets)",
-        p50=f"{statistics.median(latencies):.1f} ms",
-        p95=f"{percentile(latencies, 95):.1f} ms",
-        throughput=f"{rate:.0f} req/s",
-        answers=", ".join(f"{code}: {count}" for code, count in sorted(answers.items())),
+        **tickets.figures("302"),
         sql_per_ticket=counted.stdout.strip(),
     )
-    return rate
+    return tickets.rate("302")
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ import os
 import random
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
@@ -19,7 +19,7 @@ from complaints.incidents import services as incident_services
 from complaints.models import Case, IncidentUpdate
 from crm.models import Customer
 from crm.staff.services import staff_create_or_update
-from tests.benchmarks.harness import Report, gunicorn, measure_requests
+from tests.benchmarks.harness import LOAD_CLIENTS, LOAD_SECONDS, QueryCounter, Report, gunicorn, load, measure_requests
 from tests.benchmarks.lists import lists
 from tests.benchmarks.peer import helpdesk_intake
 
@@ -315,23 +315,17 @@ def _case_search(report: Report, client: Client, case: Case) -> None:
     )
 
 
-INTAKE_CLIENTS = 8
-INTAKE_SECONDS = 20
 MAILDIR_MESSAGES = 10_000
 
 
 def intake(report: Report) -> None:
-    """Public complaints through gunicorn (2 workers) with acknowledgements queued to Redis; then email in."""
+    """Public complaints through gunicorn (2 workers) with acknowledgements queued to Redis, beside
+    django-helpdesk's public form under the same load; then email in."""
     import http.client
     import json
-    import os
-    import statistics
     import sys
-    import threading
 
     from django.conf import settings
-
-    from tests.benchmarks.harness import percentile
 
     broker = settings.REDIS_URL  # the benchmark's own Redis database (tests/benchmarks/run.py)
     db = settings.DATABASES["default"]
@@ -343,56 +337,35 @@ def intake(report: Report) -> None:
         "THROTTLE_ANON": "1000000/min",
         "LOG_LEVEL": "WARNING",
     }
+
+    def client(connection: http.client.HTTPConnection, n: int) -> Callable[[int], str]:
+        def send(sent: int) -> str:
+            body = {
+                "name": f"Bench Customer {n}",
+                "email": f"intake{n}-{sent}@example.test",
+                "description": "My broadband keeps dropping in the evening.",
+            }
+            headers = {"Content-Type": "application/json", "X-Forwarded-For": f"10.0.{n}.1"}
+            connection.request("POST", "/api/v1/public/complaints/", json.dumps(body), headers)
+            response = connection.getresponse()
+            response.read()
+            return str(response.status)
+
+        return send
+
     root = Path(__file__).resolve().parents[2]
     with gunicorn(Path(sys.executable).parent, "config.wsgi", env=env, cwd=root, ready_path="/healthz") as port:
-        latencies: list[float] = []
-        statuses: dict[int, int] = {}
-        lock = threading.Lock()
-        stop_at = time.monotonic() + INTAKE_SECONDS
-
-        def client(n: int) -> None:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-            sent = 0
-            while time.monotonic() < stop_at:
-                body = json.dumps(
-                    {
-                        "name": f"Bench Customer {n}",
-                        "email": f"intake{n}-{sent}@example.test",
-                        "description": "My broadband keeps dropping in the evening.",
-                    }
-                )
-                started = time.perf_counter()
-                conn.request(
-                    "POST",
-                    "/api/v1/public/complaints/",
-                    body,
-                    {"Content-Type": "application/json", "X-Forwarded-For": f"10.0.{n}.1"},
-                )
-                response = conn.getresponse()
-                response.read()
-                elapsed = (time.perf_counter() - started) * 1000
-                with lock:
-                    latencies.append(elapsed)
-                    statuses[response.status] = statuses.get(response.status, 0) + 1
-                sent += 1
-
-        threads = [threading.Thread(target=client, args=(n,)) for n in range(INTAKE_CLIENTS)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        report.add(
-            f"POST public/complaints/ via gunicorn (2 workers, {INTAKE_CLIENTS} clients, {INTAKE_SECONDS} s)",
-            p50=f"{statistics.median(latencies):.1f} ms",
-            p95=f"{percentile(latencies, 95):.1f} ms",
-            throughput=f"{len(latencies) / INTAKE_SECONDS:.0f} req/s",
-            answers=", ".join(f"{code}: {count}" for code, count in sorted(statuses.items())),
-            sql_per_complaint=str(_statements_per_complaint()),
-        )
-    ours = len(latencies) / INTAKE_SECONDS
+        ours = load(port, client)
+    report.add(
+        f"POST public/complaints/ via gunicorn (2 workers, {LOAD_CLIENTS} clients, {LOAD_SECONDS} s)",
+        **ours.figures("201"),
+        sql_per_complaint=str(_statements_per_complaint()),
+    )
     peer_rate = helpdesk_intake(report)
     report.add(
-        "  Gemdesk's complaints per django-helpdesk ticket, same load", ratio=f"{ours / peer_rate:.2f}", target=">= 2"
+        "  Gemdesk's complaints per django-helpdesk ticket, same load",
+        ratio=f"{ours.rate('201') / peer_rate:.2f}",
+        target=">= 2",
     )
     _email_ingestion(report)
 
@@ -400,8 +373,6 @@ def intake(report: Report) -> None:
 def _statements_per_complaint() -> int:
     """SQL statements one public complaint costs (BEGIN and COMMIT are not statements sent by Django)."""
     from django.core.cache import cache
-
-    from tests.benchmarks.harness import QueryCounter
 
     cache.clear()  # the public throttle's counts from the load above (the bench's own Redis database)
     counter = QueryCounter()
@@ -569,7 +540,6 @@ def _raw_sink_rate(sink, message_bytes: bytes) -> float:
 
 def incidents(report: Report) -> None:
     """One incident update to 100,000 customers: PostgreSQL, Redis, 2 worker processes, a local SMTP sink."""
-    import os
     import subprocess
     import sys
 
