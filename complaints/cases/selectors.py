@@ -10,7 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.contrib.postgres.expressions import ArraySubquery
 from django.db.models import Case as DbCase
-from django.db.models import Count, Exists, F, Func, OuterRef, Prefetch, Q, QuerySet, Value, When
+from django.db.models import Count, Exists, F, Func, OuterRef, Prefetch, Q, QuerySet, Subquery, Value, When
 from django.db.models.fields.json import KT
 from django.utils import timezone
 
@@ -306,9 +306,21 @@ def escalations_waiting(*, user: StaffUser) -> QuerySet[Collaborator]:
     )
 
 
-def team_handover_count(*, lead: StaffUser) -> int:
-    """The shuffle figure: handovers of cases now owned by the lead's team members."""
-    return CaseEvent.objects.filter(kind=EventKind.HANDED_OVER, case__owner__staff_profile__team__lead=lead).count()
+# The team view's shuffle figure counts the handovers of this many days.
+TEAM_HANDOVER_DAYS = 7
+
+
+def team_handover_count(*, lead: StaffUser, now: datetime | None = None) -> int:
+    """The shuffle figure: handovers in the last TEAM_HANDOVER_DAYS days of cases now owned by the lead's team
+    members. A week, so a lead sees it fall when the team shuffles less. It reads the week's handovers (from
+    case_event_kind_idx) and looks up each one's case, so it costs the same however many cases the team ever
+    owned: joining the team's cases hashed every one of them (20,000 at 100,000 cases), and counting every
+    handover ever took 16 ms at 10,000 cases and 144 ms at 100,000, against 4 ms at both this way."""
+    since = (now or timezone.now()) - timedelta(days=TEAM_HANDOVER_DAYS)
+    owner_now = Subquery(Case.objects.filter(pk=OuterRef("case_id")).order_by().values("owner_id"))
+    members = StaffProfile.objects.filter(team__lead=lead).values("user_id")
+    handovers = CaseEvent.objects.filter(kind=EventKind.HANDED_OVER, created_at__gte=since)
+    return handovers.alias(owner_now=owner_now).filter(owner_now__in=members).count()
 
 
 # The keys of event payloads that name a member of staff by username.

@@ -161,5 +161,6 @@ def team_view(request: StaffRequest) -> HttpResponse:
             "escalations": selectors.escalations_waiting(user=lead),
             "promise_counts": team_promise_counts(lead=lead),
             "handovers": selectors.team_handover_count(lead=lead),
+            "handover_days": selectors.TEAM_HANDOVER_DAYS,
         },
     )

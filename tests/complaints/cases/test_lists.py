@@ -202,10 +202,22 @@ def test_lead_view_shows_team_cases_risks_escalations_counts_and_handovers(as_us
 
     assert "North case" in page and "South case" not in page
     assert "“Call back”" in page and "Needs you" in page
-    assert 'Cases handed over: <strong id="handovers">1</strong>' in page
+    assert 'Cases handed over in the last 7 days: <strong id="handovers">1</strong>' in page
     assert "shuffle" not in page.lower()
     # kept on time, kept late, rescheduled, withdrawn, broken, overdue now, open
     assert promise_counts_row(page, "Alice") == [1, 0, 0, 0, 0, 0, 1]
+
+
+def test_the_lead_counts_the_weeks_handovers_of_cases_the_team_owns_now(alice, bob, charlie, lena):
+    kept_in_team = make_case(by=alice)
+    case_services.case_handover(case=kept_in_team, to="bob", reason="Bob knows billing best", by=alice)
+    case_services.case_handover(case=make_case(by=alice), to="charlie", reason="Charlie covers the south", by=alice)
+    handed_at = CaseEvent.objects.get(case=kept_in_team, kind=EventKind.HANDED_OVER).created_at
+    week = timedelta(days=case_selectors.TEAM_HANDOVER_DAYS)
+
+    # Bob's case counts for a week; the case now in Team South does not count for Team North's lead.
+    assert case_selectors.team_handover_count(lead=lena, now=handed_at + week - timedelta(minutes=1)) == 1
+    assert case_selectors.team_handover_count(lead=lena, now=handed_at + week + timedelta(minutes=1)) == 0
 
 
 def _add_cases(alice, rows: int) -> None:
