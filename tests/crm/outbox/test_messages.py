@@ -9,24 +9,15 @@ import pytest
 from django.core.mail import get_connection
 
 from crm.customers.selectors import customer_from_notices_token
-from crm.models import BulkEmail, Customer, OutboundEmail
+from crm.models import Customer, OutboundEmail
 from crm.names import salutation
 from crm.outbox import sending as outbox_sending
-from crm.outbox import services as outbox_services
 from crm.outbox.messages import LINE_LIMIT, bulk_copies, django_message
 from tests.crm.factories import CustomerFactory
+from tests.crm.outbox.bulk import notices_token, write_bulk
 
 pytestmark = pytest.mark.django_db
 
-NOTICE = (
-    "{{ salutation }},\n\nThe broadband network in your area is down since 14:05; engineers are on site.\n"
-    "Stop these notices: https://gemdesk.example/notices/{{ notices_token }}/\n"
-)
-HEADERS = {
-    "List-Unsubscribe": "<https://gemdesk.example/notices/{{ notices_token }}/>",
-    "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-    "Auto-Submitted": "auto-generated",
-}
 # Names as customers write them: quoting, encoded words, long ones that fold.
 NAMES = [
     ("Ana Lima", "", ""),
@@ -40,17 +31,6 @@ NAMES = [
 ]
 
 
-def bulk_rows(customers, *, subject="Broadband outage in your area", body=NOTICE):
-    bulk = BulkEmail.objects.create(subject=subject, body_text=body, headers=HEADERS)
-    outbox_services.insert_bulk_emails(
-        bulk=bulk,
-        customers=Customer.objects.filter(pk__in=[c.pk for c in customers]),
-        key_prefix="notice:9:customer:",
-        batch="notice:9",
-    )
-    return bulk, list(OutboundEmail.objects.filter(bulk=bulk).select_related("customer").order_by("pk"))
-
-
 def parsed(raw: bytes) -> email.message.EmailMessage:
     return email.message_from_bytes(raw, policy=email.policy.default)
 
@@ -60,7 +40,7 @@ def test_every_copy_reads_exactly_as_djangos_own_build_of_it():
         CustomerFactory(full_name=name, title=title, formal_name=formal, email=f"c{n}@example.test")
         for n, (name, title, formal) in enumerate(NAMES)
     ]
-    bulk, rows = bulk_rows(customers, subject="Panne réseau: Λειτουργία 山田 — update")
+    _, bulk, rows = write_bulk(customers, subject="Panne réseau: Λειτουργία 山田 — update")
     copies = bulk_copies(bulk)
     assert copies is not None and len(rows) == len(NAMES)
     for row in rows:
@@ -80,12 +60,7 @@ def test_every_copy_reads_exactly_as_djangos_own_build_of_it():
         [address] = ours["To"].addresses
         assert (recipient, address.addr_spec, address.display_name) == (row.to_email, row.to_email, row.to_name)
         assert ours["Message-ID"] == row.message_id
-        token = (
-            "".join(ours["List-Unsubscribe"].split())
-            .removeprefix("<https://gemdesk.example/notices/")
-            .removesuffix("/>")
-        )
-        assert customer_from_notices_token(token) == row.customer
+        assert customer_from_notices_token(notices_token(ours)) == row.customer
         assert ours.get_content().startswith(f"{salutation(row.customer)},\r\n")
         assert all(len(line) <= LINE_LIMIT for line in raw.split(b"\r\n"))
 
@@ -101,20 +76,20 @@ def test_every_copy_reads_exactly_as_djangos_own_build_of_it():
 )
 def test_a_copy_the_marks_cannot_make_safely_is_left_to_django(name, address):
     customer = Customer.objects.create(full_name=name, email=address)
-    bulk, [row] = bulk_rows([customer])
+    _, bulk, [row] = write_bulk([customer])
     assert bulk_copies(bulk).copy_for(row) is None
 
 
 def test_a_salutation_that_would_make_a_line_too_long_is_left_to_django():
     customer = CustomerFactory(full_name="Ana", title="Dr", formal_name="Ω" * 150)  # 300 bytes in UTF-8
-    bulk, [row] = bulk_rows([customer], body="x" * 700 + "{{ salutation }}" + "\n")
+    _, bulk, [row] = write_bulk([customer], body="x" * 700 + "{{ salutation }}" + "\n")
     assert bulk_copies(bulk).copy_for(row) is None
 
 
 def test_a_text_with_lines_too_long_for_8bit_is_built_by_django_for_everyone(sink):
     customer = CustomerFactory(full_name="Ana Lima")
     long_line = "The outage affects " + "many streets, " * 80 + "\n"
-    bulk, [row] = bulk_rows([customer], body="{{ salutation }},\n\n" + long_line)
+    _, bulk, [row] = write_bulk([customer], body="{{ salutation }},\n\n" + long_line)
     assert bulk_copies(bulk) is None  # Django chose quoted-printable, whose soft breaks could split a mark
     assert outbox_sending.send_pending([row.pk])["sent"] == 1
     [message] = sink.messages
@@ -125,7 +100,7 @@ def test_copies_the_marks_cannot_make_still_go_out_or_fail_alone(sink):
     plain = CustomerFactory(full_name="Ana Lima", email="ana@example.test")
     international = Customer.objects.create(full_name="Jürgen", email="jurgen@bücher.example")
     broken = Customer.objects.create(full_name="Eve\nBcc: x@evil.test", email="eve@example.test")
-    _, rows = bulk_rows([plain, international, broken])
+    _, _, rows = write_bulk([plain, international, broken])
     assert outbox_sending.send_pending([row.pk for row in rows]) == {"sent": 2, "failed": 1, "retry": 0}
     assert sorted(sink.attempts) == ["ana@example.test", "jurgen@xn--bcher-kva.example"]
     assert "could not be built" in OutboundEmail.objects.get(customer=broken).last_error
@@ -135,7 +110,7 @@ def test_sent_rows_are_marked_in_groups_not_one_statement_each(sink, monkeypatch
     # Groups by count alone: a slow run must not also mark by time.
     monkeypatch.setattr(outbox_sending, "MARK_SENT_SECONDS", 60)
     customers = CustomerFactory.create_batch(100)
-    _, rows = bulk_rows(customers)
+    _, _, rows = write_bulk(customers)
     marks = -(-100 // outbox_sending.MARK_SENT_EVERY)
     with django_assert_num_queries(5 + marks):  # the claim and the bulk email, then one UPDATE per group
         assert outbox_sending.send_pending([row.pk for row in rows])["sent"] == 100

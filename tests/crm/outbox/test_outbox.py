@@ -12,11 +12,12 @@ from django.db import transaction
 
 from crm.customers import selectors as customer_selectors
 from crm.exceptions import InvalidInput
-from crm.models import BulkEmail, Customer, EmailState, OutboundEmail, message_id_for
+from crm.models import EmailState, OutboundEmail, message_id_for
 from crm.outbox import selectors as outbox_selectors
 from crm.outbox import sending as outbox_sending
 from crm.outbox import services as outbox_services
 from tests.crm.factories import CustomerFactory
+from tests.crm.outbox.bulk import BATCH, KEY_PREFIX, notices_token, write_bulk
 
 pytestmark = pytest.mark.django_db
 
@@ -221,57 +222,39 @@ def test_rate_limit_spreads_sending_over_seconds(sink, settings):
     assert time.monotonic() - started >= 1.0  # 11 messages at 5 a second cross at least two second boundaries
 
 
-NOTICE = "{{ salutation }},\n\nThe network is down.\nStop: https://x.test/notices/{{ notices_token }}/"
-
-
-def bulk_to(customers):
-    bulk = BulkEmail.objects.create(
-        subject="Network down",
-        body_text=NOTICE,
-        headers={"List-Unsubscribe": "<https://x.test/n/{{ notices_token }}/>"},
-    )
-    written = outbox_services.insert_bulk_emails(
-        bulk=bulk,
-        customers=Customer.objects.filter(pk__in=[c.pk for c in customers]),
-        key_prefix="notice:1:customer:",
-        batch="notice:1",
-    )
-    return written, list(OutboundEmail.objects.filter(bulk=bulk).values_list("pk", flat=True))
-
-
 def test_bulk_rows_are_written_once_each_with_the_derived_message_id():
     customers = CustomerFactory.create_batch(3)
-    written, ids = bulk_to(customers)
-    assert written == len(ids) == 3
-    assert bulk_to(customers)[0] == 0  # the same keys again: nothing new
+    written, _, rows = write_bulk(customers)
+    assert written == len(rows) == 3
+    assert write_bulk(customers)[0] == 0  # the same keys again: nothing new
     assert OutboundEmail.objects.count() == 3
-    for row in OutboundEmail.objects.filter(pk__in=ids).select_related("customer"):
-        assert row.key == f"notice:1:customer:{row.customer.pk}"
+    for row in rows:
+        assert row.key == f"{KEY_PREFIX}{row.customer.pk}"
         assert row.message_id == message_id_for(row.key)
-        assert (row.to_email, row.to_name, row.batch) == (row.customer.email, row.customer.full_name, "notice:1")
+        assert (row.to_email, row.to_name, row.batch) == (row.customer.email, row.customer.full_name, BATCH)
 
 
 def test_each_copy_of_a_bulk_email_is_personal_when_sent(sink):
     formal = CustomerFactory(full_name="Ngozi Okafor", title="Dr", formal_name="Okafor")
     other = CustomerFactory(full_name="Sam Lee")
-    _, ids = bulk_to([formal, other])
-    assert outbox_sending.send_pending(ids)["sent"] == 2
+    _, _, rows = write_bulk([formal, other])
+    assert outbox_sending.send_pending([row.pk for row in rows])["sent"] == 2
     by_recipient = {m["To"]: m for m in sink.messages}
     message = by_recipient[f"Ngozi Okafor <{formal.email}>"]
     assert message.get_payload(decode=True).decode().startswith("Dear Dr Okafor,\r\n")
-    token = "".join(message["List-Unsubscribe"].split()).removeprefix("<https://x.test/n/").removesuffix("/>")
+    token = notices_token(message)
     assert customer_selectors.customer_from_notices_token(token) == formal
     assert f"/notices/{token}/" in message.get_payload(decode=True).decode()
     assert other.email not in message.as_string()
-    assert by_recipient[f"Sam Lee <{other.email}>"]["Message-ID"] == message_id_for(f"notice:1:customer:{other.pk}")
+    assert by_recipient[f"Sam Lee <{other.email}>"]["Message-ID"] == message_id_for(f"{KEY_PREFIX}{other.pk}")
 
 
 def test_a_bulk_copy_for_a_deleted_customer_fails_with_the_reason(sink):
     customer = CustomerFactory()
-    _, ids = bulk_to([customer])
+    _, _, [row] = write_bulk([customer])
     customer.delete()
-    assert outbox_sending.send_pending(ids)["failed"] == 1
-    row = OutboundEmail.objects.get(pk=ids[0])
+    assert outbox_sending.send_pending([row.pk])["failed"] == 1
+    row.refresh_from_db()
     assert row.state == EmailState.FAILED and "deleted" in row.last_error
     assert sink.count() == 0
 
@@ -324,8 +307,8 @@ def test_a_row_that_cannot_be_built_fails_with_the_reason_and_the_rest_of_the_ba
 
 def test_a_bulk_email_to_customers_with_hostile_names_reaches_every_one_of_them_correctly_quoted(sink):
     customers = [CustomerFactory(full_name=name) for name in HOSTILE_NAMES]
-    _, ids = bulk_to(customers)
-    assert outbox_sending.send_pending(ids) == {"sent": len(customers), "failed": 0, "retry": 0}
+    _, _, rows = write_bulk(customers)
+    assert outbox_sending.send_pending([row.pk for row in rows]) == {"sent": len(customers), "failed": 0, "retry": 0}
     delivered = {}
     for raw in sink.raw:
         [address] = email.message_from_bytes(raw, policy=email.policy.default)["To"].addresses
@@ -335,8 +318,7 @@ def test_a_bulk_email_to_customers_with_hostile_names_reaches_every_one_of_them_
 
 def test_bulk_message_ids_computed_by_the_database_are_the_keyed_ones(settings):
     customer = CustomerFactory()
-    _, [row_id] = bulk_to([customer])
-    row = OutboundEmail.objects.get(pk=row_id)
+    _, _, [row] = write_bulk([customer])
     assert row.message_id == message_id_for(row.key)
     # Keyed with the secret: nobody who knows only the key can compute it.
     unkeyed = f"<{hashlib.sha256(row.key.encode()).hexdigest()[:32]}@gemdesk>"
