@@ -1,9 +1,11 @@
-"""Real processes for integration tests: Celery workers (with beat) and a Redis of our own.
+"""Real processes for integration tests: Celery workers (with beat), gunicorn and a Redis of our own.
 
 Workers read the test database (the committed rows of `transactional_db` tests), send to the
 in-process SMTP sink, and are killed with their whole process group when a test ends.
 """
 
+import http.client
+import json
 import os
 import re
 import signal
@@ -11,6 +13,9 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -40,10 +45,16 @@ def database_url() -> str:
     return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
+# Processes in a test worker's pool.
+WORKER_CONCURRENCY = 4
+
+
 class Worker:
     """`celery worker --beat` as a child process group, with the outbox tuned for quick tests."""
 
-    def __init__(self, *, redis_url: str, sink: Sink, concurrency: int = 4, extra_env: dict | None = None):
+    def __init__(
+        self, *, redis_url: str, sink: Sink, concurrency: int = WORKER_CONCURRENCY, extra_env: dict | None = None
+    ):
         self.folder = Path(tempfile.mkdtemp(prefix="gemdesk-worker-"))
         self.log_path = self.folder / "worker.log"
         self.env = {
@@ -110,6 +121,54 @@ class Worker:
         text = self.log_path.read_text(errors="replace")
         trouble = [line for line in text.splitlines() if re.search(r": (WARNING|ERROR|CRITICAL)/", line)]
         return "\n".join(trouble[-200:]) + "\n--- end of the log ---\n" + text[-3000:]
+
+
+@dataclass
+class Gunicorn:
+    """gunicorn serving config.wsgi with sync workers on a loopback port; its log, at info level, records
+    every worker it boots."""
+
+    process: subprocess.Popen
+    port: int
+    log_path: Path
+
+    def get(self, path: str) -> tuple[int, dict]:
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
+        try:
+            connection.request("GET", path)
+            response = connection.getresponse()
+            return response.status, json.loads(response.read())
+        finally:
+            connection.close()
+
+    def healthy(self) -> bool:
+        try:
+            return self.get("/healthz")[0] == 200
+        except OSError:
+            return False
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def booted_workers(self) -> int:
+        return self.log().count("Booting worker with pid")
+
+
+@contextmanager
+def gunicorn_serving(env: dict, *, workers: int, log_path: Path) -> Iterator[Gunicorn]:
+    """gunicorn with `env` as its whole environment, stopped with its workers when the block ends."""
+    port = free_port()
+    with open(log_path, "ab") as log:
+        process = subprocess.Popen(
+            [Path(sys.executable).parent / "gunicorn", "config.wsgi", "--workers", str(workers),
+             "--bind", f"127.0.0.1:{port}", "--log-level", "info"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        )  # fmt: skip
+    try:
+        yield Gunicorn(process, port, log_path)
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
 
 
 class OwnRedis:

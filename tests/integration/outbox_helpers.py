@@ -6,7 +6,13 @@ import redis
 from django.db import transaction
 
 from crm.models import OutboundEmail, message_id_for
+from crm.outbox.sending import MARK_SENT_EVERY
 from crm.outbox.services import enqueue_send
+from tests.integration.conftest import WORKER_CONCURRENCY
+
+# What a worker killed mid-send can repeat: each process of its pool, the messages the mail server accepted
+# and the process had not yet marked sent.
+REPEAT_BOUND = WORKER_CONCURRENCY * MARK_SENT_EVERY
 
 
 def recipients(count: int, prefix: str = "customer") -> list[str]:

@@ -28,15 +28,13 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from email.utils import getaddresses
-from pathlib import Path
 
 import pytest
 from django.conf import settings
 
 from tests import postgres_cluster
-from tests.integration.conftest import CUSTOMER_ADDRESS, ROOT, wait_until
+from tests.integration.conftest import CUSTOMER_ADDRESS, ROOT, gunicorn_serving, wait_until
 from tests.postgres_cluster import PostgresCluster
-from tests.smtp_sink import free_port
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.postgres]
 
@@ -75,25 +73,6 @@ def cluster():
         cluster.remove()
 
 
-@dataclass
-class Gunicorn:
-    process: subprocess.Popen
-    port: int
-    log_path: Path
-
-    def get(self, path: str) -> tuple[int, dict]:
-        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
-        try:
-            connection.request("GET", path)
-            response = connection.getresponse()
-            return response.status, json.loads(response.read())
-        finally:
-            connection.close()
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-
 @pytest.fixture
 def gunicorn(cluster, own_redis, tmp_path):
     """gunicorn on the cluster, migrated first; its log at info level records every worker it boots."""
@@ -102,23 +81,10 @@ def gunicorn(cluster, own_redis, tmp_path):
         [sys.executable, "manage.py", "migrate", "--noinput"], cwd=ROOT, env=env, capture_output=True, text=True
     )
     assert migrate.returncode == 0, migrate.stderr[-3000:]
-    port = free_port()
-    log_path = tmp_path / "gunicorn.log"
-    with open(log_path, "ab") as log:
-        process = subprocess.Popen(
-            [Path(sys.executable).parent / "gunicorn", "config.wsgi", "--workers", "2",
-             "--bind", f"127.0.0.1:{port}", "--log-level", "info"],
-            cwd=ROOT,
-            # The burst comes from one address: lift the public complaint throttle here only.
-            env={**env, "THROTTLE_PUBLIC_COMPLAINT": "1000000/min"},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )  # fmt: skip
-    server = Gunicorn(process, port, log_path)
-    yield server
-    process.terminate()
-    process.wait(timeout=30)
+    # The burst comes from one address: lift the public complaint throttle here only.
+    env["THROTTLE_PUBLIC_COMPLAINT"] = "1000000/min"
+    with gunicorn_serving(env, workers=2, log_path=tmp_path / "gunicorn.log") as server:
+        yield server
 
 
 @dataclass
@@ -210,7 +176,7 @@ def test_postgres_killed_mid_burst_loses_no_accepted_complaint_and_the_app_recov
         concurrency=2,
         extra_env={"DATABASE_URL": cluster.url, "DJANGO_CONN_MAX_AGE": "60"},
     )
-    wait_until(lambda: gunicorn.get("/healthz")[0] == 200, timeout=30, what="gunicorn to answer /healthz")
+    wait_until(gunicorn.healthy, timeout=30, what="gunicorn to answer /healthz")
 
     burst = Burst(gunicorn.port)
     burst.start()
@@ -292,6 +258,6 @@ def test_postgres_killed_mid_burst_loses_no_accepted_complaint_and_the_app_recov
     # All of it recovered by the processes that were running before the first crash.
     assert gunicorn.get("/healthz")[0] == 200
     assert gunicorn.process.poll() is None and worker.process.poll() is None
-    assert gunicorn.log().count("Booting worker with pid") == 2, gunicorn.log()[-3000:]
+    assert gunicorn.booted_workers() == 2, gunicorn.log()[-3000:]
     # The outage's errors are logged without the customers' addresses (RELIABILITY.md 22).
     assert not CUSTOMER_ADDRESS.search(gunicorn.log())

@@ -12,14 +12,10 @@ import pytest
 from django.conf import settings
 
 from crm.models import EmailState, OutboundEmail
-from crm.outbox.sending import MARK_SENT_EVERY
 from tests.integration.conftest import wait_until
-from tests.integration.outbox_helpers import expected_message_ids, queue_many, queued_tasks, recipients
+from tests.integration.outbox_helpers import REPEAT_BOUND, expected_message_ids, queue_many, queued_tasks, recipients
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-CONCURRENCY = 4
-# What a killed worker can repeat: each process of its pool, the messages accepted and not yet marked sent.
-REPEAT_BOUND = CONCURRENCY * MARK_SENT_EVERY
 
 
 def unfinished() -> int:
@@ -37,13 +33,13 @@ def assert_every_key_delivered_with_few_repeats(sink, addresses, run, *, max_rep
 
 def test_worker_killed_mid_send_and_restarted_delivers_everything(sink, own_redis, start_worker):
     addresses = recipients(2000)
-    worker = start_worker(redis_url=own_redis.url, sink=sink, concurrency=CONCURRENCY)
+    worker = start_worker(redis_url=own_redis.url, sink=sink)
     queue_many(addresses, run="kill")
     wait_until(lambda: sink.count() >= 600, timeout=60, what="600 messages before the kill")
     worker.kill()
     at_kill = sink.count()
     assert at_kill < 2000, "the run finished before the kill; the test proves nothing"
-    start_worker(redis_url=own_redis.url, sink=sink, concurrency=CONCURRENCY)
+    start_worker(redis_url=own_redis.url, sink=sink)
     wait_until(lambda: unfinished() == 0, timeout=120, what="every row sent after the restart")
     time.sleep(2)
     # Only messages the server accepted and the killed processes had not marked yet may repeat.
@@ -52,7 +48,7 @@ def test_worker_killed_mid_send_and_restarted_delivers_everything(sink, own_redi
 
 def test_redis_restarted_mid_send_is_recovered_by_the_sweeper(sink, own_redis, start_worker):
     addresses = recipients(1000)
-    start_worker(redis_url=own_redis.url, sink=sink, concurrency=CONCURRENCY)
+    start_worker(redis_url=own_redis.url, sink=sink)
     queue_many(addresses, run="redis")
     wait_until(lambda: sink.count() >= 300, timeout=60, what="300 messages before the restart")
     own_redis.stop()  # no persistence: every queued message is gone
@@ -78,7 +74,7 @@ SWEEP_SECONDS = 2  # the Worker's OUTBOX_SWEEP_SECONDS
 def test_mail_server_down_for_several_retry_rounds_then_everything_delivered_once(sink, own_redis, start_worker):
     addresses = recipients(1000)
     sink.stop()
-    start_worker(redis_url=own_redis.url, sink=sink, concurrency=CONCURRENCY, extra_env=SHORT_BACKOFF)
+    start_worker(redis_url=own_redis.url, sink=sink, extra_env=SHORT_BACKOFF)
     queue_many(addresses, run="outage")
     down_since = time.monotonic()
     longest_queue = 0

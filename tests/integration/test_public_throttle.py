@@ -8,7 +8,6 @@ Pass: exactly 10 are answered 201 and 30 are answered 429 with Retry-After, and 
 
 import http.client
 import json
-import subprocess
 import sys
 import threading
 from pathlib import Path
@@ -17,8 +16,7 @@ import pytest
 from django.conf import settings
 
 from complaints.models import Case
-from tests.integration.conftest import ROOT, database_url, wait_until
-from tests.smtp_sink import free_port
+from tests.integration.conftest import database_url, gunicorn_serving, wait_until
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -27,18 +25,8 @@ SENT = 40
 LIMIT = 10  # THROTTLE_PUBLIC_COMPLAINT's default
 
 
-def _answers(port: int, path: str) -> bool:
-    try:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-        connection.request("GET", path)
-        return connection.getresponse().status == 200
-    except OSError:
-        return False
-
-
 @pytest.fixture
 def gunicorn(shared_redis_url, tmp_path):
-    port = free_port()
     env = {
         "PATH": str(Path(sys.executable).parent),
         "DATABASE_URL": database_url(),
@@ -46,24 +34,10 @@ def gunicorn(shared_redis_url, tmp_path):
         "DJANGO_SECRET_KEY": settings.SECRET_KEY,
         "DJANGO_SECURE_SSL_REDIRECT": "false",
     }
-    log_path = tmp_path / "gunicorn.log"
-    with open(log_path, "ab") as log:
-        process = subprocess.Popen(
-            [Path(sys.executable).parent / "gunicorn", "config.wsgi", "--workers", str(WORKERS),
-             "--bind", f"127.0.0.1:{port}", "--log-level", "info"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )  # fmt: skip
-    try:
-        wait_until(lambda: _answers(port, "/healthz"), timeout=30, what="gunicorn to answer /healthz")
-        wait_until(
-            lambda: log_path.read_text().count("Booting worker with pid") == WORKERS,
-            timeout=30,
-            what=f"{WORKERS} gunicorn workers",
-        )
-        yield port
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
+    with gunicorn_serving(env, workers=WORKERS, log_path=tmp_path / "gunicorn.log") as server:
+        wait_until(server.healthy, timeout=30, what="gunicorn to answer /healthz")
+        wait_until(lambda: server.booted_workers() == WORKERS, timeout=30, what=f"{WORKERS} gunicorn workers")
+        yield server.port
 
 
 def test_forty_complaints_sent_at_once_from_one_address_let_exactly_ten_through(gunicorn):
