@@ -8,23 +8,12 @@ from django.core.cache import cache
 from django.core.management import call_command
 from django.utils import timezone
 
-from complaints.cases import services as case_services
 from complaints.intake.customer_actions import when
 from complaints.models import Case, CaseStatus, Collaborator, EventKind
 from complaints.promises import services as promise_services
 from crm.models import OutboundEmail
-from tests.complaints.factories import make_case
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def case(alice):
-    case = make_case()
-    case_services.case_take(case=case, agent=alice)
-    case_services.case_add_note(case=case, by=alice, text="INTERNAL: customer sounded angry")
-    case_services.case_send_message(case=case, by=alice, text="We are sending an engineer.", await_reply=True)
-    return Case.objects.get(pk=case.pk)
 
 
 def url(case, action):

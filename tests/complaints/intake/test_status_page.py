@@ -7,7 +7,6 @@ from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
-from complaints.cases import services as case_services
 from complaints.intake.customer_actions import when
 from complaints.models import Case, CaseStatus, Collaborator, EventKind
 from complaints.promises import services as promise_services
@@ -19,11 +18,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def case(alice):
-    case = make_case()
-    case_services.case_take(case=case, agent=alice)
-    case_services.case_add_note(case=case, by=alice, text="INTERNAL: customer sounded angry")
-    case_services.case_send_message(case=case, by=alice, text="We are sending an engineer.", await_reply=True)
+def case(case, alice):
+    """The intake tests' case, with a promise the page shows."""
     promise_services.promise_make(case=case, by=alice, text="Engineer visit", due_at=timezone.now() + timedelta(days=2))
     return Case.objects.get(pk=case.pk)
 
