@@ -1,6 +1,11 @@
 """The staff lists at two sizes of the case table: a list must cost the same at 10,000 cases as at 100,000
-(within 20 %). The bench database holds the 100,000 (sections._seed_cases); the 10,000 are measured by a
-child process on a database of their own, gemdesk_bench_10k, seeded the same way (run.py --cases 10000).
+(within 20 %). The bench database holds the 100,000 (sections._seed_cases); the 10,000 are in a database of their
+own, gemdesk_bench_10k, seeded the same way (run.py --cases 10000).
+
+Each size is measured by a fresh process of its own, ROUNDS times in turn (10,000, 100,000, 10,000, ...), and a
+row keeps its round with the lowest p50. Measured in the benchmark's own process, the 100,000 rows came out
+slower for a reason of that process (its heap after every earlier section), and a minute's load on the machine
+moved a single round's ratio by a third either way.
 
 Run as a module, it is that child: `python -m tests.benchmarks.lists --cases 10000 --rows rows.json`.
 """
@@ -18,6 +23,7 @@ from tests.benchmarks.harness import Report, Row, measure_requests
 # Django and the apps are imported inside the functions: as the child, this module runs before Django is set up.
 
 SMALL = 10_000
+ROUNDS = 2
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -25,9 +31,25 @@ def lists(report: Report) -> None:
     """API cases list (first page, owner=me), My cases and the lead's team view, at 10,000 and 100,000 cases."""
     from tests.benchmarks import sections
 
-    if sections.CASES != SMALL:
-        _measure_in_child(report, SMALL)
-    _measure(report)
+    if sections.CASES == SMALL:
+        _measure(report)
+        return
+    sizes = (SMALL, sections.CASES)
+    rounds: dict[int, list[list[Row]]] = {size: [] for size in sizes}
+    for _ in range(ROUNDS):
+        for size in sizes:
+            rounds[size].append(_measure_in_child(size))
+    best = {size: [min(row, key=_p50) for row in zip(*rounds[size], strict=True)] for size in sizes}
+    for size in sizes:
+        report.rows.extend(best[size])
+    for small, large in zip(best[SMALL], best[sections.CASES], strict=True):
+        ratio = _p50(large) / _p50(small)
+        name = small.what.removesuffix(f" ({SMALL:,} cases)")
+        report.add(f"  {name}: p50 at {sections.CASES:,} over {SMALL:,} cases", ratio=f"{ratio:.2f}", target="<= 1.20")
+
+
+def _p50(row: Row) -> float:
+    return float(row.figures["p50"].removesuffix(" ms"))
 
 
 def _measure(report: Report) -> None:
@@ -76,21 +98,24 @@ def _measure(report: Report) -> None:
     measure_requests(report, f"Lead's team view page {size}", lambda: lead.get("/cases/team/"), target="flat")
 
 
-def _measure_in_child(report: Report, cases: int) -> None:
-    """Measure at `cases` in another process (Django holds one database per process), adding its rows here."""
+def _measure_in_child(cases: int) -> list[Row]:
+    """The rows measured at `cases` by a process of its own (Django holds one database per process)."""
+    from tests.benchmarks import sections
+
     with tempfile.TemporaryDirectory() as folder:
         rows = Path(folder) / "rows.json"
-        command = [sys.executable, "-m", "tests.benchmarks.lists", "--cases", str(cases), "--rows", str(rows)]
+        command = [sys.executable, "-m", "tests.benchmarks.lists", "--rows", str(rows)]
+        if cases != sections.DEFAULT_CASES:
+            command += ["--cases", str(cases)]
         subprocess.run(command, cwd=ROOT, check=True)
-        for row in json.loads(rows.read_text()):
-            report.rows.append(Row(**row))
+        return [Row(**row) for row in json.loads(rows.read_text())]
 
 
 def main() -> int:
     from tests.benchmarks import run
 
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--cases", type=int, required=True)
+    parser.add_argument("--cases", type=int, help="measure at this many cases instead of 100,000")
     parser.add_argument("--rows", type=Path, required=True, help="write the measured rows here, as JSON")
     args = parser.parse_args()
     run.setup(args.cases)

@@ -72,7 +72,7 @@ def setup(cases: int | None = None) -> None:
     if cases is not None:
         from tests.benchmarks import sections
 
-        sections.CASES, sections.EVENTS = cases, cases * 10
+        sections.CASES = cases
 
 
 def main() -> int:

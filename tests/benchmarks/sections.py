@@ -161,8 +161,9 @@ def customer_import(report: Report) -> None:
     Customer.objects.filter(email__startswith=f"import{tag}-").delete()
 
 
-CASES = 100_000
-EVENTS = 1_000_000
+DEFAULT_CASES = 100_000
+CASES = DEFAULT_CASES  # run.py --cases sets another
+EVENTS_PER_CASE = 10  # its creation and nine notes
 AGENTS = 50
 
 
@@ -211,13 +212,14 @@ def _seed_cases() -> None:
             SELECT c.id, CASE WHEN e = 0 THEN 'created' ELSE 'note' END, 'staff', c.owner_id,
                    c.opened_at + (e || ' minutes')::interval,
                    jsonb_build_object('text', 'Note number ' || e)
-            FROM complaints_case c, generate_series(0, 9) AS e
+            FROM complaints_case c, generate_series(0, %(events)s - 1) AS e
             WHERE c.id < %(first)s + %(cases)s
             """,
-            {"first": first_case, "cases": EVENTS // 10},
+            {"first": first_case, "cases": CASES, "events": EVENTS_PER_CASE},
         )
         cursor.execute("ANALYZE")
-    print(f"  seeded {CASES} cases and {EVENTS} events in {time.monotonic() - started:.0f} s", flush=True)
+    took = time.monotonic() - started
+    print(f"  seeded {CASES} cases and {CASES * EVENTS_PER_CASE} events in {took:.0f} s", flush=True)
 
 
 def cases(report: Report) -> None:
@@ -630,7 +632,10 @@ def incidents(report: Report) -> None:
         # From the database's and the sink's clocks: the rows from publishing to the last one written; the
         # sending from the first row written to the last message in the sink (what the raw rate is held to).
         update = IncidentUpdate.objects.get(pk=update_id)
-        first_row_at = OutboundEmail.objects.filter(batch=f"incident-update:{update_id}").order_by("pk")[0].created_at
+        rows = OutboundEmail.objects.filter(batch=f"incident-update:{update_id}")
+        # Every rate below is per customer of FANOUT_CUSTOMERS: the audience must be exactly that.
+        assert rows.count() == FANOUT_CUSTOMERS, f"the update went to {rows.count():,} customers"
+        first_row_at = rows.order_by("pk")[0].created_at
         rows_at = update.fanned_out_at.timestamp() - published_at if update.fanned_out_at else None
         sent_at = sink.last_accepted_at - first_row_at.timestamp() if sink.count() >= FANOUT_CUSTOMERS else None
         worker_cpu = sum(_cpu_seconds(_tree_pids(w.pid)) for w in workers) - worker_cpu_before
@@ -737,9 +742,10 @@ def _seed_suggestions() -> None:
         cursor.execute(
             """
             INSERT INTO feedback_suggestion_cases (suggestion_id, case_id)
-            SELECT s.id, (SELECT min(id) FROM complaints_case) + s.id % 100000 FROM feedback_suggestion s
+            SELECT s.id, (SELECT min(id) FROM complaints_case) + s.id %% %(cases)s FROM feedback_suggestion s
             ON CONFLICT DO NOTHING
-            """
+            """,
+            {"cases": CASES},
         )
         cursor.execute("ANALYZE")
     print(f"  seeded {SUGGESTIONS} suggestions in {time.monotonic() - started:.0f} s", flush=True)
