@@ -2,10 +2,9 @@
 (within 20 %). The bench database holds the 100,000 (sections._seed_cases); the 10,000 are in a database of their
 own, gemdesk_bench_10k, seeded the same way (run.py --cases 10000).
 
-Each size is measured by a fresh process of its own, ROUNDS times in turn (10,000, 100,000, 10,000, ...), and a
-row keeps its round with the lowest p50. Measured in the benchmark's own process, the 100,000 rows came out
-slower for a reason of that process (its heap after every earlier section), and a minute's load on the machine
-moved a single round's ratio by a third either way.
+Each size is measured by a fresh process of its own, so neither carries the benchmark's earlier sections in its
+heap, ROUNDS times in turn (10,000, 100,000, 10,000, ...), and a row keeps its round with the lowest p50: a
+minute's load on the machine moved a single round's ratio by a third either way.
 
 Run as a module, it is that child: `python -m tests.benchmarks.lists --cases 10000 --rows rows.json`.
 """
