@@ -18,12 +18,14 @@ def free_port() -> int:
 
 class Sink:
     """Records every accepted message. `refuse(address, code, times)` answers that code to that
-    recipient (for `times` attempts, or always), e.g. 451 (try later) or 550 (no such mailbox)."""
+    recipient (for `times` attempts, or always), e.g. 451 (try later) or 550 (no such mailbox).
+    `pipelining = False` makes a server that does not offer PIPELINING (from the next EHLO)."""
 
     def __init__(self) -> None:
         self.port = free_port()
         self.raw: list[bytes] = []
         self.delay_seconds = 0.0  # a slow server: the wait before answering each message
+        self.pipelining = True  # offered in EHLO, as Postfix, Exim and the large mail services do
         self.last_accepted_at = 0.0
         self.attempts: dict[str, int] = {}
         self._refusals: dict[str, list] = {}
@@ -89,6 +91,12 @@ class Sink:
 class _Handler:
     def __init__(self, sink: Sink) -> None:
         self.sink = sink
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses):
+        session.host_name = hostname
+        if self.sink.pipelining:
+            responses.insert(-1, "250-PIPELINING")
+        return responses
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         refusal = self.sink.rcpt(address)

@@ -4,6 +4,7 @@ copy the marks cannot make safely is left to Django."""
 
 import email
 import email.policy
+import smtplib
 
 import pytest
 from django.core.mail import get_connection
@@ -116,3 +117,38 @@ def test_sent_rows_are_marked_in_groups_not_one_statement_each(sink, monkeypatch
         assert outbox_sending.send_pending([row.pk for row in rows])["sent"] == 100
     assert sink.count() == 100
     assert OutboundEmail.objects.filter(state="sent", sent_at__isnull=False, attempts=1).count() == 100
+
+
+@pytest.mark.parametrize("pipelining", [True, False])
+def test_copies_go_the_same_with_pipelining_or_without_in_half_the_writes(sink, monkeypatch, pipelining):
+    sink.pipelining = pipelining
+    writes: list[bytes] = []
+    send = smtplib.SMTP.send
+
+    def recorded(smtp, data):
+        writes.append(data if isinstance(data, bytes) else data.encode())
+        return send(smtp, data)
+
+    monkeypatch.setattr(smtplib.SMTP, "send", recorded)
+    ana = CustomerFactory(full_name="Ana Lima", email="ana@example.test")
+    busy = CustomerFactory(full_name="Bo Busy", email="busy@example.test")
+    gone = CustomerFactory(full_name="Gail Gone", email="gone@example.test")
+    sink.refuse("busy@example.test", 451, times=1)
+    sink.refuse("gone@example.test", 550)
+    # A line of the text that starts with a dot must reach the customer as written.
+    _, _, rows = write_bulk([ana, busy, gone], body="{{ salutation }},\n\n.NET outage: engineers are on site.\n")
+    ids = [row.pk for row in rows]
+
+    assert outbox_sending.send_pending(ids) == {"sent": 1, "failed": 1, "retry": 1}
+    assert outbox_sending.send_pending(ids) == {"sent": 1, "failed": 0, "retry": 0}  # busy, the second time
+    assert sorted(m["To"] for m in sink.messages) == ["Ana Lima <ana@example.test>", "Bo Busy <busy@example.test>"]
+    assert all(
+        m.get_payload(decode=True).decode().endswith("\r\n.NET outage: engineers are on site.\r\n")
+        for m in sink.messages
+    )
+    assert "550" in OutboundEmail.objects.get(customer=gone).last_error
+    # Four messages tried (busy twice) over two connections: MAIL, RCPT and DATA in one write when pipelined,
+    # one write each otherwise.
+    messages = [w for w in writes if w.lstrip().upper().startswith(b"MAIL FROM")]
+    assert len(messages) == 4
+    assert all(b"RCPT TO" in w and b"DATA" in w for w in messages) == pipelining
