@@ -282,22 +282,24 @@ def _sendmail(smtp: smtplib.SMTP, sender: str, recipient: str, raw: bytes) -> No
         if data[0] == 354:  # a server that opened the data all the same: close it empty
             smtp.send(b".\r\n")
             smtp.getreply()
-        if 421 in (mail[0], rcpt[0], data[0]):  # the server is closing: so do we, as smtplib does
-            smtp.close()
-        else:
-            with contextlib.suppress(smtplib.SMTPServerDisconnected):
-                smtp.rset()
+        _after_refusal(smtp, mail[0], rcpt[0], data[0])
         raise refused
     message = LEADING_DOT.sub(b"..", raw)
     smtp.send(message + (b"" if message.endswith(b"\r\n") else b"\r\n") + b".\r\n")
     code, answer = smtp.getreply()
     if code != 250:
-        if code == 421:
-            smtp.close()
-        else:
-            with contextlib.suppress(smtplib.SMTPServerDisconnected):
-                smtp.rset()
+        _after_refusal(smtp, code)
         raise smtplib.SMTPDataError(code, answer)
+
+
+def _after_refusal(smtp: smtplib.SMTP, *codes: int) -> None:
+    """Ready the connection for the next message, as smtplib does: closed if the server is closing (421),
+    else reset."""
+    if 421 in codes:
+        smtp.close()
+    else:
+        with contextlib.suppress(smtplib.SMTPServerDisconnected):
+            smtp.rset()
 
 
 def _schedule_retry(ids: list[int], delay: float | None) -> None:

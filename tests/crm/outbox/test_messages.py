@@ -152,3 +152,18 @@ def test_copies_go_the_same_with_pipelining_or_without_in_half_the_writes(sink, 
     messages = [w for w in writes if w.lstrip().upper().startswith(b"MAIL FROM")]
     assert len(messages) == 4
     assert all(b"RCPT TO" in w and b"DATA" in w for w in messages) == pipelining
+
+
+@pytest.mark.parametrize("pipelining", [True, False])
+def test_a_server_closing_with_421_mid_bulk_leaves_the_rest_to_try_again(sink, pipelining):
+    sink.pipelining = pipelining
+    first, closing, last = (CustomerFactory(email=f"{name}@example.test") for name in ("first", "closing", "last"))
+    sink.refuse("closing@example.test", 421, times=1)
+    _, _, rows = write_bulk([first, closing, last])
+    ids = [row.pk for row in rows]
+
+    # The connection is closed after the 421: the rest wait for a new one, none is failed.
+    assert outbox_sending.send_pending(ids) == {"sent": 1, "failed": 0, "retry": 2}
+    assert outbox_sending.send_pending(ids) == {"sent": 2, "failed": 0, "retry": 0}
+    assert sorted(sink.attempts) == ["closing@example.test", "first@example.test", "last@example.test"]
+    assert sink.count() == 3
