@@ -314,17 +314,17 @@ def escalations_waiting(*, user: StaffUser) -> QuerySet[Collaborator]:
     )
 
 
-# The team view's shuffle figure counts the handovers of this many days.
-TEAM_HANDOVER_DAYS = 7
+# The team view's figures (handovers, and how promises turned out) count this many days.
+TEAM_FIGURE_DAYS = 7
 
 
 def team_handover_count(*, lead: StaffUser, now: datetime | None = None) -> int:
-    """The shuffle figure: handovers in the last TEAM_HANDOVER_DAYS days of cases now owned by the lead's team
+    """The shuffle figure: handovers in the last TEAM_FIGURE_DAYS days of cases now owned by the lead's team
     members. A week, so a lead sees it fall when the team shuffles less. It reads the week's handovers (from
     case_event_kind_idx) and looks up each one's case, so it costs the same however many cases the team ever
     owned: joining the team's cases hashed every one of them (20,000 at 100,000 cases), and counting every
     handover ever took 16 ms at 10,000 cases and 144 ms at 100,000, against 7 ms at both this way."""
-    since = (now or timezone.now()) - timedelta(days=TEAM_HANDOVER_DAYS)
+    since = (now or timezone.now()) - timedelta(days=TEAM_FIGURE_DAYS)
     owner_now = Subquery(Case.objects.filter(pk=OuterRef("case_id")).order_by().values("owner_id"))
     members = StaffProfile.objects.filter(team__lead=lead).values("user_id")
     handovers = CaseEvent.objects.filter(kind=EventKind.HANDED_OVER, created_at__gte=since)

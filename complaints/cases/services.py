@@ -37,7 +37,7 @@ from complaints.models import (
     statuses_allowing,
 )
 from complaints.promises.selectors import reply_due
-from complaints.promises.services import FIRST_REPLY_TEXT, keep_reply_promises, promise_reply
+from complaints.promises.services import FIRST_REPLY_TEXT, keep_reply_promises, promise_reply, promises_follow_owner
 from complaints.validation import HANDOVER_REASON_MIN_LENGTH, require_reason, require_subject, require_text
 from crm.append_only import rewrite_for_erasure
 from crm.customers.services import customer_create
@@ -222,6 +222,7 @@ def _first_owner(case: Case, owner: StaffUser, *, action: CaseAction) -> Case:
         if case.owner is not None:
             raise AlreadyOwned(owner_username=case.owner.username, owner_name=staff_display_name(case.owner))
         raise NotAllowedInStatus(action=action.label, status=case.status)
+    promises_follow_owner(case)
     return case
 
 
@@ -281,6 +282,7 @@ def case_handover(*, case: Case, to: str, reason: str, by: StaffUser) -> Case:
         raise NotAllowedInStatus(action=CaseAction.HANDOVER.label, status=case.status)
     case.owner = target
     case.save(update_fields=["owner", "updated_at"])
+    promises_follow_owner(case)
     event = events.case_handed_over(case, by=by, from_owner=previous, reason=reason)
     emails.email_customer(
         case,

@@ -64,6 +64,12 @@ class Promise(models.Model):
     made_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
+    # The case's owner now, whoever made it: a case handed over takes its promises with it. Kept here (by
+    # promises.services.promises_follow_owner) so a lead's figures count the team's promises by index, not
+    # by joining every case the team ever owned.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     kind = models.CharField(max_length=12, choices=PromiseKind.choices, default=PromiseKind.COMMITMENT)
     status = models.CharField(max_length=12, choices=PromiseStatus.choices, default=PromiseStatus.OPEN)
     # When the owner is warned (promises.services.warning_time), stored so beat finds it by index.
@@ -88,6 +94,10 @@ class Promise(models.Model):
                 fields=["warn_at"], name="promise_to_warn_idx", condition=Q(status="open", warned_at__isnull=True)
             ),
             models.Index(fields=["case", "status", "due_at"], name="promise_case_idx"),
+            models.Index(fields=["owner", "warn_at"], name="promise_owner_open_idx", condition=Q(status="open")),
+            models.Index(
+                fields=["owner", "settled_at"], name="promise_owner_settled_idx", condition=Q(settled_at__isnull=False)
+            ),
         ]
 
     def __str__(self) -> str:

@@ -57,16 +57,17 @@ def team_promises_at_risk(*, lead: StaffUser, now: datetime | None = None) -> Qu
     now = now or timezone.now()
     return (
         Promise.objects.at_risk(now)
-        .filter(case__owner__staff_profile__team__lead=lead)
+        .filter(owner__staff_profile__team__lead=lead)
         .select_related("case__customer", "case__owner__staff_profile")
         .order_by("due_at", "id")
     )
 
 
-def team_promise_counts(*, lead: StaffUser) -> list[tuple[Any, dict[str, int]]]:
-    """Promise outcomes per owner in the lead's teams, by username: the promises of the cases each owns now
-    (a handed-over case's promises go with it, whoever made them). Owners are the teams' agents and leads;
-    a manager or executive in a team is no row. Two queries for any team size."""
+def team_promise_counts(*, lead: StaffUser, days: int, now: datetime | None = None) -> list[tuple[Any, dict[str, int]]]:
+    """Promise outcomes per owner in the lead's teams, by username: of the promises on the cases each owns
+    now (a handed-over case's promises go with it, whoever made them), those settled in the last `days` days,
+    and those open now. Two queries, each reading only the team's promises (Promise.owner's indexes)."""
+    since = (now or timezone.now()) - timedelta(days=days)
     # Who owns cases (permissions.can_own); managers and executives never count as owners.
     members = list(
         get_user_model()
@@ -78,10 +79,14 @@ def team_promise_counts(*, lead: StaffUser) -> list[tuple[Any, dict[str, int]]]:
     )
     outcomes = list(outcome_counts())
     grouped = (
-        Promise.objects.filter(case__owner__in=members).order_by().values("case__owner").annotate(**outcome_counts())
+        Promise.objects.filter(owner__in=members)
+        .filter(Q(status=PromiseStatus.OPEN) | Q(settled_at__gte=since))
+        .order_by()
+        .values("owner")
+        .annotate(**outcome_counts())
     )
     counts: dict[int, dict[str, int]] = {
-        row["case__owner"]: {name: row[name] for name in outcomes}  # type: ignore[literal-required]  # annotated
+        row["owner"]: {name: row[name] for name in outcomes}  # type: ignore[literal-required]  # annotated
         for row in grouped
     }
     none = dict.fromkeys(outcome_counts(), 0)

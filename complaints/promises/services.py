@@ -41,6 +41,11 @@ def refresh_next_promise_due(case_id: int) -> None:
     Case.objects.filter(pk=case_id).update(next_promise_due_at=earliest)
 
 
+def promises_follow_owner(case: Case) -> None:
+    """A case's promises go with it to its new owner (call inside the step that changes the owner)."""
+    Promise.objects.filter(case_id=case.pk).update(owner_id=case.owner_id)
+
+
 def _new_promise(
     case: Case,
     *,
@@ -54,6 +59,7 @@ def _new_promise(
     now = timezone.now()
     return Promise.objects.create(
         case=case,
+        owner_id=case.owner_id,
         text=text,
         due_at=due_at,
         made_at=now,

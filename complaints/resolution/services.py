@@ -12,7 +12,7 @@ from django.utils import timezone
 from complaints import emails, events, permissions
 from complaints.models import ActorKind, Case, CaseAction, CaseStatus, EventKind, RootCause, statuses_allowing
 from complaints.promises.selectors import reply_due
-from complaints.promises.services import REOPENED_REPLY_TEXT, promise_reply
+from complaints.promises.services import REOPENED_REPLY_TEXT, promise_reply, promises_follow_owner
 from complaints.validation import require_reason, require_text
 from crm.exceptions import Conflict, InvalidInput, NotPermitted
 from crm.names import staff_display_name
@@ -117,6 +117,8 @@ def reopen_locked(case: Case, *, by: StaffUser | None, actor_kind: str, reason: 
     case.closed_at = None
     case.resolved_on_first_contact = None
     case.save(update_fields=["status", "owner", "resolved_at", "closed_at", "resolved_on_first_contact", "updated_at"])
+    if previous_owner is not None:
+        promises_follow_owner(case)
     event = events.case_reopened(
         case, by=by, actor_kind=actor_kind, from_status=before, reason=reason, previous_owner=previous_owner
     )

@@ -159,8 +159,8 @@ def team_view(request: StaffRequest) -> HttpResponse:
             "at_risk": at_risk,
             "at_risk_cases": {promise.case_id for promise in at_risk},
             "escalations": selectors.escalations_waiting(user=lead),
-            "promise_counts": team_promise_counts(lead=lead),
+            "promise_counts": team_promise_counts(lead=lead, days=selectors.TEAM_FIGURE_DAYS),
             "handovers": selectors.team_handover_count(lead=lead),
-            "handover_days": selectors.TEAM_HANDOVER_DAYS,
+            "figure_days": selectors.TEAM_FIGURE_DAYS,
         },
     )

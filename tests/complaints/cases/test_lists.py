@@ -14,6 +14,7 @@ from complaints.cases.selectors import attention_flags, end_of_today
 from complaints.cases.views import lists
 from complaints.intake import services as intake_services
 from complaints.models import Case, CaseEvent, CaseStatus, EventKind, Promise
+from complaints.promises import selectors as promise_selectors
 from complaints.promises import services as promise_services
 from complaints.resolution import services as resolution_services
 from config import pagination
@@ -214,7 +215,7 @@ def test_the_lead_counts_the_weeks_handovers_of_cases_the_team_owns_now(alice, b
     case_services.case_handover(case=kept_in_team, to="bob", reason="Bob knows billing best", by=alice)
     case_services.case_handover(case=make_case(by=alice), to="charlie", reason="Charlie covers the south", by=alice)
     handed_at = CaseEvent.objects.get(case=kept_in_team, kind=EventKind.HANDED_OVER).created_at
-    week = timedelta(days=case_selectors.TEAM_HANDOVER_DAYS)
+    week = timedelta(days=case_selectors.TEAM_FIGURE_DAYS)
 
     # Bob's case counts for a week; the case now in Team South does not count for Team North's lead.
     assert case_selectors.team_handover_count(lead=lena, now=handed_at + week - timedelta(minutes=1)) == 1
@@ -494,6 +495,58 @@ def test_promises_count_for_whoever_owns_the_case_now(as_user, alice, bob, lena)
     assert promise_counts_row(page, "Alice") == [0] * 7
     assert promise_counts_row(page, "Bob") == [1, 0, 0, 0, 0, 0, 1]
     assert "a case handed over takes its promises with it" in page
+
+
+def test_promises_go_with_the_case_every_way_it_changes_hands(as_user, alice, bob, lena):
+    def owners(case) -> set:
+        return set(Promise.objects.filter(case=case).values_list("owner", flat=True))
+
+    taken, assigned = make_case(), make_case()  # web complaints, each with its first reply promised
+    assert owners(taken) == owners(assigned) == {None}
+    case_services.case_take(case=taken, agent=alice)
+    case_services.case_assign(case=assigned, to="bob", by=lena)
+    assert owners(taken) == {alice.pk} and owners(assigned) == {bob.pk}
+    page = as_user(lena).get(LEAD_VIEW).content.decode()
+    assert promise_counts_row(page, "Alice") == promise_counts_row(page, "Bob") == [0, 0, 0, 0, 0, 0, 1]
+
+    # Alice keeps her case's first reply, resolves it and leaves; reopened, it is her lead's, kept promise and all.
+    case_services.case_send_message(case=taken, by=alice, text="We are on it.")
+    resolution_services.case_resolve(case=taken, by=alice, resolution_summary="Fixed", root_cause="system")
+    alice.is_active = False
+    alice.save()
+    resolution_services.case_reopen(case=taken, by=lena, reason="Customer called back")
+    assert owners(taken) == {lena.pk}
+    page = as_user(lena).get(LEAD_VIEW).content.decode()
+    assert promise_counts_row(page, "Lena") == [1, 0, 0, 0, 0, 0, 0]
+
+
+def test_promise_outcomes_count_the_last_week_and_open_promises_whenever_made(alice, lena):
+    case = make_case(by=alice)
+    kept = promise_services.promise_make(case=case, by=alice, text="Letter", due_at=timezone.now() + timedelta(days=1))
+    promise_services.promise_keep(promise=kept, by=alice)
+    promise_services.promise_make(case=case, by=alice, text="Refund", due_at=timezone.now() + timedelta(days=30))
+    kept.refresh_from_db()
+    week = timedelta(days=case_selectors.TEAM_FIGURE_DAYS)
+
+    def alices_counts(now) -> dict[str, int]:
+        counts = dict(promise_selectors.team_promise_counts(lead=lena, days=case_selectors.TEAM_FIGURE_DAYS, now=now))
+        return counts[alice]
+
+    inside = alices_counts(kept.settled_at + week - timedelta(minutes=1))
+    outside = alices_counts(kept.settled_at + week + timedelta(minutes=1))
+    assert (inside["kept_on_time"], inside["open"]) == (1, 1)
+    assert (outside["kept_on_time"], outside["open"]) == (0, 1)
+
+
+def test_at_risk_promises_follow_the_case_out_of_the_team(as_user, alice, charlie, lena):
+    case = make_case(by=alice)
+    promise = promise_services.promise_make(
+        case=case, by=alice, text="Call back", due_at=timezone.now() + timedelta(hours=1)
+    )
+    Promise.objects.filter(pk=promise.pk).update(warn_at=timezone.now() - timedelta(minutes=1))
+    assert "“Call back”" in as_user(lena).get(LEAD_VIEW).content.decode()
+    case_services.case_handover(case=case, to="charlie", reason="Charlie covers the south", by=alice)
+    assert "“Call back”" not in as_user(lena).get(LEAD_VIEW).content.decode()
 
 
 def test_managers_and_executives_in_a_team_are_no_rows_of_its_promise_counts(as_user, alice, lena):
