@@ -1,6 +1,7 @@
 """Measuring helpers for make bench: latency percentiles and query counts per request."""
 
 import http.client
+import os
 import platform
 import statistics
 import subprocess
@@ -90,12 +91,18 @@ def measure_requests(
     )
 
 
+@dataclass
+class Served:
+    port: int
+    pid: int  # gunicorn's master; its workers are its children
+
+
 @contextmanager
 def gunicorn(
     bin_dir: Path, app: str, *, env: dict[str, str], cwd: Path, ready_path: str, quiet: bool = False
-) -> Iterator[int]:
-    """`app` under gunicorn (2 sync workers) on a free loopback port; yields the port once `ready_path`
-    answers. `quiet`: its standard output goes to /dev/null."""
+) -> Iterator[Served]:
+    """`app` under gunicorn (2 sync workers) on a free loopback port, served once `ready_path` answers.
+    `quiet`: its standard output goes to /dev/null."""
     port = free_port()
     command = [
         str(bin_dir / "gunicorn"),
@@ -114,7 +121,7 @@ def gunicorn(
             if server.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"gunicorn {app} did not answer {ready_path} (exit code {server.poll()})")
             time.sleep(0.2)
-        yield port
+        yield Served(port, server.pid)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -142,6 +149,7 @@ class Load:
     latencies: list[float]  # ms, one per request answered
     answers: dict[str, int]  # how many of each answer (a status code, or what the client made of it)
     seconds: float  # from the first request sent to the last answer read
+    cpu: dict[str, float]  # CPU seconds each party spent meanwhile (cpu_by_party)
 
     def rate(self, answer: str) -> float:
         """Requests a second that got `answer` (the successful ones: what the server got done)."""
@@ -153,21 +161,37 @@ class Load:
             "p95": f"{percentile(self.latencies, 95):.1f} ms",
             "throughput": f"{self.rate(answer):.0f} req/s",
             "answers": ", ".join(f"{label}: {count}" for label, count in sorted(self.answers.items())),
+            "cpu_per_request": ", ".join(
+                f"{party} {seconds / len(self.latencies) * 1000:.2f} ms" for party, seconds in self.cpu.items()
+            ),
+            "cpu_busy": f"{sum(self.cpu.values()) / (self.seconds * (os.cpu_count() or 1)):.0%}",
         }
 
 
-def load(port: int, client: Callable[[http.client.HTTPConnection, int], Callable[[int], str]]) -> Load:
-    """LOAD_CLIENTS connections to `port`, each sending for LOAD_SECONDS. `client(connection, n)` readies
+def cpu_by_party(server: Served) -> dict[str, float]:
+    """CPU seconds so far of everyone a load keeps busy on this machine: gunicorn and its workers,
+    PostgreSQL, Redis, and this process (the load's own client threads)."""
+    return {
+        "gunicorn": cpu_seconds(tree_pids(server.pid)),
+        "PostgreSQL": cpu_seconds(pids_named("postgres")),
+        "Redis": cpu_seconds(pids_named("redis-server")),
+        "load generator": time.process_time(),
+    }
+
+
+def load(server: Served, client: Callable[[http.client.HTTPConnection, int], Callable[[int], str]]) -> Load:
+    """LOAD_CLIENTS connections to `server`, each sending for LOAD_SECONDS. `client(connection, n)` readies
     client n (a form's CSRF cookie, say) and returns its `send(k)`, which makes its k-th request, reads the
-    answer and names it."""
+    answer and names it. The CPU each party spends meanwhile is measured: where a request's cost lies."""
     latencies: list[float] = []
     answers: dict[str, int] = {}
     lock = threading.Lock()
+    cpu_before = cpu_by_party(server)
     started = time.monotonic()
     stop_at = started + LOAD_SECONDS
 
     def run(n: int) -> None:
-        send = client(http.client.HTTPConnection("127.0.0.1", port, timeout=10), n)
+        send = client(http.client.HTTPConnection("127.0.0.1", server.port, timeout=10), n)
         sent = 0
         while time.monotonic() < stop_at:
             sent_at = time.perf_counter()
@@ -183,4 +207,53 @@ def load(port: int, client: Callable[[http.client.HTTPConnection, int], Callable
         thread.start()
     for thread in threads:
         thread.join()
-    return Load(latencies, answers, time.monotonic() - started)
+    seconds = time.monotonic() - started
+    cpu = {party: spent - cpu_before[party] for party, spent in cpu_by_party(server).items()}
+    return Load(latencies, answers, seconds, cpu)
+
+
+def tree_pids(pid: int) -> list[int]:
+    """A process and its children."""
+    try:
+        return [pid, *(int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split())]
+    except OSError:
+        return []
+
+
+def tree_rss_mb(pid: int) -> float:
+    """Resident memory of a process and its children (a worker pool), from /proc."""
+    total = 0
+    for p in tree_pids(pid):
+        try:
+            for line in Path(f"/proc/{p}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+        except OSError:
+            continue
+    return total / 1024
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User and system CPU of these processes, with their finished children's (from /proc/<pid>/stat)."""
+    ticks = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks += sum(int(value) for value in fields[11:15])  # utime, stime, cutime, cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def pids_named(name: str) -> list[int]:
+    """Every process on this machine with this command name ("postgres": the backends and the server's
+    own helpers)."""
+    pids = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() == name:
+                    pids.append(int(entry.name))
+            except OSError:
+                continue
+    return pids

@@ -2,7 +2,7 @@
 
 The peer is a project of its own (peer_helpdesk/) in a virtualenv of its own (bench-results/peer-venv, from
 peer_helpdesk/requirements.txt), so its pins never meet ours, on a database of its own (gemdesk_bench_peer,
-seeded once). Run alone with `.venv/bin/python -m tests.benchmarks.peer`.
+seeded once). Run alone (one round) with `.venv/bin/python -m tests.benchmarks.peer`.
 """
 
 import http.client
@@ -14,7 +14,7 @@ import urllib.parse
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.benchmarks.harness import LOAD_CLIENTS, LOAD_SECONDS, Report, gunicorn, load
+from tests.benchmarks.harness import LOAD_CLIENTS, LOAD_SECONDS, Load, Report, gunicorn, load
 
 PROJECT_DIR = Path(__file__).resolve().parent  # holds the peer_helpdesk package
 REQUIREMENTS = PROJECT_DIR / "peer_helpdesk" / "requirements.txt"
@@ -49,65 +49,63 @@ def _env() -> dict[str, str]:
     }
 
 
-def helpdesk_intake(report: Report) -> float:
-    """Public submissions through gunicorn (2 sync workers, the intake's load); returns tickets a second."""
-    bin_dir = _venv()
-    env = _env()
-    subprocess.run(
-        [str(bin_dir / "python"), "-m", "peer_helpdesk.bench", "prepare", str(PEER_TICKETS)],
-        env=env,
-        cwd=PROJECT_DIR,
-        check=True,
-    )
-    counted = subprocess.run(
-        [str(bin_dir / "python"), "-m", "peer_helpdesk.bench", "count-sql"],
-        env=env,
-        cwd=PROJECT_DIR,
-        check=True,
-        stdout=subprocess.PIPE,
-        text=True,
-    )
+def _client(connection: http.client.HTTPConnection, n: int) -> Callable[[int], str]:
+    """As a browser: the form once (CSRF cookie and token), then one POST per ticket, each a new sender."""
+    connection.request("GET", "/tickets/submit/")
+    form = connection.getresponse()
+    cookie = form.getheader("Set-Cookie", "").split(";", 1)[0]
+    token = CSRF_INPUT.search(form.read().decode())
+    if not cookie.startswith("csrftoken=") or token is None:
+        raise RuntimeError(f"peer: the public form gave no CSRF cookie or token (answer {form.status})")
 
-    def client(connection: http.client.HTTPConnection, n: int) -> Callable[[int], str]:
-        """As a browser: the form once (CSRF cookie and token), then one POST per ticket, each a new sender."""
-        connection.request("GET", "/tickets/submit/")
-        form = connection.getresponse()
-        cookie = form.getheader("Set-Cookie", "").split(";", 1)[0]
-        token = CSRF_INPUT.search(form.read().decode())
-        if not cookie.startswith("csrftoken=") or token is None:
-            raise RuntimeError(f"peer: the public form gave no CSRF cookie or token (answer {form.status})")
+    def send(sent: int) -> str:
+        body = {
+            "csrfmiddlewaretoken": token[1],
+            "title": "Broadband keeps dropping",
+            "body": "My broadband keeps dropping in the evening.",
+            "submitter_email": f"peer{n}-{sent}@example.test",
+        }
+        headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie}
+        connection.request("POST", "/tickets/submit/", urllib.parse.urlencode(body), headers)
+        response = connection.getresponse()
+        response.read()
+        # Success is the redirect to the new ticket; a 200 is the form again, with errors.
+        location = response.getheader("Location", "")
+        if response.status == 302 and not location.startswith("/view/?ticket="):
+            return f"302 to {location}"
+        return str(response.status)
 
-        def send(sent: int) -> str:
-            body = {
-                "csrfmiddlewaretoken": token[1],
-                "title": "Broadband keeps dropping",
-                "body": "My broadband keeps dropping in the evening.",
-                "submitter_email": f"peer{n}-{sent}@example.test",
-            }
-            headers = {"Content-Type": "application/x-www-form-urlencoded", "Cookie": cookie}
-            connection.request("POST", "/tickets/submit/", urllib.parse.urlencode(body), headers)
-            response = connection.getresponse()
-            response.read()
-            # Success is the redirect to the new ticket; a 200 is the form again, with errors.
-            location = response.getheader("Location", "")
-            if response.status == 302 and not location.startswith("/view/?ticket="):
-                return f"302 to {location}"
-            return str(response.status)
+    return send
 
-        return send
 
-    # stdout is where the console backend writes each new-ticket email: /dev/null, not the terminal.
-    with gunicorn(
-        bin_dir, "peer_helpdesk.wsgi", env=env, cwd=PROJECT_DIR, ready_path="/tickets/submit/", quiet=True
-    ) as port:
-        tickets = load(port, client)
-    report.add(
+class Peer:
+    """django-helpdesk's public form, installed and counted once, loaded as often as the intake's rounds ask."""
+
+    what = (
         f"django-helpdesk 2.6.1 public ticket form via gunicorn (2 workers, {LOAD_CLIENTS} clients, {LOAD_SECONDS} s; "
-        f"{PEER_TICKETS:,} tickets)",
-        **tickets.figures("302"),
-        sql_per_ticket=counted.stdout.strip(),
+        f"{PEER_TICKETS:,} tickets)"
     )
-    return tickets.rate("302")
+    success = "302"
+
+    def __init__(self) -> None:
+        self.bin_dir = _venv()
+        self.env = _env()
+        self._bench("prepare", str(PEER_TICKETS))
+        self.sql_per_ticket = self._bench("count-sql").strip()
+
+    def _bench(self, *args: str) -> str:
+        command = [str(self.bin_dir / "python"), "-m", "peer_helpdesk.bench", *args]
+        done = subprocess.run(command, env=self.env, cwd=PROJECT_DIR, check=True, stdout=subprocess.PIPE, text=True)
+        return done.stdout
+
+    def load(self) -> Load:
+        """One round: back to the same PEER_TICKETS tickets, then the intake's load on the public form."""
+        self._bench("prepare", str(PEER_TICKETS))
+        # stdout is where the console backend writes each new-ticket email: /dev/null, not the terminal.
+        with gunicorn(
+            self.bin_dir, "peer_helpdesk.wsgi", env=self.env, cwd=PROJECT_DIR, ready_path="/tickets/submit/", quiet=True
+        ) as server:
+            return load(server, _client)
 
 
 if __name__ == "__main__":
@@ -119,5 +117,6 @@ if __name__ == "__main__":
     django.setup()
     report = Report()
     started = time.monotonic()
-    helpdesk_intake(report)
+    peer = Peer()
+    report.add(peer.what, **peer.load().figures(peer.success), sql_per_ticket=peer.sql_per_ticket)
     print(report.markdown(total_seconds=time.monotonic() - started))
