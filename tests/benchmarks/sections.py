@@ -373,7 +373,10 @@ def intake(report: Report) -> None:
 
     def ours(*, empty: bool = False) -> Load:
         root = Path(__file__).resolve().parents[2]
-        with gunicorn(Path(sys.executable).parent, "config.wsgi", env=env, cwd=root, ready_path="/healthz") as server:
+        app_env = {**env, "LOG_LEVEL": "ERROR"} if empty else env  # not a warning line per refused request
+        with gunicorn(
+            Path(sys.executable).parent, "config.wsgi", env=app_env, cwd=root, ready_path="/healthz"
+        ) as server:
             return load(server, lambda connection, n: client(connection, n, empty=empty))
 
     # Rounds in turn, Gemdesk then the peer, each keeping its best: this machine's pace moves by half within
