@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from complaints.models import Promise, PromiseStatus
 from complaints.permissions import SEE_ALL_ROLES, TAKE_ROLES
+from crm.models import StaffProfile
 from crm.permissions import StaffUser
 
 
@@ -55,9 +56,12 @@ def promises_at_risk_ids(*, user: StaffUser, now: datetime | None = None) -> set
 
 def team_promises_at_risk(*, lead: StaffUser, now: datetime | None = None) -> QuerySet[Promise]:
     now = now or timezone.now()
+    # The members' ids as values, so PostgreSQL probes promise_owner_open_idx once per member: joined to the
+    # teams instead, it walked the whole index in owner order for a merge join (3 ms against 0.2 at 100,000 cases).
+    members = list(StaffProfile.objects.filter(team__lead=lead).values_list("user_id", flat=True))
     return (
         Promise.objects.at_risk(now)
-        .filter(owner__staff_profile__team__lead=lead)
+        .filter(owner__in=members)
         .select_related("case__customer", "case__owner__staff_profile")
         .order_by("due_at", "id")
     )
