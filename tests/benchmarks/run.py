@@ -69,6 +69,9 @@ def setup(cases: int | None = None) -> None:
 
     django.setup()
     ensure_database()
+    # In-process requests are served as gunicorn's workers serve them: the views loaded, the start-up heap frozen.
+    import config.wsgi  # noqa: F401
+
     if cases is not None:
         from tests.benchmarks import sections
 
