@@ -51,13 +51,14 @@ def promises_coming_due(*, now: datetime | None = None) -> dict[str, int]:
 def promises_at_risk_ids(*, user: StaffUser, now: datetime | None = None) -> set[int]:
     """Case ids among mine with an open promise inside its warning window (highlighted on My cases)."""
     now = now or timezone.now()
-    return set(Promise.objects.at_risk(now).filter(case__owner=user).values_list("case_id", flat=True))
+    return set(Promise.objects.at_risk(now).filter(owner=user).values_list("case_id", flat=True))
 
 
 def team_promises_at_risk(*, lead: StaffUser, now: datetime | None = None) -> QuerySet[Promise]:
     now = now or timezone.now()
     # The members' ids as values, so PostgreSQL probes promise_owner_open_idx once per member: joined to the
-    # teams instead, it walked the whole index in owner order for a merge join (3 ms against 0.2 at 100,000 cases).
+    # teams instead, it walked the whole index in owner order for a merge join (2.9 to 3.7 ms of execution at
+    # 100,000 cases, against 0.13 ms this way).
     members = list(StaffProfile.objects.filter(team__lead=lead).values_list("user_id", flat=True))
     return (
         Promise.objects.at_risk(now)
