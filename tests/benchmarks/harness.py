@@ -167,6 +167,14 @@ class Load:
             "cpu_busy": f"{sum(self.cpu.values()) / (self.seconds * (os.cpu_count() or 1)):.0%}",
         }
 
+    def server_cpu_ms(self) -> float:
+        """CPU per answered request of the serving side: everyone but the load's own client."""
+        serving = sum(seconds for party, seconds in self.cpu.items() if party != LOAD_GENERATOR)
+        return serving / len(self.latencies) * 1000
+
+
+LOAD_GENERATOR = "load generator"
+
 
 def cpu_by_party(server: Served) -> dict[str, float]:
     """CPU seconds so far of everyone a load keeps busy on this machine: gunicorn and its workers,
@@ -175,7 +183,7 @@ def cpu_by_party(server: Served) -> dict[str, float]:
         "gunicorn": cpu_seconds(tree_pids(server.pid)),
         "PostgreSQL": cpu_seconds(pids_named("postgres")),
         "Redis": cpu_seconds(pids_named("redis-server")),
-        "load generator": time.process_time(),
+        LOAD_GENERATOR: time.process_time(),
     }
 
 

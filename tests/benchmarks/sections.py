@@ -332,6 +332,7 @@ def _case_search(report: Report, client: Client, case: Case) -> None:
 
 MAILDIR_MESSAGES = 10_000
 INTAKE_ROUNDS = 3
+CREATED = "201"  # a complaint taken
 
 
 def intake(report: Report) -> None:
@@ -382,27 +383,30 @@ def intake(report: Report) -> None:
     # Rounds in turn, Gemdesk then the peer, each keeping its best: this machine's pace moves by half within
     # minutes (one server's CPU per request from 4.8 to 9.7 ms), and a single pair compares two moments.
     peer = Peer()
-    rounds = [(ours(), peer.load()) for _ in range(INTAKE_ROUNDS)]
-    best_ours = max((pair[0] for pair in rounds), key=lambda run: run.rate("201"))
-    best_peer = max((pair[1] for pair in rounds), key=lambda run: run.rate(peer.success))
+    gemdesk_runs, peer_runs = zip(*((ours(), peer.load()) for _ in range(INTAKE_ROUNDS)), strict=True)
+    best_ours = max(gemdesk_runs, key=lambda run: run.rate(CREATED))
+    best_peer = max(peer_runs, key=lambda run: run.rate(peer.success))
     report.add(
         f"POST public/complaints/ via gunicorn (2 workers, {LOAD_CLIENTS} clients, {LOAD_SECONDS} s; "
         f"best of {INTAKE_ROUNDS} rounds)",
-        **best_ours.figures("201"),
-        rounds=", ".join(f"{pair[0].rate('201'):.0f}" for pair in rounds) + " req/s",
+        **best_ours.figures(CREATED),
+        rounds=_rates(gemdesk_runs, CREATED),
         sql_per_complaint=str(_statements_per_complaint()),
     )
     report.add(
         f"{peer.what}, best of {INTAKE_ROUNDS} rounds",
         **best_peer.figures(peer.success),
-        rounds=", ".join(f"{pair[1].rate(peer.success):.0f}" for pair in rounds) + " req/s",
+        rounds=_rates(peer_runs, peer.success),
         sql_per_ticket=peer.sql_per_ticket,
     )
     report.add(
         "  Gemdesk's complaints per django-helpdesk ticket, same load",
-        ratio=f"{best_ours.rate('201') / best_peer.rate(peer.success):.2f}",
-        each_round=", ".join(f"{mine.rate('201') / theirs.rate(peer.success):.2f}" for mine, theirs in rounds),
-        server_cpu_per_request=f"{_server_cpu_ms(best_peer) / _server_cpu_ms(best_ours):.2f} times less",
+        ratio=f"{best_ours.rate(CREATED) / best_peer.rate(peer.success):.2f}",
+        each_round=", ".join(
+            f"{mine.rate(CREATED) / theirs.rate(peer.success):.2f}"
+            for mine, theirs in zip(gemdesk_runs, peer_runs, strict=True)
+        ),
+        server_cpu_per_request=f"{best_peer.server_cpu_ms() / best_ours.server_cpu_ms():.2f} times less",
         target=">= 2",
     )
     # The floor under any complaint: the same endpoint refusing an empty body (address limit, parsing,
@@ -411,14 +415,13 @@ def intake(report: Report) -> None:
     report.add(
         "  the same endpoint refusing an empty body: what every request costs before any work",
         **refused.figures("400"),
-        server_cpu_per_request=f"{_server_cpu_ms(refused):.2f} ms",
+        server_cpu_per_request=f"{refused.server_cpu_ms():.2f} ms",
     )
     _email_ingestion(report)
 
 
-def _server_cpu_ms(run: Load) -> float:
-    """CPU per answered request of the serving side: the app's processes, PostgreSQL and Redis."""
-    return sum(seconds for party, seconds in run.cpu.items() if party != "load generator") / len(run.latencies) * 1000
+def _rates(runs: tuple[Load, ...], answer: str) -> str:
+    return ", ".join(f"{run.rate(answer):.0f}" for run in runs) + " req/s"
 
 
 def _statements_per_complaint() -> int:
