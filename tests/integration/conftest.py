@@ -13,7 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,13 +30,17 @@ from tests.smtp_sink import Sink, free_port
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def wait_until(condition, *, timeout: float, interval: float = 0.2, what: str = "condition"):
+def wait_until(
+    condition, *, timeout: float, interval: float = 0.2, what: str = "condition", state: Callable[[], str] | None = None
+):
+    """Poll `condition` until it holds; on timeout, fail naming `what`, with `state()` read at that moment
+    (what the test was waiting on, as it stood)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if condition():
             return
         time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}" + (f"; {state()}" if state else ""))
 
 
 def database_url() -> str:

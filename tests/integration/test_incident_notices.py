@@ -7,6 +7,7 @@ import time
 from collections import Counter
 
 import pytest
+from django.utils import timezone
 
 from complaints.emails import incident_update_batch
 from complaints.incidents import services as incident_services
@@ -14,7 +15,7 @@ from crm.models import Customer, EmailState, OutboundEmail, Subscription
 from tests.complaints.incidents.factories import subscribers
 from tests.crm.factories import ServiceFactory, StaffFactory
 from tests.integration.conftest import wait_until
-from tests.integration.outbox_helpers import REPEAT_BOUND
+from tests.integration.outbox_helpers import REPEAT_BOUND, queued_tasks
 
 pytestmark = [pytest.mark.integration, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
@@ -38,6 +39,20 @@ def settled(update) -> bool:
         and not OutboundEmail.objects.filter(
             batch=incident_update_batch(update), state__in=[EmailState.PENDING, EmailState.SENDING]
         ).exists()
+    )
+
+
+def progress(update, broker_url: str) -> str:
+    """Where an update's delivery stands, for a test that timed out waiting for it: the fan-out, its rows by
+    state (and how many leases ran out), and the tasks the broker holds."""
+    update.refresh_from_db()
+    rows = OutboundEmail.objects.filter(batch=incident_update_batch(update))
+    by_state = Counter(rows.values_list("state", flat=True))
+    expired = rows.filter(state=EmailState.SENDING, lease_until__lt=timezone.now()).count()
+    tasks = queued_tasks(broker_url, {"crm.tasks.send_emails", "crm.tasks.sweep_outbox"})
+    return (
+        f"fanned out: {update.fanned_out_at is not None}; rows {dict(by_state)}, {expired} leases run out; "
+        f"{tasks} send or sweep tasks in the broker"
     )
 
 
@@ -100,7 +115,12 @@ def test_worker_killed_mid_send_every_customer_still_gets_it_once(sink, own_redi
     worker.kill()
     assert sink.count() < 2000
     start_worker(redis_url=own_redis.url, sink=sink)
-    wait_until(lambda: settled(update), timeout=150, what="every notice after the restart")
+    wait_until(
+        lambda: settled(update),
+        timeout=150,
+        what="every notice after the restart",
+        state=lambda: progress(update, own_redis.url),
+    )
     time.sleep(2)
     ids = sink.message_ids()
     assert len(set(ids)) == 2000
@@ -118,7 +138,12 @@ def test_redis_restarted_mid_send_completes_by_the_sweeper(sink, own_redis, star
     time.sleep(1)
     own_redis.start()
     back = time.monotonic()
-    wait_until(lambda: settled(update), timeout=180, what="every notice after Redis returned")
+    wait_until(
+        lambda: settled(update),
+        timeout=180,
+        what="every notice after Redis returned",
+        state=lambda: progress(update, own_redis.url),
+    )
     assert time.monotonic() - back < 180
     time.sleep(2)
     ids = sink.message_ids()
