@@ -346,12 +346,15 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "filters": {"mask_personal_data": {"()": "config.logging.MaskPersonalDataFilter"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["mask_personal_data"]}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    # The level on the handler too: Django's `django` logger (INFO) passes its records up to this handler
+    # past the root's level, so LOG_LEVEL=ERROR would still print every "Bad Request" warning.
+    "handlers": {"console": {"class": "logging.StreamHandler", "filters": ["mask_personal_data"], "level": LOG_LEVEL}},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
 

@@ -1,7 +1,9 @@
 import logging
+import secrets
 import sys
 
 from config.logging import mask
+from tests.config.test_security_settings import manage
 
 
 def test_log_messages_mask_emails_and_phone_numbers(caplog):
@@ -60,3 +62,25 @@ def test_a_traceback_in_the_log_masks_the_addresses_in_the_exception():
 def test_private_link_tokens_are_masked_like_addresses():
     line = "Conflict: /status/YwxV3Oeb4ImEgfI3JGe1/reopen/ and /notices/NA:1tT:abc/ and /api/v1/public/cases/XyZ/"
     assert mask(line) == "Conflict: /status/[token]/reopen/ and /notices/[token]/ and /api/v1/public/cases/[token]/"
+
+
+def _refused_complaint_log(**env: str) -> str:
+    """The console log of a fresh process, with production settings, that answers one public complaint with an
+    empty body (a 400)."""
+    post = "from django.test import Client; print(Client().post('/api/v1/public/complaints/', {}, 'application/json'))"
+    production = {
+        "DJANGO_DEBUG": "false",
+        "DJANGO_SECRET_KEY": secrets.token_urlsafe(64),
+        "DJANGO_ALLOWED_HOSTS": "testserver",
+        "DJANGO_SECURE_SSL_REDIRECT": "false",
+    }
+    result = manage("shell", "-c", post, REDIS_URL="", **production, **env)
+    assert "status_code=400" in result.stdout, result.stdout + result.stderr
+    return result.stderr
+
+
+def test_log_level_holds_for_djangos_own_loggers():
+    """Django logs a refused request as a warning ("Bad Request: ...") on its `django` logger, which passes it
+    up to the console: printed at the default level, INFO, and not at LOG_LEVEL=ERROR."""
+    assert "Bad Request: /api/v1/public/complaints/" in _refused_complaint_log()
+    assert "Bad Request" not in _refused_complaint_log(LOG_LEVEL="ERROR")
