@@ -397,7 +397,7 @@ def intake(report: Report) -> None:
         f"{peer.what}, best of {INTAKE_ROUNDS} rounds",
         **best_peer.figures(peer.success),
         rounds=_rates(peer_runs, peer.success),
-        sql_per_ticket=peer.sql_per_ticket,
+        sql_per_ticket=peer.sql_per_ticket(),
     )
     report.add(
         "  Gemdesk's complaints per django-helpdesk ticket, same load",
