@@ -52,6 +52,7 @@ def customer_find_or_create_by_email(*, email: str, **fields: str) -> tuple[Cust
     if existing is not None:
         return existing, False
     customer = Customer(**clean_customer_fields({**fields, "email": email}, check_email_taken=False))
+    customer.refresh_search_name()  # save() would; this INSERT is not save()
     if insert_unless_conflict(customer):
         return customer, True
     return Customer.objects.get(email=email), False

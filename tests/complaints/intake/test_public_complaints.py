@@ -65,6 +65,15 @@ def test_a_complaint_costs_six_statements_one_insert_per_table(api, known, djang
     assert [e.kind for e in case.events.order_by("pk")] == [EventKind.CREATED, EventKind.PROMISE_MADE]
 
 
+def test_staff_find_a_web_complainant_by_name_as_they_would_type_it(api, api_as, alice):
+    """The customer a complaint creates is searchable by name at once, accents or none, like one staff add."""
+    api.post(API, complaint(), format="json")
+    case = Case.objects.get()
+    for typed in ("Siân Llewellyn", "sian llewellyn", "Llewellyn"):
+        found = api_as(alice).get("/api/v1/cases/", {"q": typed}).json()["results"]
+        assert [c["reference"] for c in found] == [case.reference], typed
+
+
 def test_every_new_case_gets_exactly_one_acknowledgement_with_the_salutation(api, alice):
     api.post(API, complaint(), format="json")
     case = Case.objects.get()

@@ -73,3 +73,15 @@ def test_update_with_the_same_values_records_nothing(alice):
 def test_confirm_name_records_who_and_when(alice):
     customer = customer_services.customer_confirm_name(customer=CustomerFactory(), by=alice)
     assert customer.name_confirmed_by == alice and customer.name_confirmed_at is not None
+
+
+def test_an_address_finds_its_customer_or_makes_one_named_and_searchable():
+    known = CustomerFactory(email="ana@example.test", full_name="Ana Pérez")
+    assert customer_services.customer_find_or_create_by_email(email="ana@example.test", full_name="A. P.") == (
+        known,
+        False,
+    )
+    new, created = customer_services.customer_find_or_create_by_email(email="jose@example.test", full_name="José Núñez")
+    assert created and Customer.objects.get(email="jose@example.test") == new
+    assert list(Customer.objects.search("jose nunez")) == [new]
+    assert Customer.objects.get(pk=known.pk).full_name == "Ana Pérez"  # never renamed by what was typed
