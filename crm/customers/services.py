@@ -12,7 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from crm.customers.selectors import personal_data
-from crm.database import insert_unless_conflict
+from crm.database import insert_or_find
 from crm.exceptions import Conflict, InvalidInput, NotPermitted
 from crm.models import (
     Customer,
@@ -47,15 +47,17 @@ def customer_find_or_create_by_email(*, email: str, **fields: str) -> tuple[Cust
     """The customer with this address (and False), or a new one (and True); call inside a transaction.
     Two first messages from one new address at the same moment both end with the one customer: the
     loser's INSERT waits for the winner's row and gives way to the unique rule (no savepoint, nothing
-    aborted), then reads it. Two statements for a new customer, one for a known one."""
-    existing = Customer.objects.filter(email=email).first()
-    if existing is not None:
-        return existing, False
-    customer = Customer(**clean_customer_fields({**fields, "email": email}, check_email_taken=False))
+    aborted), then reads it. One statement on PostgreSQL, new customer or known (crm.database.insert_or_find).
+    A known customer is found whatever the name given with the address, even one a new customer could not have."""
+    try:
+        customer = Customer(**clean_customer_fields({**fields, "email": email}, check_email_taken=False))
+    except InvalidInput:
+        known = Customer.objects.filter(email=email).first()
+        if known is None:
+            raise
+        return known, False
     customer.refresh_search_name()  # save() would; this INSERT is not save()
-    if insert_unless_conflict(customer):
-        return customer, True
-    return Customer.objects.get(email=email), False
+    return insert_or_find(customer, email=email)
 
 
 @transaction.atomic

@@ -42,16 +42,16 @@ def test_two_first_emails_from_one_new_sender_at_once_are_two_cases_for_one_cust
     address waits on it, then gives way to the unique constraint: it must read that customer, not lose its message."""
     created = threading.Event()
     release = threading.Event()
-    real_insert = customer_services.insert_unless_conflict
+    real_insert = customer_services.insert_or_find
 
-    def slow_insert(customer):
-        inserted = real_insert(customer)
+    def slow_insert(customer, **unique):
+        found = real_insert(customer, **unique)
         if customer.email == "new.sender@example.test" and not created.is_set():
             created.set()
             release.wait(timeout=10)
-        return inserted
+        return found
 
-    monkeypatch.setattr("crm.customers.services.insert_unless_conflict", slow_insert)
+    monkeypatch.setattr("crm.customers.services.insert_or_find", slow_insert)
     results: list = []
     first = in_thread(mail_services.email_ingest, results, first_email("<a@example.test>", "The router is broken."))
     assert created.wait(timeout=10)

@@ -85,3 +85,16 @@ def test_an_address_finds_its_customer_or_makes_one_named_and_searchable():
     assert created and Customer.objects.get(email="jose@example.test") == new
     assert list(Customer.objects.search("jose nunez")) == [new]
     assert Customer.objects.get(pk=known.pk).full_name == "Ana Pérez"  # never renamed by what was typed
+
+
+def test_a_known_address_finds_its_customer_even_with_a_name_a_new_one_could_not_have():
+    """An email from a known sender whose display name holds a control character is still theirs."""
+    known = CustomerFactory(email="ana@example.test")
+    assert customer_services.customer_find_or_create_by_email(email="ana@example.test", full_name="Ana\x07") == (
+        known,
+        False,
+    )
+    with pytest.raises(InvalidInput) as refused:
+        customer_services.customer_find_or_create_by_email(email="new@example.test", full_name="Ana\x07")
+    assert "full_name" in refused.value.errors
+    assert not Customer.objects.filter(email="new@example.test").exists()
