@@ -2,29 +2,53 @@
 
 DRF's SimpleRateThrottle reads its list of request times from the cache, appends, and writes it back:
 requests that arrive together all read the same list, and 40 complaints sent at once from one address
-were all accepted under a limit of 10 an hour. Here each request's time goes into a Redis sorted set in
-one MULTI/EXEC with the removal of times older than the period and the count, so exactly the limit gets
-through however many arrive at once, in one round trip. The rule is DRF's: at most `num_requests` in
-any `duration` seconds. A refused request is taken out again, so a client that waits as long as
-Retry-After says is let in.
+were all accepted under a limit of 10 an hour. Here one Lua script in Redis drops the times older than
+the period from a sorted set, counts the rest, and adds this request's time only if it fits: exactly the
+limit gets through however many arrive at once, in one round trip. The rule is DRF's: at most
+`num_requests` in any `duration` seconds. A refused request is not counted, so a client that waits as
+long as Retry-After says is let in.
 
 Other cache backends (local memory, in development) are kept atomic by a lock within the process.
 """
 
+import functools
 import math
 import threading
 import uuid
 from typing import TYPE_CHECKING
 
+import redis
 from django.core.cache import DEFAULT_CACHE_ALIAS, BaseCache, cache, caches
 from django.core.cache.backends.redis import RedisCache
 from django.http import HttpRequest
+from redis.commands.core import Script
 from rest_framework import throttling
 
 if TYPE_CHECKING:  # rest_framework.views imports this module, through the throttle settings
     from rest_framework.views import APIView
 
 _IN_PROCESS = threading.Lock()
+
+# KEYS[1]: the sorted set of request times; ARGV: now, the newest time no longer counted, this request's id, the
+# limit, the period. Returns {1} when the request is counted, else {0} and the counted times, oldest first.
+COUNT_IF_ROOM = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[2])
+if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[4]) then
+    redis.call('ZADD', KEYS[1], ARGV[1], ARGV[3])
+    redis.call('EXPIRE', KEYS[1], ARGV[5])
+    return {1}
+end
+local counted = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
+local times = {0}
+for i = 2, #counted, 2 do times[#times + 1] = counted[i] end
+return times
+"""
+
+
+@functools.cache
+def _count_if_room(pool: redis.ConnectionPool) -> Script:
+    """The script on a client held for the pool's life: Django's cache builds a client for each call."""
+    return redis.Redis(connection_pool=pool).register_script(COUNT_IF_ROOM)
 
 
 class AtomicRateThrottle(throttling.SimpleRateThrottle):
@@ -46,19 +70,13 @@ class AtomicRateThrottle(throttling.SimpleRateThrottle):
         backend = self._backend()
         if isinstance(backend, RedisCache):
             key = backend.make_and_validate_key(key)
-            client = backend._cache.get_client(key, write=True)
-            counting = client.pipeline(transaction=True)
-            counting.zremrangebyscore(key, "-inf", now - self.duration)
-            counting.zadd(key, {this_request: now})
-            counting.expire(key, self.duration)
-            counting.zcard(key)
-            if counting.execute()[-1] <= self.num_requests:
+            script = _count_if_room(backend._cache._get_connection_pool(write=True))  # type: ignore[attr-defined]
+            counted, *times = script(
+                keys=[key], args=[now, now - self.duration, this_request, self.num_requests, self.duration]
+            )
+            if counted:
                 return True
-            # Refused: not counted. Room opens when enough of the others are `duration` old.
-            uncounting = client.pipeline(transaction=True)
-            uncounting.zrem(key, this_request)
-            uncounting.zrange(key, 0, -1, withscores=True)
-            others = [at for _, at in uncounting.execute()[-1]]
+            others = [float(at) for at in times]  # refused: room opens when enough of these are `duration` old
         else:
             with _IN_PROCESS:
                 others = [at for at in backend.get(key, []) if at > now - self.duration]
