@@ -173,6 +173,9 @@ OUTBOX_RETRY_BACKOFF_MAX_SECONDS = env.int("OUTBOX_RETRY_BACKOFF_MAX_SECONDS", d
 OUTBOX_LEASE_SECONDS = env.int("OUTBOX_LEASE_SECONDS", default=60)
 OUTBOX_SWEEP_SECONDS = env.float("OUTBOX_SWEEP_SECONDS", default=60.0)
 OUTBOX_STALE_PENDING_SECONDS = env.int("OUTBOX_STALE_PENDING_SECONDS", default=30)
+# How long a process gathers committed outbox ids before one task wakes the senders for all of them
+# (crm.outbox.wakeups); 0: a task per commit, at once. Eager tasks (`make run`) always go at once.
+OUTBOX_WAKE_SECONDS = 0.0 if not REDIS_URL else env.float("OUTBOX_WAKE_SECONDS", default=0.1)
 OUTBOX_RATE_PER_SECOND = env.int("OUTBOX_RATE_PER_SECOND", default=0)  # across all workers; 0 = no limit
 
 # Celery. The database row is the truth and the broker only wakes workers: tasks are idempotent and

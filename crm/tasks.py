@@ -15,7 +15,7 @@ def send_emails(email_ids: list[int]) -> dict[str, int]:
 def sweep_outbox() -> int:
     """Beat: re-queue rows the broker lost (pending too long, nothing queued) or whose worker died (lease ran out)."""
     from crm.outbox.selectors import stranded_email_ids, tasks_waiting_in_broker
-    from crm.outbox.services import enqueue_send
+    from crm.outbox.wakeups import enqueue_send
 
     ids = stranded_email_ids(broker_idle=tasks_waiting_in_broker() == 0)
     enqueue_send(ids)

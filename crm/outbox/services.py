@@ -3,8 +3,6 @@ action that causes it (queue_email, or insert_bulk_emails for a message to many 
 Celery workers (crm.outbox.sending). The row is the truth; the broker only wakes workers.
 """
 
-from collections.abc import Iterable
-
 from django.conf import settings
 from django.db import connection as db_connection
 from django.db import transaction
@@ -16,11 +14,8 @@ from crm.database import insert_unless_conflict
 from crm.exceptions import InvalidInput
 from crm.models import BulkEmail, Customer, EmailState, OutboundEmail, message_id_for, message_id_key
 from crm.names import salutation
-from crm.tasks import send_emails as send_emails_task
+from crm.outbox.wakeups import enqueue_send, wake_senders
 
-# One send task handles this many rows over one SMTP connection: enough to amortise the
-# connection, few enough that a killed worker strands little and a lease stays short.
-SEND_BATCH_SIZE = 100
 # enqueue_batch reads this many row ids at a time.
 ENQUEUE_PAGE = 5000
 HEADER_BREAKS = ("\r", "\n", "\u2028", "\u2029", "\x85")
@@ -63,7 +58,7 @@ def queue_email(
     )
     # ON CONFLICT DO NOTHING: a duplicate key does not abort the caller's transaction.
     if insert_unless_conflict(row):
-        send_emails_task.delay_on_commit([row.pk])
+        transaction.on_commit(lambda: wake_senders([row.pk]))
         return row
     return OutboundEmail.objects.get(key=key)
 
@@ -129,13 +124,6 @@ def insert_bulk_emails(*, bulk: BulkEmail, customers: QuerySet, key_prefix: str,
     with db_connection.cursor() as cursor:
         cursor.execute(sql, values)
         return cursor.rowcount
-
-
-def enqueue_send(email_ids: Iterable[int]) -> None:
-    """Wake workers for these rows, SEND_BATCH_SIZE at a time. Safe to call for rows already sent."""
-    ids = list(email_ids)
-    for start in range(0, len(ids), SEND_BATCH_SIZE):
-        send_emails_task.delay(ids[start : start + SEND_BATCH_SIZE])
 
 
 def enqueue_batch(batch: str) -> None:

@@ -7,7 +7,7 @@ from django.db import transaction
 
 from crm.models import OutboundEmail, message_id_for
 from crm.outbox.sending import MARK_SENT_EVERY
-from crm.outbox.services import enqueue_send
+from crm.outbox.wakeups import enqueue_send
 from tests.integration.conftest import WORKER_CONCURRENCY
 
 # What a worker killed mid-send can repeat: each process of its pool, the messages the mail server accepted
