@@ -1,8 +1,8 @@
 """Waking the senders: the broker only wakes workers for rows the outbox already holds.
 
-A Celery publish costs a web process about as much CPU as the rest of a public complaint's writes
-(README, Performance), and a complaint writes one row. So each process gathers the ids its transactions
-commit and, OUTBOX_WAKE_SECONDS after the first of them, publishes them together from a thread of its own.
+A Celery publish at each commit cost a public complaint 0.6 of its 4.1 ms of Python CPU (README,
+Performance), for one row. So each process gathers the ids its transactions commit and,
+OUTBOX_WAKE_SECONDS after the first of them, publishes them together from a thread of its own.
 The row is the truth: ids a process dies holding, or fails to publish, are pending rows the sweeper
 re-queues (crm.outbox.selectors.stranded_email_ids). With OUTBOX_WAKE_SECONDS = 0 they are published at
 commit, by the committing thread (as when tasks run eagerly, in `make run`).
