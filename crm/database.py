@@ -55,7 +55,9 @@ def insert_or_find(instance: AnyModel, **unique: Any) -> tuple[AnyModel, bool]:
     On PostgreSQL in one statement: an INSERT ... ON CONFLICT DO NOTHING in a WITH, UNION ALL the row that is
     there. When a concurrent INSERT of its twin commits while this one waits for it, neither shows in the
     statement's snapshot, and a second SELECT reads the twin. Elsewhere: a SELECT, then insert_unless_conflict."""
-    model = type(instance)
+    model, meta = type(instance), instance._meta
+    if not set(unique) <= {field.name for field in meta.concrete_fields}:
+        raise ValueError(f"insert_or_find finds by equal columns only, not {sorted(unique)}")
     manager = model._default_manager
     using = router.db_for_write(model)
     connection = connections[using]
@@ -66,7 +68,6 @@ def insert_or_find(instance: AnyModel, **unique: Any) -> tuple[AnyModel, bool]:
             pass
         return (instance, True) if insert_unless_conflict(instance) else (manager.get(**unique), False)
 
-    meta = instance._meta
     query = InsertQuery(model, on_conflict=OnConflict.IGNORE)
     query.insert_values(_written_fields(instance), [instance])
     [(insert_sql, insert_params)] = query.get_compiler(using=using).as_sql()
