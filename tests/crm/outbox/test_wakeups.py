@@ -1,17 +1,22 @@
-"""Waking the senders: the rows a process commits within OUTBOX_WAKE_SECONDS wake them with one task, and a
-process that exits publishes what it gathered first."""
+"""Waking the senders: the rows a process commits within OUTBOX_WAKE_SECONDS wake them with one task, a process
+that exits publishes what it gathered first, and the rows of one killed before it could are the sweeper's."""
 
 import base64
 import json
 import secrets
+import signal
+import subprocess
 import time
+from datetime import timedelta
 
 import pytest
 import redis
 from django.conf import settings
 from django.db import transaction
+from django.utils import timezone
 
 from crm.models import OutboundEmail
+from crm.outbox.selectors import stranded_email_ids
 from crm.outbox.services import queue_email
 from tests.config.test_security_settings import manage
 
@@ -63,22 +68,34 @@ def test_with_no_window_each_commit_wakes_the_senders_at_once(settings):
     assert send_tasks_waiting() == [[first], [second]]
 
 
-def test_a_process_that_exits_wakes_the_senders_for_what_it_gathered():
-    """Gunicorn and Celery stop their workers with an ordinary exit: the gathered ids go out then, not
-    OUTBOX_WAKE_SECONDS (here an hour) or a sweeper round later."""
-    queue_in_a_new_process = (
-        "from crm.outbox.services import queue_email; "
-        "print(queue_email(key='wake:exit', to_email='exit@example.test', subject='Hello', body_text='Hello.').pk)"
-    )
+def queue_in_a_new_process(*, then: str = "") -> subprocess.CompletedProcess:
+    """queue_email in a process of its own (gathering for an hour), which prints the row's id, then runs `then`."""
     db = settings.DATABASES["default"]
-    result = manage(
+    return manage(
         "shell",
         "-c",
-        queue_in_a_new_process,
+        "from crm.outbox.services import queue_email; "
+        "print(queue_email(key='wake:other', to_email='other@example.test', subject='Hi', body_text='Hi.').pk, "
+        f"flush=True); {then}",
         DATABASE_URL=f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
         REDIS_URL=settings.REDIS_URL,
         OUTBOX_WAKE_SECONDS="3600",
         DJANGO_SECRET_KEY=secrets.token_urlsafe(64),
     )
+
+
+def test_a_process_that_exits_wakes_the_senders_for_what_it_gathered():
+    """Gunicorn and Celery stop their workers with an ordinary exit: the gathered ids go out then, not
+    OUTBOX_WAKE_SECONDS (here an hour) or a sweeper round later."""
+    result = queue_in_a_new_process()
     assert result.returncode == 0, result.stderr
     assert send_tasks_waiting() == [[int(result.stdout.split()[-1])]]
+
+
+def test_the_row_of_a_process_killed_before_it_woke_anyone_is_the_sweepers():
+    result = queue_in_a_new_process(then="import os, signal; os.kill(os.getpid(), signal.SIGKILL)")
+    assert result.returncode == -signal.SIGKILL
+    row_id = int(result.stdout.split()[-1])
+    assert send_tasks_waiting() == []  # nobody was woken for it
+    stale = timedelta(seconds=settings.OUTBOX_STALE_PENDING_SECONDS + 1)
+    assert stranded_email_ids(now=timezone.now() + stale, broker_idle=True) == [row_id]
