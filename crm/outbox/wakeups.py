@@ -3,7 +3,8 @@
 A Celery publish at each commit cost a public complaint 0.6 of its 4.1 ms of Python CPU (README,
 Performance), for one row. So each process gathers the ids its transactions commit and,
 OUTBOX_WAKE_SECONDS after the first of them, publishes them together from a thread of its own.
-The row is the truth: ids a process dies holding, or fails to publish, are pending rows the sweeper
+A process publishes what it holds when it exits (a Celery pool process when Celery says it is about to).
+The row is the truth: ids a process is killed holding, or fails to publish, are pending rows the sweeper
 re-queues (crm.outbox.selectors.stranded_email_ids). With OUTBOX_WAKE_SECONDS = 0 they are published at
 commit, by the committing thread (as when tasks run eagerly, in `make run`).
 """
@@ -15,6 +16,7 @@ import threading
 import time
 from collections.abc import Iterable
 
+from celery.signals import worker_process_shutdown
 from django.conf import settings
 
 from crm.tasks import send_emails as send_emails_task
@@ -41,6 +43,8 @@ class Waker:
         # A forked child (a gunicorn or Celery worker) starts empty and without a thread: the parent's are not its.
         os.register_at_fork(after_in_child=self._reset)
         atexit.register(self.flush)
+        # A Celery pool process ends with os._exit, past atexit: Celery signals it first.
+        worker_process_shutdown.connect(self._flush_at_shutdown, weak=False)
 
     def _reset(self) -> None:
         self._ids: list[int] = []
@@ -62,6 +66,9 @@ class Waker:
             self._due.clear()  # ids added from here on set it again, for the next round
             time.sleep(settings.OUTBOX_WAKE_SECONDS)  # the window's other commits join this round
             self.flush()
+
+    def _flush_at_shutdown(self, **_signal: object) -> None:
+        self.flush()
 
     def flush(self) -> None:
         """Publish what is gathered (also at exit). A publish that fails is logged and left to the sweeper."""

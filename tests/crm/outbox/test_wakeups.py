@@ -92,6 +92,17 @@ def test_a_process_that_exits_wakes_the_senders_for_what_it_gathered():
     assert send_tasks_waiting() == [[int(result.stdout.split()[-1])]]
 
 
+def test_a_celery_pool_process_wakes_the_senders_before_it_exits():
+    """Celery's pool processes end with os._exit, which skips atexit; Celery sends worker_process_shutdown
+    in each of them just before."""
+    result = queue_in_a_new_process(
+        then="from celery.signals import worker_process_shutdown; import os; "
+        "worker_process_shutdown.send(sender=None, pid=os.getpid(), exitcode=0); os._exit(0)"
+    )
+    assert result.returncode == 0, result.stderr
+    assert send_tasks_waiting() == [[int(result.stdout.split()[-1])]]
+
+
 def test_the_row_of_a_process_killed_before_it_woke_anyone_is_the_sweepers():
     result = queue_in_a_new_process(then="import os, signal; os.kill(os.getpid(), signal.SIGKILL)")
     assert result.returncode == -signal.SIGKILL
