@@ -92,6 +92,21 @@ class CustomerQuerySet(models.QuerySet):
         return self.filter(*[Q(search_name__contains=word) for word in words])
 
 
+class SearchNameField(models.CharField):
+    """A customer's names as search compares them, set from the names whenever the row is written by the ORM:
+    save(), create(), bulk_create() and the INSERTs of crm.database alike (only bulk_update and update() skip it)."""
+
+    def pre_save(self, model_instance: models.Model, add: bool) -> str:
+        # From the fields alone, not a Customer method: migrations' historical models have no methods.
+        value = _search_name(model_instance)
+        setattr(model_instance, self.attname, value)
+        return value
+
+
+def _search_name(customer: Any) -> str:
+    return search_key(f"{customer.full_name} {customer.preferred_name}")[:400]
+
+
 class Customer(models.Model):
     full_name = models.CharField(max_length=200, help_text="As the customer writes it, in any script.")
     preferred_name = models.CharField(max_length=100, blank=True, help_text="What they like to be called.")
@@ -118,7 +133,7 @@ class Customer(models.Model):
     notes = models.TextField(blank=True)
     # Set when their personal data was erased at their request: the record stays for the figures.
     erased_at = models.DateTimeField(null=True, blank=True, editable=False)
-    search_name = models.CharField(
+    search_name = SearchNameField(
         max_length=400, blank=True, editable=False, help_text="Full and preferred name as search compares them."
     )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -142,7 +157,6 @@ class Customer(models.Model):
         return self.full_name
 
     def save(self, *args: Any, **kwargs: Any) -> None:
-        self.refresh_search_name()
         update_fields = kwargs.get("update_fields")
         if update_fields is not None and {"full_name", "preferred_name"} & set(update_fields):
             kwargs["update_fields"] = {*update_fields, "search_name"}
@@ -153,8 +167,8 @@ class Customer(models.Model):
         return salutation(self)
 
     def refresh_search_name(self) -> None:
-        """Set search_name from the names (save() does; so must anything that writes rows in bulk)."""
-        self.search_name = search_key(f"{self.full_name} {self.preferred_name}")[:400]
+        """Set search_name from the names, as every INSERT and save() does (for bulk_update, which does not)."""
+        self.search_name = _search_name(self)
 
 
 class NameChange(models.Model):

@@ -56,7 +56,6 @@ def customer_find_or_create_by_email(*, email: str, **fields: str) -> tuple[Cust
         if known is None:
             raise
         return known, False
-    customer.refresh_search_name()  # save() would; this INSERT is not save()
     return insert_or_find(customer, email=email)
 
 
@@ -148,8 +147,8 @@ def customers_import(rows: list[tuple[int, dict[str, str]]], *, by: StaffUser | 
                 setattr(current, name, value)
                 changed_fields.add(name)
         to_update.append(current)
-    for customer in to_create + to_update:
-        customer.refresh_search_name()
+    for customer in to_update:
+        customer.refresh_search_name()  # bulk_update writes the attribute as it is
     Customer.objects.bulk_create(to_create)
     if changed_fields:
         Customer.objects.bulk_update(to_update, sorted(changed_fields | {"search_name"}))

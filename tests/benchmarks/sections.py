@@ -110,8 +110,6 @@ def _seed_customers() -> None:
             )
             for n in range(start, min(start + SEED_BATCH, CUSTOMERS))
         ]
-        for customer in batch:
-            customer.refresh_search_name()  # bulk_create skips save()
         Customer.objects.bulk_create(batch)
     print(f"  seeded {CUSTOMERS - have} customers in {time.monotonic() - started:.0f} s", flush=True)
 

@@ -98,3 +98,17 @@ def test_a_known_address_finds_its_customer_even_with_a_name_a_new_one_could_not
         customer_services.customer_find_or_create_by_email(email="new@example.test", full_name="Ana\x07")
     assert "full_name" in refused.value.errors
     assert not Customer.objects.filter(email="new@example.test").exists()
+
+
+def test_every_way_a_customer_row_is_written_names_it_for_search():
+    """The search name comes with the row, however it is inserted: save(), bulk_create() (the import) and the
+    single-statement INSERTs of intake (crm.database)."""
+    from crm.database import insert_unless_conflict
+
+    saved = Customer.objects.create(full_name="Ana Pérez")
+    [bulk] = Customer.objects.bulk_create([Customer(full_name="José Núñez")])
+    inserted = Customer(full_name="Zoë Brontë", preferred_name="Zo")
+    assert insert_unless_conflict(inserted)
+    assert list(Customer.objects.search("ana perez")) == [saved]
+    assert list(Customer.objects.search("jose nunez")) == [bulk]
+    assert list(Customer.objects.search("zoe bronte")) == [inserted] == list(Customer.objects.search("zo"))
