@@ -87,13 +87,11 @@ class AtomicRateThrottle(throttling.SimpleRateThrottle):
         return False
 
     def _seconds_until_room(self, others: list[float], now: float) -> float:
-        """One more request fits once all but num_requests - 1 of the `others` are `duration` old."""
-        must_age = len(others) - self.num_requests
-        if must_age < 0:  # others were refused or aged out meanwhile: there is room already
-            return 1.0
+        """One more request fits once all but num_requests - 1 of the `others` are `duration` old (a refusal
+        saw at least num_requests of them, in the same step that counted them)."""
         if self.num_requests == 0:
             return self.duration
-        return others[must_age] + self.duration - now
+        return others[len(others) - self.num_requests] + self.duration - now
 
     def _backend(self) -> BaseCache:
         # DRF's `cache` is Django's `cache`, a stand-in for this thread's default cache: find which it is.

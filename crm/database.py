@@ -56,7 +56,8 @@ def insert_or_find(instance: AnyModel, **unique: Any) -> tuple[AnyModel, bool]:
     there. When a concurrent INSERT of its twin commits while this one waits for it, neither shows in the
     statement's snapshot, and a second SELECT reads the twin. Elsewhere: a SELECT, then insert_unless_conflict."""
     model, meta = type(instance), instance._meta
-    if not set(unique) <= {field.name for field in meta.concrete_fields}:
+    lookup = [field for field in meta.concrete_fields if field.name in unique]
+    if len(lookup) != len(unique):
         raise ValueError(f"insert_or_find finds by equal columns only, not {sorted(unique)}")
     manager = model._default_manager
     using = router.db_for_write(model)
@@ -76,7 +77,6 @@ def insert_or_find(instance: AnyModel, **unique: Any) -> tuple[AnyModel, bool]:
         return connection.ops.quote_name(cast(str, field.column))  # concrete fields have one
 
     columns = ", ".join(column(field) for field in meta.concrete_fields)
-    lookup = [field for field in meta.concrete_fields if field.name in unique]
     where = " AND ".join(f"{column(field)} = %s" for field in lookup)
     sql = (
         f"WITH inserted AS ({insert_sql} RETURNING {columns}) "  # noqa: S608 - names are ours, values parameters

@@ -81,6 +81,6 @@ def _refused_complaint_log(**env: str) -> str:
 
 def test_log_level_holds_for_djangos_own_loggers():
     """Django logs a refused request as a warning ("Bad Request: ...") on its `django` logger, which passes it
-    up to the console: printed at the default level, INFO, and not at LOG_LEVEL=ERROR."""
-    assert "Bad Request: /api/v1/public/complaints/" in _refused_complaint_log()
+    up to the console: printed at LOG_LEVEL=INFO, and not at LOG_LEVEL=ERROR."""
+    assert "Bad Request: /api/v1/public/complaints/" in _refused_complaint_log(LOG_LEVEL="INFO")
     assert "Bad Request" not in _refused_complaint_log(LOG_LEVEL="ERROR")
