@@ -19,6 +19,8 @@ api_v1: list[URLPattern | URLResolver] = [
 ]
 
 urlpatterns = [
+    # First: Django tries patterns in order, and the API takes most requests (the public complaint's among them).
+    path("api/v1/", include(api_v1)),
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("metrics", metrics.metrics, name="metrics"),
@@ -32,6 +34,5 @@ urlpatterns = [
     path("cases/", include("complaints.urls")),
     path("feedback/", include("feedback.urls")),
     path("recognition/", include("recognition.urls")),
-    path("api/v1/", include(api_v1)),
     path("admin/", admin.site.urls),
 ]
