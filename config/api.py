@@ -1,9 +1,10 @@
-"""API conventions shared by every app: the one error shape, its place in the OpenAPI schema, and the
-login lockout answer.
+"""API conventions shared by every app: the one error shape, its place in the OpenAPI schema, the login
+lockout answer, and input serializers that copy their fields cheaply.
 
 Errors are always {"detail": "...", "errors": {"field": ["reason", ...]}}.
 """
 
+import copy
 import logging
 from typing import Any
 
@@ -13,7 +14,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import InterfaceError as DatabaseInterfaceError
 from django.db import OperationalError as DatabaseOperationalError
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from rest_framework import exceptions, status
+from rest_framework import exceptions, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -24,6 +25,25 @@ logger = logging.getLogger(__name__)
 
 # What a client is told to wait after the database failed to answer (a restart takes seconds).
 DATABASE_RETRY_AFTER_SECONDS = 5
+
+
+# Fields that bind other fields to themselves when made: a copy of one needs copies of those too.
+HOLDS_FIELDS = (serializers.BaseSerializer, serializers.ListField, serializers.DictField, serializers.ManyRelatedField)
+
+
+class CheaplyCopiedInput(serializers.Serializer):
+    """An input serializer whose plain fields are copied shallowly for each request it reads.
+
+    DRF deep-copies every declared field for each serializer it makes, building each again from its
+    arguments: 0.2 of the 3.3 ms a public complaint costs in process. A plain field is only bound to the new
+    serializer (its name and parent set on the copy) and then read, so a shallow copy is enough. A field
+    holding others (a nested serializer, a list of values) is deep-copied as before."""
+
+    def get_fields(self) -> dict[str, serializers.Field]:
+        return {
+            name: copy.deepcopy(field) if isinstance(field, HOLDS_FIELDS) else copy.copy(field)
+            for name, field in self._declared_fields.items()
+        }
 
 
 def _field_errors(detail: Any) -> dict[str, list[str]]:

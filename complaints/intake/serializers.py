@@ -1,10 +1,11 @@
 from rest_framework import serializers
 
 from complaints.validation import CUSTOMER_TEXT_MAX_LENGTH
+from config.api import CheaplyCopiedInput
 from crm.models import Service
 
 
-class PublicComplaintInput(serializers.Serializer):
+class PublicComplaintInput(CheaplyCopiedInput):
     name = serializers.CharField(max_length=200, allow_blank=True, trim_whitespace=False)
     title = serializers.CharField(max_length=40, required=False, allow_blank=True, default="")
     formal_name = serializers.CharField(
@@ -76,16 +77,16 @@ class PublicCaseOutput(serializers.Serializer):
 # The status page's actions as JSON: the same rules and limits as the page's forms.
 
 
-class PublicMessageInput(serializers.Serializer):
+class PublicMessageInput(CheaplyCopiedInput):
     text = serializers.CharField(max_length=CUSTOMER_TEXT_MAX_LENGTH, trim_whitespace=False)
 
 
-class PublicRatingInput(serializers.Serializer):
+class PublicRatingInput(CheaplyCopiedInput):
     score = serializers.IntegerField(min_value=1, max_value=5, help_text="5 is best.")
     comment = serializers.CharField(max_length=5_000, required=False, allow_blank=True, default="")
 
 
-class PublicReasonInput(serializers.Serializer):
+class PublicReasonInput(CheaplyCopiedInput):
     reason = serializers.CharField(max_length=5_000, trim_whitespace=False)
 
 

@@ -4,8 +4,11 @@ import pytest
 from django.core.management import call_command
 from django.db import OperationalError
 from django.urls import path
+from rest_framework import serializers
 from rest_framework.decorators import api_view, permission_classes
 from rest_framework.permissions import AllowAny
+
+from config.api import CheaplyCopiedInput
 
 
 @api_view(["GET"])
@@ -79,3 +82,31 @@ def test_healthz_answers_503_when_redis_is_down(client, db, settings):
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json()["checks"] == {"database": "ok", "redis": "unavailable"}
+
+
+class Inner(serializers.Serializer):
+    code = serializers.CharField()
+
+
+class Reading(CheaplyCopiedInput):
+    name = serializers.CharField(max_length=5)
+    tags = serializers.ListField(child=serializers.CharField(max_length=3))
+    inner = Inner()
+
+
+def test_input_serializers_that_copy_cheaply_keep_each_reading_to_itself():
+    """Plain fields are copied shallowly, yet two readings in turn never see each other's fields, and fields that
+    hold others (a list of values, a nested serializer) are still copied whole, so their errors name their own
+    reading's input."""
+    first = Reading(data={"name": "far too long", "tags": ["ok"], "inner": {"code": "A"}})
+    second = Reading(data={"name": "Ana", "tags": ["many", "ok"], "inner": {}})
+    assert first.fields["name"] is not second.fields["name"]
+    assert (first.fields["name"].parent, second.fields["name"].parent) == (first, second)
+    assert first.fields["tags"].child is not second.fields["tags"].child
+    assert first.fields["inner"].fields["code"] is not second.fields["inner"].fields["code"]
+    assert not second.is_valid() and not first.is_valid()
+    assert set(first.errors) == {"name"}
+    assert second.errors == {
+        "tags": {0: ["Ensure this field has no more than 3 characters."]},
+        "inner": {"code": ["This field is required."]},
+    }
