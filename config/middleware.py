@@ -51,7 +51,8 @@ class StaffTimeZoneMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
-        if user is None or not user.is_authenticated or is_api(request):
+        # The API first: asking whether the user is signed in reads their session.
+        if is_api(request) or user is None or not user.is_authenticated:
             return self.get_response(request)
         with timezone.override(zone_of(user)):
             return self.get_response(request)
